@@ -1,0 +1,123 @@
+// The public docs site, built as `pnpm run docs` builds it, opened in headless Chromium with every
+// request off this machine blocked: all public operations and event types show; nothing internal does.
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadInternalSpec, loadPublicSpec, operationsOf, REPO_ROOT } from './support.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOT_DIR = join(REPO_ROOT, '.output/test');
+
+let workDir: string;
+let browser: Browser;
+let page: Page;
+const externalRequests: string[] = [];
+const MENU_ITEM = '[data-component-name="Menu/MenuItem"]';
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Opens a sidebar group, then its entry `title` (shown with its method), as a reader would, and
+ * returns the text of the section heading that this scrolled to the top of the page.
+ */
+async function openEntry(group: string, title: string): Promise<string | undefined> {
+  const item = page.locator(MENU_ITEM).filter({ hasText: new RegExp(`^${escapeRegExp(title)}(get|post|patch|delete)$`) });
+  if (!(await item.first().isVisible())) {
+    await page.locator(MENU_ITEM).filter({ hasText: new RegExp(`^${escapeRegExp(group)}$`) }).first().click();
+  }
+  await item.first().click();
+  const headingAtTop = () =>
+    page.evaluate((wanted) => {
+      const headings = [...document.querySelectorAll('h1, h2')].filter((h) => h.textContent?.startsWith(wanted));
+      return headings.find((h) => Math.abs(h.getBoundingClientRect().top) < 200)?.textContent ?? undefined;
+    }, title);
+  await expect.poll(headingAtTop, { timeout: 5_000 }).toBeDefined();
+  return headingAtTop();
+}
+
+beforeAll(async () => {
+  workDir = await mkdtemp(join(tmpdir(), 'pipai-docs-'));
+  const output = join(workDir, 'index.html');
+  await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'scripts/docs.ts'), '--output', output], { cwd: REPO_ROOT });
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  // No network: anything that is not the file itself (or inline data) is recorded and refused.
+  await page.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith('file://') || url.startsWith('data:') || url.startsWith('blob:')) return route.continue();
+    externalRequests.push(url);
+    return route.abort('internetdisconnected');
+  });
+  await page.goto(`file://${output}`, { waitUntil: 'load' });
+  // The inlined Redoc bundle hydrates the prerendered page; the sidebar menu is interactive then.
+  await page.locator(MENU_ITEM).first().waitFor({ timeout: 20_000 });
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+describe('the docs site', () => {
+  it('loads no script, stylesheet or font from the network', () => {
+    // Redoc's attribution logo is the one thing it fetches; the <img> removes itself when that fails.
+    const others = externalRequests.filter((url) => !/^https:\/\/cdn\.redoc\.ly\/redoc\/logo-mini(-full)?\.svg$/.test(url));
+    expect(others).toEqual([]);
+  });
+
+  it('shows the Authentication section with its test vector', async () => {
+    const text = await page.evaluate(() => document.body.innerText);
+    expect(text).toContain('Authentication');
+    expect(text).toContain('e232c65dcedd3029b60391ceae13d2e2b23890e82927a5a014e2c76ead16e70c');
+  });
+
+  it('shows every public operation, with its method and path', async () => {
+    const operations = operationsOf(loadPublicSpec());
+    expect(operations).toHaveLength(10);
+    for (const { path, method, operation } of operations) {
+      expect(await openEntry(operation.tags[0], operation.summary), `${method} ${path}`).toBe(operation.summary);
+      expect(await page.locator('body').innerText()).toContain(path);
+    }
+  });
+
+  it('shows every event type', async () => {
+    const spec = loadPublicSpec();
+    for (const [type, item] of Object.entries<any>(spec.webhooks)) {
+      // Redoc labels webhook sections with a "Webhook" badge after the name.
+      expect(await openEntry(item.post.tags[0], type)).toMatch(new RegExp(`^${escapeRegExp(type)}(Webhook)?$`));
+    }
+  });
+
+  it('does not show the internal operation', async () => {
+    const internal = operationsOf(loadInternalSpec()).find(({ operation }) => operation['x-internal'])!;
+    expect(internal.operation.summary).toBe('Publish Event (internal)');
+    const menu = (await page.locator(MENU_ITEM).allTextContents()).join('\n');
+    expect(menu).toContain('Event types');
+    expect(menu).not.toContain('Internal');
+    const html = await page.content();
+    for (const hidden of [internal.operation.summary, internal.path, internal.operation.operationId, 'InternalToken']) {
+      expect(html, hidden).not.toContain(hidden);
+    }
+  });
+
+  it('is saved as a screenshot', async () => {
+    await mkdir(SCREENSHOT_DIR, { recursive: true });
+    const file = join(SCREENSHOT_DIR, 'docs.png');
+    const image = await page.screenshot({ path: file, fullPage: false });
+    expect(image.byteLength).toBeGreaterThan(10_000);
+  });
+});

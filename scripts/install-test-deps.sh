@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the system programs the test suite drives for real: Debian's Chromium (the docs test).
+# Idempotent; needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+missing=()
+[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "test deps: all present"
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+    echo "test deps: missing ${missing[*]}; install them as root (apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+fi
+echo "test deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
