@@ -1,0 +1,30 @@
+// The API's errors as the domain raises them: a stable code from the spec's catalog, a human detail,
+// and for INVALID_PARAMETER the offending parameters. The HTTP layer turns them into problem+json.
+import type { components } from '@pipai/contract';
+
+export type ErrorCode = components['schemas']['ErrorCode'];
+export type ParameterError = components['schemas']['ParameterError'];
+
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly errors: ParameterError[] | undefined;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: ErrorCode, detail: string, extra: { errors?: ParameterError[]; retryAfterSeconds?: number } = {}) {
+    super(detail);
+    this.name = 'ApiError';
+    this.code = code;
+    this.errors = extra.errors;
+    this.retryAfterSeconds = extra.retryAfterSeconds;
+  }
+}
+
+export function invalidParameters(errors: ParameterError[]): ApiError {
+  const detail = errors.map((error) => `${error.parameter}: ${error.message}`).join('; ');
+  return new ApiError('INVALID_PARAMETER', detail, { errors });
+}
+
+export const invalidParameter = (parameter: string, location: ParameterError['in'], message: string) =>
+  invalidParameters([{ parameter, in: location, message }]);
+
+export const notFound = (what: string) => new ApiError('NOT_FOUND', `No ${what} on this account.`);

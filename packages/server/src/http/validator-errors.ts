@@ -1,0 +1,69 @@
+// Translates what express-openapi-validator and the body reader report into the API's own errors,
+// so that `errors[]` names each parameter the way the docs do: `url`, `events[2]`, `limit`.
+import { ApiError, invalidParameters, type ParameterError } from '../domain/errors.ts';
+
+interface ValidatorItem {
+  path?: string;
+  message?: string;
+  errorCode?: string;
+}
+
+const LOCATIONS: Record<string, ParameterError['in']> = { body: 'body', query: 'query', params: 'path', path: 'path', headers: 'header' };
+
+/** `/body/events/2` -> events[2] in body; `/query/limit` -> limit in query. */
+function parameterOf(path: string): { parameter: string; in: ParameterError['in'] } {
+  const [where = 'body', ...segments] = path.replace(/^\./, '').split(/[/.]/).filter(Boolean);
+  const location = LOCATIONS[where] ?? 'body';
+  const parameter = segments.reduce(
+    (name, segment) => (/^\d+$/.test(segment) ? `${name}[${segment}]` : name ? `${name}.${segment}` : segment),
+    '',
+  );
+  return { parameter: parameter || 'body', in: location };
+}
+
+// The only anyOf in request schemas is EventPattern; Ajv's per-branch messages would say nothing useful.
+const ANY_OF_MESSAGE = 'must be a known event type or one of strategy.*, backtest.*, account.*, *';
+
+function messageOf(item: ValidatorItem): string {
+  const message = item.message ?? 'is invalid';
+  if (item.errorCode?.startsWith('anyOf.')) return ANY_OF_MESSAGE;
+  if (item.errorCode?.startsWith('additionalProperties.') || item.errorCode?.startsWith('unevaluatedProperties.')) {
+    return 'is not a known field';
+  }
+  if (item.errorCode?.startsWith('required.')) return 'is required';
+  return message.replace(/^(request\.)?(body|query|params|headers)(\/\S+)? /, '');
+}
+
+export function validationError(items: readonly ValidatorItem[]): ApiError {
+  const byParameter = new Map<string, ParameterError>();
+  for (const item of items) {
+    // `if`/`then` and branch failures restate an error reported more precisely elsewhere.
+    if (item.errorCode?.startsWith('if.') || item.errorCode?.startsWith('not.')) continue;
+    const { parameter, in: location } = parameterOf(item.path ?? '/body');
+    const key = `${location}:${parameter}`;
+    const existing = byParameter.get(key);
+    if (existing && !item.errorCode?.startsWith('anyOf.')) continue;
+    byParameter.set(key, { parameter, in: location, message: messageOf(item) });
+  }
+  if (byParameter.size === 0) byParameter.set('body:body', { parameter: 'body', in: 'body', message: 'is invalid' });
+  return invalidParameters([...byParameter.values()]);
+}
+
+/** Any error thrown on the way to a handler, as an ApiError; undefined for a genuine internal error. */
+export function toApiError(error: unknown): ApiError | undefined {
+  if (error instanceof ApiError) return error;
+  const status = (error as { status?: number }).status;
+  const type = (error as { type?: string }).type;
+  if (type === 'entity.too.large') {
+    return invalidParameters([{ parameter: 'body', in: 'body', message: 'is larger than 64 KiB' }]);
+  }
+  if (status === 415) {
+    return invalidParameters([{ parameter: 'Content-Type', in: 'header', message: 'must be application/json' }]);
+  }
+  if (status === 404 || status === 405) return new ApiError('NOT_FOUND', 'No such operation. See the API reference for the available ones.');
+  if (status === 400) {
+    const items = (error as { errors?: ValidatorItem[] }).errors;
+    return validationError(items?.length ? items : [{ path: '/body', message: (error as Error).message }]);
+  }
+  return undefined;
+}

@@ -1,0 +1,166 @@
+// One suite, both adapters: what the domain relies on the store for.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { NewWebhook, Store } from '../src/store/store.ts';
+import { openTestStore, STORE_KINDS, type OpenedStore } from './support/stores.ts';
+
+const account = (name: string) => ({ id: `acct_${name}`, name, createdAt: 1_000 });
+
+let counter = 0;
+function webhook(accountId: string, overrides: Partial<NewWebhook> = {}): NewWebhook {
+  counter += 1;
+  const id = `wh_${counter.toString(16).padStart(8, '0')}`;
+  return {
+    id,
+    accountId,
+    url: `https://example.com/${id}`,
+    normalizedUrl: `https://example.com/${id}`,
+    events: ['strategy.deployed'],
+    description: null,
+    balanceLowThreshold: null,
+    status: 'active',
+    consecutiveFailures: 0,
+    lastDeliveryAt: null,
+    lastSuccessAt: null,
+    createdAt: 2_000 + counter,
+    sealedSecret: 'v1.sealed',
+    ...overrides,
+  };
+}
+
+describe.each(STORE_KINDS)('the %s store', (kind) => {
+  let opened: OpenedStore;
+  let store: Store;
+
+  beforeEach(async () => {
+    opened = await openTestStore(kind);
+    store = opened.store;
+    await store.ensureAccount(account('alpha'));
+    await store.ensureAccount(account('beta'));
+  });
+  afterEach(() => opened.dispose());
+
+  it('migrates idempotently', async () => {
+    await store.migrate();
+    await store.migrate();
+    expect(await store.findAccountByName('alpha')).toEqual(account('alpha'));
+  });
+
+  it('ensureAccount keeps the first account of a name', async () => {
+    const again = await store.ensureAccount({ id: 'acct_other', name: 'alpha', createdAt: 5 });
+    expect(again.id).toBe('acct_alpha');
+  });
+
+  it('stores, finds, lists and revokes API keys', async () => {
+    await store.insertApiKey({ id: 'key_1', accountId: 'acct_alpha', sealedSecret: 'v1.x', scopes: ['webhooks:read'], createdAt: 10 });
+    await store.insertApiKey({ id: 'key_2', accountId: 'acct_beta', sealedSecret: 'v1.y', scopes: ['webhooks:write'], createdAt: 11 });
+    expect(await store.findApiKey('key_1')).toEqual({
+      id: 'key_1',
+      accountId: 'acct_alpha',
+      accountName: 'alpha',
+      sealedSecret: 'v1.x',
+      scopes: ['webhooks:read'],
+      createdAt: 10,
+      revokedAt: null,
+    });
+    expect((await store.listApiKeys()).map((key) => key.id)).toEqual(['key_1', 'key_2']);
+    expect((await store.listApiKeys('beta')).map((key) => key.id)).toEqual(['key_2']);
+    expect(await store.countApiKeys()).toBe(2);
+    expect(await store.revokeApiKey('key_1', 99)).toBe(true);
+    expect(await store.revokeApiKey('key_1', 100)).toBe(false);
+    expect((await store.findApiKey('key_1'))!.revokedAt).toBe(99);
+    expect(await store.findApiKey('key_nope')).toBeUndefined();
+  });
+
+  it('remembers signatures until they expire', async () => {
+    expect(await store.rememberSignature('sig-a', 1_030, 1_000)).toBe(true);
+    expect(await store.rememberSignature('sig-a', 1_030, 1_010)).toBe(false);
+    // After expiry the entry is pruned (the timestamp window has rejected such requests by then).
+    expect(await store.rememberSignature('sig-a', 2_030, 2_000)).toBe(true);
+  });
+
+  it('spends weight in a rolling window and says when it fits again', async () => {
+    const budget = { windowMs: 60_000, budget: 10 };
+    expect(await store.spendWeight('key_1', 4, 0, budget)).toEqual({ admitted: true, used: 4, retryAfterMs: 0 });
+    expect(await store.spendWeight('key_1', 5, 20_000, budget)).toEqual({ admitted: true, used: 9, retryAfterMs: 0 });
+    // 9 + 2 > 10: not admitted, costs nothing; the first charge leaves the window at 60 s.
+    expect(await store.spendWeight('key_1', 2, 30_000, budget)).toEqual({ admitted: false, used: 9, retryAfterMs: 30_000 });
+    expect(await store.spendWeight('key_2', 10, 30_000, budget)).toMatchObject({ admitted: true, used: 10 });
+    expect(await store.spendWeight('key_1', 2, 60_001, budget)).toEqual({ admitted: true, used: 7, retryAfterMs: 0 });
+  });
+
+  it('never admits more than the budget under concurrent spending', async () => {
+    const budget = { windowMs: 60_000, budget: 20 };
+    const results = await Promise.all(Array.from({ length: 30 }, () => store.spendWeight('key_race', 1, 1_000, budget)));
+    expect(results.filter((result) => result.admitted)).toHaveLength(20);
+  });
+
+  it('inserts and finds webhooks, scoped to their account', async () => {
+    const record = webhook('acct_alpha', { events: ['strategy.*', 'backtest.job_done'], description: 'x', balanceLowThreshold: '5' });
+    expect(await store.insertWebhook(record, 25)).toBe('created');
+    const found = await store.findWebhook('acct_alpha', record.id);
+    expect(found).toMatchObject(record);
+    expect(found!.seq).toBeGreaterThan(0);
+    expect(await store.findWebhook('acct_beta', record.id)).toBeUndefined();
+  });
+
+  it('refuses a duplicate normalized URL per account, not across accounts', async () => {
+    const first = webhook('acct_alpha', { normalizedUrl: 'https://example.com/same' });
+    expect(await store.insertWebhook(first, 25)).toBe('created');
+    expect(await store.insertWebhook(webhook('acct_alpha', { normalizedUrl: 'https://example.com/same' }), 25)).toBe('duplicate_url');
+    expect(await store.insertWebhook(webhook('acct_beta', { normalizedUrl: 'https://example.com/same' }), 25)).toBe('created');
+  });
+
+  it('reports a taken id', async () => {
+    const first = webhook('acct_alpha');
+    await store.insertWebhook(first, 25);
+    expect(await store.insertWebhook(webhook('acct_beta', { id: first.id }), 25)).toBe('id_taken');
+  });
+
+  it('holds the per-account limit under 50 concurrent inserts', async () => {
+    const outcomes = await Promise.all(Array.from({ length: 50 }, () => store.insertWebhook(webhook('acct_alpha'), 25)));
+    expect(outcomes.filter((outcome) => outcome === 'created')).toHaveLength(25);
+    expect(outcomes.filter((outcome) => outcome === 'limit_reached')).toHaveLength(25);
+    expect(await store.listWebhooks('acct_alpha', { limit: 100 })).toHaveLength(25);
+  });
+
+  it('lists newest first with status, subscription and keyset filters', async () => {
+    const a = webhook('acct_alpha', { events: ['strategy.deployed'] });
+    const b = webhook('acct_alpha', { events: ['strategy.*'], status: 'paused' });
+    const c = webhook('acct_alpha', { events: ['account.balance_low', '*'] });
+    const other = webhook('acct_beta', { events: ['strategy.deployed'] });
+    for (const record of [a, b, c, other]) await store.insertWebhook(record, 25);
+    const ids = async (query: Parameters<Store['listWebhooks']>[1]) =>
+      (await store.listWebhooks('acct_alpha', query)).map((record) => record.id);
+
+    expect(await ids({ limit: 10 })).toEqual([c.id, b.id, a.id]);
+    expect(await ids({ limit: 2 })).toEqual([c.id, b.id]);
+    expect(await ids({ status: 'paused', limit: 10 })).toEqual([b.id]);
+    expect(await ids({ subscribedToAny: ['strategy.deployed', 'strategy.*', '*'], limit: 10 })).toEqual([c.id, b.id, a.id]);
+    expect(await ids({ subscribedToAny: ['account.balance_low'], limit: 10 })).toEqual([c.id]);
+    expect(await ids({ subscribedToAny: ['backtest.job_done'], limit: 10 })).toEqual([]);
+    const [newest] = await store.listWebhooks('acct_alpha', { limit: 1 });
+    expect(await ids({ beforeSeq: newest!.seq, limit: 10 })).toEqual([b.id, a.id]);
+  });
+
+  it('updates only the given fields and reports duplicates and unknown ids', async () => {
+    const a = webhook('acct_alpha');
+    const b = webhook('acct_alpha');
+    await store.insertWebhook(a, 25);
+    await store.insertWebhook(b, 25);
+    const updated = await store.updateWebhook('acct_alpha', a.id, { status: 'paused', events: ['*'], description: null });
+    expect(updated).toMatchObject({ outcome: 'updated', webhook: { ...a, status: 'paused', events: ['*'], description: null } });
+    expect(await store.updateWebhook('acct_alpha', a.id, { url: 'x', normalizedUrl: b.normalizedUrl })).toEqual({ outcome: 'duplicate_url' });
+    expect(await store.updateWebhook('acct_beta', a.id, { status: 'active' })).toEqual({ outcome: 'not_found' });
+    expect(await store.updateWebhook('acct_alpha', a.id, {})).toMatchObject({ outcome: 'updated' });
+  });
+
+  it('deletes within the account only, freeing a slot', async () => {
+    const records = Array.from({ length: 3 }, () => webhook('acct_alpha'));
+    for (const record of records) await store.insertWebhook(record, 3);
+    expect(await store.insertWebhook(webhook('acct_alpha'), 3)).toBe('limit_reached');
+    expect(await store.deleteWebhook('acct_beta', records[0]!.id)).toBe(false);
+    expect(await store.deleteWebhook('acct_alpha', records[0]!.id)).toBe(true);
+    expect(await store.deleteWebhook('acct_alpha', records[0]!.id)).toBe(false);
+    expect(await store.insertWebhook(webhook('acct_alpha'), 3)).toBe('created');
+  });
+});

@@ -1,0 +1,40 @@
+// The two adapters, opened fresh for a test: SQLite in a temp file, PostgreSQL in a new database.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import { PostgresStore } from '../../src/store/postgres-store.ts';
+import { SqliteStore } from '../../src/store/sqlite-store.ts';
+import type { Store } from '../../src/store/store.ts';
+import { createDatabase } from './postgres.ts';
+
+export interface OpenedStore {
+  store: Store;
+  /** Where the data lives, for tests that look at it directly. */
+  location: string;
+  dispose(): Promise<void>;
+}
+
+export const STORE_KINDS = ['sqlite', 'postgres'] as const;
+export type StoreKind = (typeof STORE_KINDS)[number];
+
+export async function openTestStore(kind: StoreKind): Promise<OpenedStore> {
+  if (kind === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'pipai-sqlite-'));
+    const file = join(dir, 'pipai.sqlite');
+    const store = new SqliteStore(file);
+    await store.migrate();
+    return {
+      store,
+      location: file,
+      async dispose() {
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const url = await createDatabase(inject('postgresUrl'));
+  const store = new PostgresStore(url, { maxConnections: 20 });
+  await store.migrate();
+  return { store, location: url, dispose: () => store.close() };
+}
