@@ -24,9 +24,20 @@ function parameterOf(path: string): { parameter: string; in: ParameterError['in'
 // The only anyOf in request schemas is EventPattern; Ajv's per-branch messages would say nothing useful.
 const ANY_OF_MESSAGE = 'must be a known event type or one of strategy.*, backtest.*, account.*, *';
 
-function messageOf(item: ValidatorItem): string {
+// Ajv would quote the regular expression; say what it means instead.
+const PATTERN_MESSAGES: Record<string, string> = {
+  url: 'must start with https://',
+  webhook_id: 'must be wh_ followed by 6-8 lowercase hex digits',
+  delivery_id: 'must be dlv_ followed by 24 lowercase hex digits',
+  event_id: 'must be evt_ followed by 24 lowercase hex digits',
+  balance_low_threshold: 'must be a positive decimal string such as "250.00"',
+  cursor: 'is malformed',
+};
+
+function messageOf(item: ValidatorItem, parameter: string): string {
   const message = item.message ?? 'is invalid';
   if (item.errorCode?.startsWith('anyOf.')) return ANY_OF_MESSAGE;
+  if (item.errorCode?.startsWith('pattern.')) return PATTERN_MESSAGES[parameter.replace(/\[\d+\]$/, '')] ?? message;
   if (item.errorCode?.startsWith('additionalProperties.') || item.errorCode?.startsWith('unevaluatedProperties.')) {
     return 'is not a known field';
   }
@@ -43,7 +54,7 @@ export function validationError(items: readonly ValidatorItem[]): ApiError {
     const key = `${location}:${parameter}`;
     const existing = byParameter.get(key);
     if (existing && !item.errorCode?.startsWith('anyOf.')) continue;
-    byParameter.set(key, { parameter, in: location, message: messageOf(item) });
+    byParameter.set(key, { parameter, in: location, message: messageOf(item, parameter) });
   }
   if (byParameter.size === 0) byParameter.set('body:body', { parameter: 'body', in: 'body', message: 'is invalid' });
   return invalidParameters([...byParameter.values()]);

@@ -1,0 +1,153 @@
+// `pnpm start` and `pnpm pipai-admin` as a new user meets them: separate processes, a fresh data
+// dir, the dev credentials file, a signed request, key revocation, graceful shutdown.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sign } from './support/api.ts';
+import { startHttpsEndpoint, testCaPem, type HttpsEndpoint } from './support/pki.ts';
+
+const SERVER_SRC = fileURLToPath(new URL('../src/', import.meta.url));
+const run = promisify(execFile);
+
+let dataDir: string;
+let server: ChildProcess;
+let output = '';
+let baseUrl: string;
+let endpoint: HttpsEndpoint;
+let env: NodeJS.ProcessEnv;
+
+async function waitFor(pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
+  const started = Date.now();
+  for (;;) {
+    const match = output.match(pattern);
+    if (match) return match;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${pattern}; output:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const admin = (...args: string[]) => run(process.execPath, [join(SERVER_SRC, 'admin.ts'), ...args], { env });
+
+async function signed(credentials: { api_key: string; api_secret: string }, method: string, target: string, body?: unknown) {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  const timestamp = String(Date.now());
+  const response = await fetch(`${baseUrl}${target}`, {
+    method,
+    headers: {
+      'X-PipAI-API-Key': credentials.api_key,
+      'X-PipAI-Timestamp': timestamp,
+      'X-PipAI-Signature': sign(credentials.api_secret, timestamp, method, target, text),
+      ...(text ? { 'Content-Type': 'application/json' } : {}),
+    },
+    ...(text ? { body: text } : {}),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'pipai-start-'));
+  const caFile = join(dataDir, 'test-ca.pem');
+  writeFileSync(caFile, testCaPem);
+  endpoint = await startHttpsEndpoint('valid', '127.0.0.1');
+  env = {
+    ...process.env,
+    PIPAI_DATA_DIR: join(dataDir, 'data'),
+    PORT: '0',
+    HOST: '127.0.0.1',
+    PIPAI_DEV_ALLOW_LOOPBACK: '1',
+    NODE_EXTRA_CA_CERTS: caFile,
+    LOG_LEVEL: 'info',
+  };
+  delete env.DATABASE_URL;
+  delete env.PIPAI_MASTER_KEY;
+  server = spawn(process.execPath, [join(SERVER_SRC, 'main.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  server.stdout!.on('data', (chunk) => (output += chunk));
+  server.stderr!.on('data', (chunk) => (output += chunk));
+  baseUrl = (await waitFor(/"url":"(http:\/\/localhost:\d+)"[^\n]*PipAI API listening/))[1]!.replace('localhost', '127.0.0.1');
+}, 30_000);
+
+afterAll(async () => {
+  server?.kill('SIGKILL');
+  await endpoint?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('pnpm start on a fresh data dir', () => {
+  it('warns that loopback targets are allowed', () => {
+    expect(output).toMatch(/PIPAI_DEV_ALLOW_LOOPBACK=1[^\n]*Never use this in production/);
+  });
+
+  it('writes dev credentials to a 0600 file and says where', () => {
+    const file = join(env.PIPAI_DATA_DIR!, 'dev-credentials.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(join(env.PIPAI_DATA_DIR!, 'master.key')).mode & 0o777).toBe(0o600);
+    const credentials = JSON.parse(readFileSync(file, 'utf8'));
+    expect(Object.keys(credentials)).toEqual(['base_url', 'account', 'api_key', 'api_secret', 'scopes']);
+    expect(output).toContain(file);
+    expect(output).not.toContain(credentials.api_secret);
+  });
+
+  it('answers /healthz', async () => {
+    expect(await (await fetch(`${baseUrl}/healthz`)).json()).toEqual({ status: 'ok' });
+  });
+
+  it('the dev credentials work', async () => {
+    const credentials = JSON.parse(readFileSync(join(env.PIPAI_DATA_DIR!, 'dev-credentials.json'), 'utf8'));
+    expect((await signed(credentials, 'GET', '/v1/webhooks')).body).toEqual({ data: [], next_cursor: null });
+  });
+
+  it('pipai-admin creates a key that creates and lists a webhook as the seed pages show', async () => {
+    const { stdout } = await admin('keys', 'create', '--account', 'acme', '--scopes', 'webhooks:read,webhooks:write', '--json');
+    const key = JSON.parse(stdout);
+    expect(Object.keys(key)).toEqual(['account', 'api_key', 'api_secret', 'scopes']);
+    expect(key).toMatchObject({ account: 'acme', scopes: ['webhooks:read', 'webhooks:write'] });
+
+    const url = `https://127.0.0.1:${endpoint.port}/pipai-webhook`;
+    const events = ['strategy.deployed', 'strategy.position_opened', 'strategy.error', 'backtest.job_done'];
+    const created = await signed(key, 'POST', '/v1/webhooks', { url, events, description: 'Production strategy alerts' });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ url, events, description: 'Production strategy alerts', status: 'active', consecutive_failures: 0 });
+    const listed = await signed(key, 'GET', '/v1/webhooks?status=active&limit=50');
+    expect(listed.status).toBe(200);
+    const { secret: _secret, _secret_warning: _warning, ...webhook } = created.body;
+    expect(listed.body).toEqual({ data: [webhook], next_cursor: null });
+  });
+
+  it('pipai-admin lists keys without secrets and revokes them', async () => {
+    const { stdout } = await admin('keys', 'create', '--account', 'acme', '--scopes', 'webhooks:read', '--json');
+    const key = JSON.parse(stdout);
+    const listed = JSON.parse((await admin('keys', 'list', '--account', 'acme', '--json')).stdout);
+    expect(listed.map((entry: { api_key: string }) => entry.api_key)).toContain(key.api_key);
+    expect(JSON.stringify(listed)).not.toContain(key.api_secret);
+    expect((await signed(key, 'GET', '/v1/webhooks')).status).toBe(200);
+    expect((await admin('keys', 'revoke', key.api_key)).stdout).toContain(`revoked ${key.api_key}`);
+    expect((await signed(key, 'GET', '/v1/webhooks')).body.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('pipai-admin rejects bad usage with exit code 2', async () => {
+    const failure = await admin('keys', 'create', '--account', 'acme', '--scopes', 'webhooks:admin').catch((error) => error);
+    expect(failure.code).toBe(2);
+    expect(failure.stderr).toMatch(/unknown: webhooks:admin/);
+  });
+
+  it('drains and exits 0 on SIGTERM', async () => {
+    const exited = new Promise<number | null>((resolve) => server.once('exit', resolve));
+    server.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(output).toMatch(/"msg":"stopped"/);
+  });
+});
+
+describe('configuration guards', () => {
+  it('refuses to start on PostgreSQL without PIPAI_MASTER_KEY', async () => {
+    const failure = await run(process.execPath, [join(SERVER_SRC, 'main.ts')], {
+      env: { ...env, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' },
+    }).catch((error) => error);
+    expect(failure.code).toBe(1);
+    expect(failure.stdout + failure.stderr).toMatch(/PIPAI_MASTER_KEY is required with DATABASE_URL/);
+  });
+});

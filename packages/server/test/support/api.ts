@@ -1,0 +1,124 @@
+// A real server on loopback over a real store, and a client that signs requests the way the spec's
+// Authentication section says (computed here independently of the server's code).
+import { createHmac } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { createTargetVerifier, type TargetVerifierOptions } from '../../src/net/target-verifier.ts';
+import { createServices } from '../../src/services.ts';
+import type { Clock } from '../../src/domain/clock.ts';
+import { openTestStore, type OpenedStore, type StoreKind } from './stores.ts';
+import { testCaPem } from './pki.ts';
+
+export const MASTER_KEY = Buffer.alloc(32, 7);
+
+export interface Credentials {
+  account: string;
+  api_key: string;
+  api_secret: string;
+}
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export interface SignOptions {
+  timestamp?: string;
+  omit?: 'X-PipAI-API-Key' | 'X-PipAI-Timestamp' | 'X-PipAI-Signature';
+  /** Sign this instead of what is sent (to tamper). */
+  signedBody?: string;
+  signedTarget?: string;
+  secret?: string;
+  contentType?: string;
+  signature?: string;
+}
+
+export function sign(secret: string, timestamp: string, method: string, target: string, body: string): string {
+  return createHmac('sha256', secret).update(`${timestamp}\n${method}\n${target}\n${body}`).digest('hex');
+}
+
+export interface TestApi {
+  baseUrl: string;
+  opened: OpenedStore;
+  /** Everything the server logged, one JSON object per line. */
+  logs: string[];
+  issueKey(account: string, scopes?: string[]): Promise<Credentials>;
+  request<T = any>(credentials: Credentials, method: string, target: string, body?: unknown, options?: SignOptions): Promise<ApiResponse<T>>;
+  close(): Promise<void>;
+}
+
+/** Test host names resolve to loopback, where the tests' HTTPS endpoints listen. */
+export const testLookup: NonNullable<TargetVerifierOptions['lookup']> = async (hostname) => {
+  if (hostname.endsWith('.test')) return [{ address: '127.0.0.1', family: 4 }];
+  if (hostname === 'private.example') return [{ address: '10.1.2.3', family: 4 }];
+  if (hostname === 'metadata.example') return [{ address: '169.254.169.254', family: 4 }];
+  if (hostname === 'mixed.example') return [{ address: '93.184.216.34', family: 4 }, { address: '192.168.1.10', family: 4 }];
+  throw Object.assign(new Error(`no such host ${hostname}`), { code: 'ENOTFOUND' });
+};
+
+export async function startTestApi(
+  kind: StoreKind,
+  options: { clock?: Clock; weightBudgetPerMinute?: number; allowLoopback?: boolean } = {},
+): Promise<TestApi> {
+  const opened = await openTestStore(kind);
+  const logs: string[] = [];
+  const logger = pino(
+    { level: 'debug' },
+    new Writable({
+      write(chunk, _encoding, done) {
+        logs.push(...chunk.toString().trim().split('\n'));
+        done();
+      },
+    }),
+  );
+  const services = createServices({
+    store: opened.store,
+    masterKey: MASTER_KEY,
+    logger,
+    targets: createTargetVerifier({ lookup: testLookup, allowLoopback: options.allowLoopback ?? true, extraCa: [testCaPem], timeoutMs: 3_000 }),
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.weightBudgetPerMinute ? { weightBudgetPerMinute: options.weightBudgetPerMinute } : {}),
+    validateResponses: true,
+  });
+  const server = services.app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const now = () => String(options.clock?.now() ?? Date.now());
+
+  return {
+    baseUrl,
+    opened,
+    logs,
+    issueKey: (account, scopes = ['webhooks:read', 'webhooks:write']) => services.accounts.createKey(account, scopes),
+    async request(credentials, method, target, body, signOptions = {}) {
+      const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
+      const timestamp = signOptions.timestamp ?? now();
+      const signature =
+        signOptions.signature ??
+        sign(
+          signOptions.secret ?? credentials.api_secret,
+          timestamp,
+          method,
+          signOptions.signedTarget ?? target,
+          signOptions.signedBody ?? text,
+        );
+      const headers: Record<string, string> = {
+        'X-PipAI-API-Key': credentials.api_key,
+        'X-PipAI-Timestamp': timestamp,
+        'X-PipAI-Signature': signature,
+      };
+      if (signOptions.omit) delete headers[signOptions.omit];
+      if (text) headers['Content-Type'] = signOptions.contentType ?? 'application/json';
+      const response = await fetch(`${baseUrl}${target}`, { method, headers, ...(text ? { body: text } : {}) });
+      const raw = await response.text();
+      return { status: response.status, headers: response.headers, body: raw ? JSON.parse(raw) : undefined };
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await opened.dispose();
+    },
+  };
+}
