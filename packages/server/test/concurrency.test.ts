@@ -101,3 +101,34 @@ describe.each(STORE_KINDS)('concurrency on %s', (kind) => {
     expect(created.length).toBeGreaterThan(0);
   });
 });
+
+describe('two server processes on one PostgreSQL database', () => {
+  let first: TestApi;
+  let second: TestApi;
+  beforeAll(async () => {
+    first = await startTestApi('postgres', { weightBudgetPerMinute: 40 });
+    second = await startTestApi('postgres', { weightBudgetPerMinute: 40, postgresUrl: first.opened.location });
+  });
+  afterAll(async () => {
+    await second.close();
+    await first.close();
+  });
+
+  it('share one weight budget per key', async () => {
+    const key = await first.issueKey('shared-budget', ['webhooks:read']);
+    // 40 / 2 per list = 20 requests in all, alternating between the servers, concurrently.
+    const responses = await Promise.all(
+      Array.from({ length: 30 }, (_, index) => (index % 2 ? first : second).request(key, 'GET', '/v1/webhooks')),
+    );
+    expect(responses.filter((response) => response.status === 200)).toHaveLength(20);
+    expect(responses.filter((response) => response.status === 429 && response.body.code === 'RATE_LIMITED')).toHaveLength(10);
+  });
+
+  it('see each other\'s webhooks and replays', async () => {
+    const key = await second.issueKey('shared-state', ['webhooks:read']);
+    const timestamp = String(Date.now());
+    expect((await first.request(key, 'GET', '/v1/webhooks', undefined, { timestamp })).status).toBe(200);
+    const replay = await second.request(key, 'GET', '/v1/webhooks', undefined, { timestamp });
+    expect(replay.body.code).toBe('INVALID_SIGNATURE');
+  });
+});

@@ -57,6 +57,9 @@ export function createApp(deps: AppDeps): Express {
     if (handler) app[route.method.toLowerCase() as 'get'](route.expressPath, handler as express.RequestHandler);
   }
 
+  // Whatever no handler answered (Express would send an HTML page) is a problem+json 404 too.
+  app.use((_req, _res, next) => next(new ApiError('NOT_FOUND', 'No such operation. See the API reference for the available ones.')));
+
   const handleError: ErrorRequestHandler = (error, req, res, _next) => {
     let apiError = toApiError(error);
     if (!apiError) {

@@ -13,7 +13,9 @@ const LOCATIONS: Record<string, ParameterError['in']> = { body: 'body', query: '
 /** `/body/events/2` -> events[2] in body; `/query/limit` -> limit in query. */
 function parameterOf(path: string): { parameter: string; in: ParameterError['in'] } {
   const [where = 'body', ...segments] = path.replace(/^\./, '').split(/[/.]/).filter(Boolean);
-  const location = LOCATIONS[where] ?? 'body';
+  const location = LOCATIONS[where];
+  // Anything else is the request path itself (e.g. percent-encoding that does not decode).
+  if (!location) return { parameter: 'path', in: 'path' };
   const parameter = segments.reduce(
     (name, segment) => (/^\d+$/.test(segment) ? `${name}[${segment}]` : name ? `${name}.${segment}` : segment),
     '',
@@ -42,6 +44,7 @@ function messageOf(item: ValidatorItem, parameter: string): string {
     return 'is not a known field';
   }
   if (item.errorCode?.startsWith('required.')) return 'is required';
+  if (/malformed uri/i.test(message)) return 'is not validly percent-encoded';
   return message.replace(/^(request\.)?(body|query|params|headers)(\/\S+)? /, '');
 }
 

@@ -58,11 +58,16 @@ export const testLookup: NonNullable<TargetVerifierOptions['lookup']> = async (h
   throw Object.assign(new Error(`no such host ${hostname}`), { code: 'ENOTFOUND' });
 };
 
+// Like the SDK: strictly increasing timestamps, since two identical requests signed in the same
+// millisecond carry the same signature and the second is (rightly) rejected as a replay.
+let lastTimestamp = 0;
+export const monotonicNow = () => (lastTimestamp = Math.max(Date.now(), lastTimestamp + 1));
+
 export async function startTestApi(
   kind: StoreKind,
-  options: { clock?: Clock; weightBudgetPerMinute?: number; allowLoopback?: boolean } = {},
+  options: { clock?: Clock; weightBudgetPerMinute?: number; allowLoopback?: boolean; postgresUrl?: string } = {},
 ): Promise<TestApi> {
-  const opened = await openTestStore(kind);
+  const opened = await openTestStore(kind, options.postgresUrl);
   const logs: string[] = [];
   const logger = pino(
     { level: 'debug' },
@@ -85,7 +90,7 @@ export async function startTestApi(
   const server = services.app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const now = () => String(options.clock?.now() ?? Date.now());
+  const now = () => String(options.clock?.now() ?? monotonicNow());
 
   return {
     baseUrl,

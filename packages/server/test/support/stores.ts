@@ -18,7 +18,8 @@ export interface OpenedStore {
 export const STORE_KINDS = ['sqlite', 'postgres'] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
 
-export async function openTestStore(kind: StoreKind): Promise<OpenedStore> {
+/** `postgresUrl`: open a second store on an existing database, as a second server process would. */
+export async function openTestStore(kind: StoreKind, postgresUrl?: string): Promise<OpenedStore> {
   if (kind === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'pipai-sqlite-'));
     const file = join(dir, 'pipai.sqlite');
@@ -33,7 +34,7 @@ export async function openTestStore(kind: StoreKind): Promise<OpenedStore> {
       },
     };
   }
-  const url = await createDatabase(inject('postgresUrl'));
+  const url = postgresUrl ?? (await createDatabase(inject('postgresUrl')));
   const store = new PostgresStore(url, { maxConnections: 20 });
   await store.migrate();
   return { store, location: url, dispose: () => store.close() };
