@@ -2,6 +2,7 @@
 // keyset pagination while webhooks come and go.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type Credentials, type TestApi } from './support/api.ts';
+import { webhookRecord } from './support/records.ts';
 import { startHttpsEndpoint, type HttpsEndpoint } from './support/pki.ts';
 import { STORE_KINDS } from './support/stores.ts';
 
@@ -39,22 +40,9 @@ describe.each(STORE_KINDS)('concurrency on %s', (kind) => {
     for (let round = 0; round < 25; round += 1) {
       for (let index = 0; index < accounts.length; index += 1) {
         const id = `wh_${(round * 100 + index).toString(16).padStart(6, '0')}`;
+        const target = url(`page-${index}-${round}`);
         await api.opened.store.insertWebhook(
-          {
-            id,
-            accountId: accountIds[index]!,
-            url: url(`page-${index}-${round}`),
-            normalizedUrl: url(`page-${index}-${round}`),
-            events: ['*'],
-            description: null,
-            balanceLowThreshold: null,
-            status: 'active',
-            consecutiveFailures: 0,
-            lastDeliveryAt: null,
-            lastSuccessAt: null,
-            createdAt: Date.now(),
-            sealedSecret: 'v1.x',
-          },
+          webhookRecord(accountIds[index]!, { id, url: target, normalizedUrl: target, events: ['*'] }),
           25,
         );
       }

@@ -1,31 +1,12 @@
 // One suite, both adapters: what the domain relies on the store for.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { NewWebhook, Store } from '../src/store/store.ts';
+import type { Store } from '../src/store/store.ts';
+import { webhookRecord } from './support/records.ts';
 import { openTestStore, STORE_KINDS, type OpenedStore } from './support/stores.ts';
 
 const account = (name: string) => ({ id: `acct_${name}`, name, createdAt: 1_000 });
 
-let counter = 0;
-function webhook(accountId: string, overrides: Partial<NewWebhook> = {}): NewWebhook {
-  counter += 1;
-  const id = `wh_${counter.toString(16).padStart(8, '0')}`;
-  return {
-    id,
-    accountId,
-    url: `https://example.com/${id}`,
-    normalizedUrl: `https://example.com/${id}`,
-    events: ['strategy.deployed'],
-    description: null,
-    balanceLowThreshold: null,
-    status: 'active',
-    consecutiveFailures: 0,
-    lastDeliveryAt: null,
-    lastSuccessAt: null,
-    createdAt: 2_000 + counter,
-    sealedSecret: 'v1.sealed',
-    ...overrides,
-  };
-}
+const webhook = webhookRecord;
 
 describe.each(STORE_KINDS)('the %s store', (kind) => {
   let opened: OpenedStore;
