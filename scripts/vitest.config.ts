@@ -6,7 +6,7 @@ export default defineConfig({
   test: {
     include: ['packages/*/test/**/*.test.ts'],
     // One real PostgreSQL server for the run (the server's store and API suites use it).
-    globalSetup: ['packages/server/test/support/postgres-global-setup.ts'],
+    globalSetup: ['packages/testkit/src/postgres-global-setup.ts'],
     // The JSON report is what .ci/run counts; the default reporter is for people.
     reporters: ['default', 'json'],
     outputFile: { json: '.output/test/vitest.json' },

@@ -7,3 +7,13 @@ export type {
   paths as InternalPaths,
 } from '../generated/internal-schema.d.ts';
 export * from './events.ts';
+
+import type { components, webhooks } from '../generated/schema.d.ts';
+
+/** Any delivery's body: the union of every event payload under `webhooks`, discriminated by `type`. */
+export type WebhookEvent = {
+  [Type in keyof webhooks]: NonNullable<webhooks[Type]['post']['requestBody']>['content']['application/json'];
+}[keyof webhooks];
+
+export type ErrorCode = components['schemas']['ErrorCode'];
+export type Problem = components['schemas']['Problem'];

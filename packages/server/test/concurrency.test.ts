@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type Credentials, type TestApi } from './support/api.ts';
 import { webhookRecord } from './support/records.ts';
-import { startHttpsEndpoint, type HttpsEndpoint } from './support/pki.ts';
+import { startHttpsEndpoint, type HttpsEndpoint } from '@pipai/testkit/pki';
 import { STORE_KINDS } from './support/stores.ts';
 
 describe.each(STORE_KINDS)('concurrency on %s', (kind) => {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sign } from './support/api.ts';
-import { startHttpsEndpoint, testCaPem, type HttpsEndpoint } from './support/pki.ts';
+import { startHttpsEndpoint, testCaPem, type HttpsEndpoint } from '@pipai/testkit/pki';
 
 const SERVER_SRC = fileURLToPath(new URL('../src/', import.meta.url));
 const run = promisify(execFile);

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type Credentials, type TestApi } from './support/api.ts';
-import { startHttpsEndpoint, type HttpsEndpoint } from './support/pki.ts';
+import { startHttpsEndpoint, type HttpsEndpoint } from '@pipai/testkit/pki';
 import { STORE_KINDS } from './support/stores.ts';
 
 describe.each(STORE_KINDS)('secrets on %s', (kind) => {

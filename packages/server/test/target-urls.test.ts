@@ -4,7 +4,7 @@ import { TargetRejectedError } from '../src/domain/target-url.ts';
 import { classifyAddress } from '../src/net/address-policy.ts';
 import { createTargetVerifier } from '../src/net/target-verifier.ts';
 import { startTestApi, testLookup, type Credentials, type TestApi } from './support/api.ts';
-import { startHttpsEndpoint, testCaPem, type CertificateKind, type HttpsEndpoint } from './support/pki.ts';
+import { startHttpsEndpoint, testCaPem, type CertificateKind, type HttpsEndpoint } from '@pipai/testkit/pki';
 
 const kinds: CertificateKind[] = ['valid', 'self-signed', 'expired', 'wrong-host'];
 const endpoints = new Map<CertificateKind, HttpsEndpoint>();

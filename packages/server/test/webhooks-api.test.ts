@@ -3,7 +3,7 @@
 // would be a 500 here).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type Credentials, type TestApi } from './support/api.ts';
-import { startHttpsEndpoint, type HttpsEndpoint } from './support/pki.ts';
+import { startHttpsEndpoint, type HttpsEndpoint } from '@pipai/testkit/pki';
 import { STORE_KINDS } from './support/stores.ts';
 
 const SECRET_WARNING = 'Store this secret immediately — it will not be retrievable later.';

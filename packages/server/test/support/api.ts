@@ -8,7 +8,7 @@ import { createTargetVerifier, type TargetVerifierOptions } from '../../src/net/
 import { createServices } from '../../src/services.ts';
 import type { Clock } from '../../src/domain/clock.ts';
 import { openTestStore, type OpenedStore, type StoreKind } from './stores.ts';
-import { testCaPem } from './pki.ts';
+import { testCaPem } from '@pipai/testkit/pki';
 
 export const MASTER_KEY = Buffer.alloc(32, 7);
 

@@ -6,7 +6,7 @@ import { inject } from 'vitest';
 import { PostgresStore } from '../../src/store/postgres-store.ts';
 import { SqliteStore } from '../../src/store/sqlite-store.ts';
 import type { Store } from '../../src/store/store.ts';
-import { createDatabase } from './postgres.ts';
+import { createDatabase } from '@pipai/testkit/postgres';
 
 export interface OpenedStore {
   store: Store;

@@ -1,0 +1,45 @@
+// One error type for every failed call: the spec's problem details, typed.
+import type { ErrorCode, Problem } from '@pipai/contract';
+
+type ParameterError = NonNullable<Problem['errors']>[number];
+
+export class PipAIError extends Error {
+  readonly status: number;
+  /** The spec's stable code; undefined only when the response was not the API's (e.g. a proxy's 502). */
+  readonly code: ErrorCode | undefined;
+  readonly detail: string;
+  readonly requestId: string | undefined;
+  readonly errors: ParameterError[];
+  /** Seconds, from Retry-After, when the server sent one. */
+  readonly retryAfter: number | undefined;
+
+  constructor(status: number, problem: Partial<Problem> | undefined, retryAfter?: number) {
+    const detail = problem?.detail ?? `HTTP ${status}`;
+    super(problem?.code ? `${problem.code}: ${detail}` : detail);
+    this.name = 'PipAIError';
+    this.status = status;
+    this.code = problem?.code;
+    this.detail = detail;
+    this.requestId = problem?.request_id;
+    this.errors = problem?.errors ?? [];
+    this.retryAfter = retryAfter;
+  }
+
+  /** Reads a failed response (problem+json when it is the API's) into a PipAIError. */
+  static async fromResponse(response: Response): Promise<PipAIError> {
+    let problem: Partial<Problem> | undefined;
+    try {
+      const body: unknown = await response.clone().json();
+      if (body && typeof body === 'object' && 'code' in body) problem = body as Problem;
+    } catch {
+      // Not JSON: keep the status only.
+    }
+    const retryAfter = Number(response.headers.get('retry-after'));
+    return new PipAIError(response.status, problem, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
+  }
+
+  /** Formats as the CLI prints errors: `CODE: detail (request_id)`. */
+  toString(): string {
+    return `${this.code ?? `HTTP_${this.status}`}: ${this.detail}${this.requestId ? ` (${this.requestId})` : ''}`;
+  }
+}
