@@ -25,17 +25,20 @@ export class PipAIError extends Error {
     this.retryAfter = retryAfter;
   }
 
-  /** Reads a failed response (problem+json when it is the API's) into a PipAIError. */
-  static async fromResponse(response: Response): Promise<PipAIError> {
-    let problem: Partial<Problem> | undefined;
-    try {
-      const body: unknown = await response.clone().json();
-      if (body && typeof body === 'object' && 'code' in body) problem = body as Problem;
-    } catch {
-      // Not JSON: keep the status only.
-    }
+  /** From a failed response and its parsed body (as openapi-fetch returns them as `response` and `error`). */
+  static fromProblem(response: Response, body: unknown): PipAIError {
+    const problem = body && typeof body === 'object' && 'code' in body ? (body as Problem) : undefined;
     const retryAfter = Number(response.headers.get('retry-after'));
     return new PipAIError(response.status, problem, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
+  }
+
+  /** Reads a failed response whose body is still unread (problem+json when it is the API's). */
+  static async fromResponse(response: Response): Promise<PipAIError> {
+    const body: unknown = await response
+      .clone()
+      .json()
+      .catch(() => undefined);
+    return PipAIError.fromProblem(response, body);
   }
 
   /** Formats as the CLI prints errors: `CODE: detail (request_id)`. */

@@ -28,13 +28,13 @@ export async function* paginate<Path extends PaginatedPath>(
   const get = client.GET as unknown as (
     path: string,
     init: object,
-  ) => Promise<{ data?: { data: PageItem<Path>[]; next_cursor: string | null }; response: Response }>;
+  ) => Promise<{ data?: { data: PageItem<Path>[]; next_cursor: string | null }; error?: unknown; response: Response }>;
   const params = (init?.params ?? {}) as { query?: object };
   let cursor: string | null = null;
   do {
     const query = { ...params.query, ...(cursor ? { cursor } : {}) };
-    const { data, response } = await get(path, { ...init, params: { ...params, query } });
-    if (!data) throw await PipAIError.fromResponse(response);
+    const { data, error, response } = await get(path, { ...init, params: { ...params, query } });
+    if (!data) throw PipAIError.fromProblem(response, error);
     yield* data.data;
     cursor = data.next_cursor;
   } while (cursor);

@@ -1,0 +1,108 @@
+// The pipai CLI as a user runs it: a separate process against the real server, tables and --json.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from './support/server.ts';
+
+const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+let server: TestServer;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  server = await startServer();
+  env = { ...process.env, PIPAI_BASE_URL: server.baseUrl, PIPAI_API_KEY: server.credentials.api_key, PIPAI_API_SECRET: server.credentials.api_secret };
+});
+afterAll(() => server.close());
+
+function pipai(args: string[], environment = env): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { env: environment }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('pipai webhooks', () => {
+  let id: string;
+
+  it('create prints the webhook and its secret (table), or the API JSON (--json)', async () => {
+    const table = await pipai(['webhooks', 'create', '--url', server.hookUrl('cli-a'), '--events', 'strategy.deployed,backtest.*', '--description', 'CLI']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^id\s+wh_[0-9a-f]{6,8}$/m);
+    expect(table.stdout).toMatch(/^events\s+strategy\.deployed,backtest\.\*$/m);
+    expect(table.stdout).toMatch(/^secret\s+[A-Za-z0-9_-]{40}$/m);
+    expect(table.stdout).toContain('Store this secret immediately');
+
+    const json = await pipai(['webhooks', 'create', '--url', server.hookUrl('cli-b'), '--events', 'account.balance_low', '--threshold', '10', '--json']);
+    expect(json.code).toBe(0);
+    const created = JSON.parse(json.stdout);
+    expect(created).toMatchObject({ url: server.hookUrl('cli-b'), balance_low_threshold: '10', status: 'active' });
+    id = created.id;
+  });
+
+  it('list prints a table or JSON, filters, and follows cursors with --all', async () => {
+    const table = await pipai(['webhooks', 'list']);
+    expect(table.code).toBe(0);
+    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+STATUS\s+FAILURES\s+EVENTS\s+URL\s+DESCRIPTION$/);
+    expect(table.stdout).toContain(id);
+
+    const page = JSON.parse((await pipai(['webhooks', 'list', '--limit', '1', '--json'])).stdout);
+    expect(page.data).toHaveLength(1);
+    expect(page.next_cursor).toBeTruthy();
+    const all = JSON.parse((await pipai(['webhooks', 'list', '--limit', '1', '--all', '--json'])).stdout);
+    expect(all.data).toHaveLength(2);
+    const filtered = JSON.parse((await pipai(['webhooks', 'list', '--event', 'account.*', '--json'])).stdout);
+    expect(filtered.data.map((webhook: { id: string }) => webhook.id)).toEqual([id]);
+    const paged = await pipai(['webhooks', 'list', '--limit', '1']);
+    expect(paged.stdout).toMatch(/More: --cursor [A-Za-z0-9_-]+ \(or --all\)/);
+  });
+
+  it('get and update', async () => {
+    expect(JSON.parse((await pipai(['webhooks', 'get', id, '--json'])).stdout).id).toBe(id);
+    const updated = await pipai(['webhooks', 'update', id, '--status', 'paused', '--clear-description']);
+    expect(updated.code).toBe(0);
+    expect(updated.stdout).toMatch(/^status\s+paused$/m);
+    expect(updated.stdout).not.toMatch(/secret/);
+  });
+
+  it('delete', async () => {
+    const deleted = await pipai(['webhooks', 'delete', id]);
+    expect(deleted).toMatchObject({ code: 0, stdout: `Deleted ${id}.\n` });
+  });
+
+  it('prints API errors as CODE: detail (request_id) and exits 1', async () => {
+    const missing = await pipai(['webhooks', 'get', id]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(new RegExp(`^NOT_FOUND: No webhook ${id} on this account\\. \\(req_[0-9a-f]{24}\\)$`, 'm'));
+    const invalid = await pipai(['webhooks', 'create', '--url', 'http://x.test/', '--events', 'nope']);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toMatch(/^INVALID_PARAMETER: /);
+    expect(invalid.stderr).toContain('  url (body): must start with https://');
+    expect(invalid.stderr).toContain('  events[0] (body): must be a known event type');
+  });
+
+  it('rejects bad usage with exit code 2 and shows help', async () => {
+    expect((await pipai(['webhooks', 'frobnicate'])).code).toBe(2);
+    expect((await pipai(['webhooks', 'create', '--url', 'https://x.test/'])).stderr).toContain('needs --url and --events');
+    expect((await pipai(['--nope'])).code).toBe(2);
+    const help = await pipai(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: pipai');
+  });
+
+  it('falls back to the dev credentials file that pnpm start writes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pipai-cli-'));
+    mkdirSync(join(dir, '.data'));
+    writeFileSync(join(dir, '.data', 'dev-credentials.json'), JSON.stringify({ base_url: server.baseUrl, ...server.credentials }));
+    const { PIPAI_BASE_URL: _url, PIPAI_API_KEY: _key, PIPAI_API_SECRET: _secret, ...bare } = env;
+    const result = await new Promise<{ code: number; stdout: string }>((resolve) =>
+      execFile(process.execPath, [CLI, 'event-types'], { env: bare, cwd: dir }, (error, stdout) => resolve({ code: error ? 1 : 0, stdout })),
+    );
+    rmSync(dir, { recursive: true, force: true });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^strategy\.deployed\s+A strategy was deployed/m);
+  });
+});
