@@ -717,6 +717,20 @@ export interface components {
          */
         EventId: string;
         /**
+         * @description Why an attempt failed, classified; `null` when it succeeded.
+         *
+         *     | class | meaning |
+         *     |---|---|
+         *     | `dns` | the host did not resolve |
+         *     | `blocked_address` | the host resolved to a non-public address (checked at every connection) |
+         *     | `connection` | the connection was refused or reset |
+         *     | `tls` | the TLS handshake failed (invalid, expired, self-signed or wrong-host certificate) |
+         *     | `timeout` | no complete response within 15 seconds |
+         *     | `http` | the endpoint answered, but not with a 2xx status (redirects included: they are not followed) |
+         * @enum {string|null}
+         */
+        DeliveryErrorClass: "dns" | "blocked_address" | "connection" | "tls" | "timeout" | "http" | null;
+        /**
          * @description The outcome of one synchronous test delivery. It is also recorded in the delivery log with `trigger` `test`.
          * @example {
          *       "delivery_id": "dlv_8e3b1c7a9d20f4e6b5a1c3d7",
@@ -726,7 +740,15 @@ export interface components {
          *       "response_status": 200,
          *       "latency_ms": 142,
          *       "response_body": "{\"received\":true}",
-         *       "error": null
+         *       "error": null,
+         *       "error_class": null,
+         *       "request_headers": {
+         *         "content-type": "application/json",
+         *         "user-agent": "PipAI-Webhooks/1.0",
+         *         "webhook-id": "evt_5f0c9a2e7b14d3a8c6e1f092",
+         *         "webhook-timestamp": "1777464000",
+         *         "webhook-signature": "v1,4coWoIF+2Z1RlRga1GmD201PYyVSudXPEgG9RD3sAfU="
+         *       }
          *     }
          */
         WebhookTestResult: {
@@ -743,6 +765,11 @@ export interface components {
             response_body: string | null;
             /** @description Why the attempt failed (timeout, TLS, refused address, non-2xx status, redirect), or `null` on success. */
             error: string | null;
+            error_class: components["schemas"]["DeliveryErrorClass"];
+            /** @description The headers the test delivery was sent with (`content-type`, `user-agent`, `webhook-id`, `webhook-timestamp`, `webhook-signature`), to compare with what your endpoint saw. Header names are lower case. */
+            request_headers: {
+                [key: string]: string;
+            };
         };
         /**
          * @description `succeeded`: the endpoint answered 2xx in time. `failed`: anything else.
@@ -771,6 +798,7 @@ export interface components {
             response_body: string | null;
             /** @description Why the attempt failed, or `null` when it succeeded. */
             error: string | null;
+            error_class: components["schemas"]["DeliveryErrorClass"];
             /** @description When the attempt was made. */
             created_at: components["schemas"]["Timestamp"];
             /** @description When the next retry of this event is due, or `null` when none is scheduled. */
@@ -791,6 +819,7 @@ export interface components {
          *           "latency_ms": 87,
          *           "response_body": "ok",
          *           "error": null,
+         *           "error_class": null,
          *           "created_at": "2026-04-29T11:58:32Z",
          *           "next_attempt_at": null
          *         },
@@ -806,6 +835,7 @@ export interface components {
          *           "latency_ms": 1204,
          *           "response_body": "Service Unavailable",
          *           "error": "endpoint answered 503",
+         *           "error_class": "http",
          *           "created_at": "2026-04-29T11:58:27Z",
          *           "next_attempt_at": "2026-04-29T11:58:32Z"
          *         }
@@ -1513,6 +1543,7 @@ export interface operations {
                      *           "latency_ms": 87,
                      *           "response_body": "ok",
                      *           "error": null,
+                     *           "error_class": null,
                      *           "created_at": "2026-04-29T11:58:32Z",
                      *           "next_attempt_at": null
                      *         },
@@ -1528,6 +1559,7 @@ export interface operations {
                      *           "latency_ms": 1204,
                      *           "response_body": "Service Unavailable",
                      *           "error": "endpoint answered 503",
+                     *           "error_class": "http",
                      *           "created_at": "2026-04-29T11:58:27Z",
                      *           "next_attempt_at": "2026-04-29T11:58:32Z"
                      *         }

@@ -12,7 +12,21 @@ export interface Config {
   devAllowLoopback: boolean;
   signatureWindowMs: number;
   weightBudgetPerMinute: number;
+  /** A webhook failing continuously this long becomes broken. */
+  brokenAfterMs: number;
+  /** Whether `pnpm start` also runs the delivery worker (PIPAI_WORKER=off for API-only processes). */
+  runWorker: boolean;
   logLevel: string;
+}
+
+/** 72h, 30m, 45s, 500ms, or plain seconds. */
+function duration(env: NodeJS.ProcessEnv, name: string, fallbackMs: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallbackMs;
+  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(raw.trim());
+  if (!match) throw new Error(`${name} must be a duration such as 72h, 30m or 45s, got ${raw}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return Number(match[1]) * unit;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -34,6 +48,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     devAllowLoopback: env.PIPAI_DEV_ALLOW_LOOPBACK === '1',
     signatureWindowMs: integer(env, 'PIPAI_SIGNATURE_WINDOW_SECONDS', 30, 1, 3600) * 1000,
     weightBudgetPerMinute: integer(env, 'PIPAI_WEIGHT_PER_MINUTE', 1200, 1, 1_000_000),
+    brokenAfterMs: duration(env, 'PIPAI_BROKEN_AFTER', 72 * 3_600_000),
+    runWorker: env.PIPAI_WORKER !== 'off',
     logLevel: env.LOG_LEVEL || 'info',
   };
 }

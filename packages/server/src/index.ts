@@ -6,4 +6,5 @@ export { SqliteStore } from './store/sqlite-store.ts';
 export { PostgresStore } from './store/postgres-store.ts';
 export type { Store } from './store/store.ts';
 export { createTargetVerifier, type TargetVerifierOptions } from './net/target-verifier.ts';
+export { createDeliverySender, type DeliverySenderOptions } from './net/delivery-sender.ts';
 export { signRequest, canonicalString } from './domain/authenticator.ts';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { createDevCredentials, resolveMasterKey } from './bootstrap.ts';
 import { loadConfig } from './config.ts';
-import { createTargetVerifier } from './net/target-verifier.ts';
+import { createNetwork } from './network.ts';
 import { createServices } from './services.ts';
 import { openStore } from './store/open-store.ts';
 
@@ -12,17 +12,16 @@ const config = loadConfig();
 const logger = pino({ level: config.logLevel });
 
 async function main() {
-  if (config.devAllowLoopback) {
-    logger.warn('PIPAI_DEV_ALLOW_LOOPBACK=1: webhook URLs may resolve to loopback addresses. Never use this in production.');
-  }
   const masterKey = resolveMasterKey(config, logger);
   const store = openStore(config);
   await store.migrate();
-  const { app, accounts } = createServices({
+  const network = createNetwork(config, logger);
+  const { app, accounts, worker } = createServices({
     store,
     masterKey,
     logger,
-    targets: createTargetVerifier({ allowLoopback: config.devAllowLoopback }),
+    ...network,
+    workerPolicy: { brokenAfterMs: config.brokenAfterMs },
     signatureWindowMs: config.signatureWindowMs,
     weightBudgetPerMinute: config.weightBudgetPerMinute,
     internalToken: config.internalToken,
@@ -32,7 +31,11 @@ async function main() {
   const { port } = server.address() as AddressInfo;
   const baseUrl = `http://localhost:${port}`;
   await createDevCredentials(config, store, accounts, baseUrl, logger);
-  logger.info({ url: baseUrl, store: store.kind, data_dir: store.kind === 'sqlite' ? config.dataDir : undefined }, 'PipAI API listening');
+  if (config.runWorker) worker.start();
+  logger.info(
+    { url: baseUrl, store: store.kind, data_dir: store.kind === 'sqlite' ? config.dataDir : undefined, worker: config.runWorker },
+    'PipAI API listening',
+  );
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -45,6 +48,8 @@ async function main() {
     }, 10_000);
     force.unref();
     server.close(async () => {
+      await worker.stop();
+      await network.sender.close();
       await store.close();
       logger.info('stopped');
       process.exit(0);

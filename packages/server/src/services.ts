@@ -1,6 +1,7 @@
 // The composition root: one place that wires store, crypto, domain and HTTP together, used by the
 // server, the admin command and the tests alike.
 import { internalSpecPath } from '@pipai/contract/node';
+import { createSpecValidator, toJsonPointer } from '@pipai/contract/spec-validator';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { deriveKey, SecretBox } from './crypto/secret-box.ts';
@@ -8,20 +9,44 @@ import { AccountService } from './domain/accounts.ts';
 import { Authenticator } from './domain/authenticator.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
 import { CursorCodec } from './domain/cursor.ts';
+import type { DeliverySender } from './domain/delivery-sender.ts';
+import { DeliveryService } from './domain/delivery-service.ts';
+import { DeliveryWorker, type WorkerPolicy } from './domain/delivery-worker.ts';
+import type { ParameterError } from './domain/errors.ts';
+import { EventService } from './domain/event-service.ts';
 import { RateLimiter } from './domain/rate-limiter.ts';
 import type { TargetVerifier } from './domain/target-url.ts';
 import { WebhookService } from './domain/webhook-service.ts';
 import { createApp } from './http/app.ts';
-import { webhookHandlers } from './http/handlers.ts';
+import { operationHandlers } from './http/handlers.ts';
+import { routesOf } from './http/routes.ts';
 import type { Store } from './store/store.ts';
 
+type Spec = { webhooks: Record<string, { post: { requestBody: { content: { 'application/json': { example: { data: unknown } } } } } }> };
 export const internalSpec: object = JSON.parse(readFileSync(internalSpecPath, 'utf8'));
+const specValidator = createSpecValidator(internalSpec);
+
+/** The spec's own payload schema of each event type judges published data. */
+function validatePayload(type: string, data: unknown): ParameterError[] {
+  const pointer = toJsonPointer(['webhooks', type, 'post', 'requestBody', 'content', 'application/json', 'schema', 'properties', 'data']);
+  return specValidator.validate(pointer, data).map((error) => {
+    const missing = error.keyword === 'required' ? `/${String(error.params.missingProperty)}` : '';
+    const extra = error.keyword === 'additionalProperties' ? `/${String(error.params.additionalProperty)}` : '';
+    const path = `${error.instancePath}${missing}${extra}`.split('/').filter(Boolean);
+    const parameter = path.reduce((name, segment) => (/^\d+$/.test(segment) ? `${name}[${segment}]` : `${name}.${segment}`), 'data');
+    return { parameter, in: 'body' as const, message: error.keyword === 'additionalProperties' ? 'is not a known field' : error.message };
+  });
+}
+
+const exampleData = (type: string) => (internalSpec as Spec).webhooks[type]!.post.requestBody.content['application/json'].example.data;
 
 export interface ServiceOptions {
   store: Store;
   masterKey: Buffer;
   targets: TargetVerifier;
+  sender: DeliverySender;
   logger: Logger;
+  workerPolicy?: Partial<WorkerPolicy>;
   clock?: Clock;
   signatureWindowMs?: number;
   weightBudgetPerMinute?: number;
@@ -41,14 +66,31 @@ export function createServices(options: ServiceOptions) {
     targets: options.targets,
     cursors: new CursorCodec(deriveKey(options.masterKey, 'cursors')),
   });
+  const worker = new DeliveryWorker({ store, secrets, sender: options.sender, clock, logger: options.logger, policy: options.workerPolicy ?? {} });
+  const events = new EventService({ store, clock, validatePayload, onPublished: () => worker.notify() });
+  const deliveries = new DeliveryService({
+    store,
+    secrets,
+    clock,
+    sender: options.sender,
+    cursors: new CursorCodec(deriveKey(options.masterKey, 'cursors')),
+    exampleData,
+    onQueued: () => worker.notify(),
+  });
+  const handlers = operationHandlers({ webhooks, deliveries, events });
+  // Every operation of the spec has its handler, and no handler is for anything else.
+  const operationIds = routesOf(internalSpec as Parameters<typeof routesOf>[0]).map((route) => route.operationId).sort();
+  if (JSON.stringify(Object.keys(handlers).sort()) !== JSON.stringify(operationIds)) {
+    throw new Error(`handlers ${Object.keys(handlers).sort().join(',')} do not match the spec's operations ${operationIds.join(',')}`);
+  }
   const app = createApp({
     spec: internalSpec,
-    handlers: webhookHandlers(webhooks),
+    handlers,
     authenticator: new Authenticator({ store, secrets, clock, windowMs: options.signatureWindowMs ?? 30_000 }),
     rateLimiter: new RateLimiter({ store, clock, budgetPerMinute: options.weightBudgetPerMinute ?? 1200 }),
     logger: options.logger,
     internalToken: options.internalToken,
     validateResponses: options.validateResponses ?? false,
   });
-  return { app, accounts, webhooks, secrets };
+  return { app, accounts, webhooks, events, deliveries, worker, secrets };
 }

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServices, createTargetVerifier, SqliteStore } from '@pipai/server';
+import { createDeliverySender, createServices, createTargetVerifier, SqliteStore } from '@pipai/server';
 import { startHttpsEndpoint, testCaPem, type HttpsEndpoint } from '@pipai/testkit/pki';
 import { pino } from 'pino';
 
@@ -21,15 +21,14 @@ export async function startServer(options: { now?: () => number; weightBudgetPer
   const store = new SqliteStore(join(dir, 'pipai.sqlite'));
   await store.migrate();
   const endpoint: HttpsEndpoint = await startHttpsEndpoint('valid', 'hooks.test');
+  const network = { lookup: async () => [{ address: '127.0.0.1', family: 4 }], allowLoopback: true, extraCa: [testCaPem] };
+  const sender = createDeliverySender(network);
   const { app, accounts } = createServices({
     store,
     masterKey: randomBytes(32),
     logger: pino({ level: 'silent' }),
-    targets: createTargetVerifier({
-      lookup: async () => [{ address: '127.0.0.1', family: 4 }],
-      allowLoopback: true,
-      extraCa: [testCaPem],
-    }),
+    targets: createTargetVerifier(network),
+    sender,
     validateResponses: true,
     ...(options.now ? { clock: { now: options.now } } : {}),
     ...(options.weightBudgetPerMinute ? { weightBudgetPerMinute: options.weightBudgetPerMinute } : {}),
@@ -45,6 +44,7 @@ export async function startServer(options: { now?: () => number; weightBudgetPer
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await endpoint.close();
+      await sender.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -10,3 +10,5 @@ export const newApiKeyId = () => `key_${hex(8)}`;
 /** 240 random bits as 40 base64url characters. */
 export const newWebhookSecret = () => randomBytes(30).toString('base64url');
 export const newApiSecret = () => `sk_${randomBytes(30).toString('base64url')}`;
+export const newEventId = () => `evt_${hex(12)}`;
+export const newDeliveryId = () => `dlv_${hex(12)}`;

@@ -10,7 +10,7 @@ import {
   type operations,
 } from '@pipai/contract';
 import type { SecretBox } from '../crypto/secret-box.ts';
-import type { Store, WebhookChanges, WebhookRecord } from '../store/store.ts';
+import type { NewWebhook, Store, WebhookChanges, WebhookRecord } from '../store/store.ts';
 import { formatTimestamp, type Clock } from './clock.ts';
 import type { CursorCodec } from './cursor.ts';
 import { ApiError, invalidParameter, notFound } from './errors.ts';
@@ -39,7 +39,7 @@ export interface WebhookServiceDeps {
   clock: Clock;
 }
 
-function toWebhook(record: WebhookRecord): Webhook {
+export function toWebhook(record: NewWebhook): Webhook {
   return {
     id: record.id,
     url: record.url,
@@ -130,7 +130,7 @@ export class WebhookService {
         );
       }
       if (outcome === 'created') {
-        return { ...toWebhook({ ...base, id, seq: 0 }), secret, _secret_warning: SECRET_WARNING };
+        return { ...toWebhook({ ...base, id }), secret, _secret_warning: SECRET_WARNING };
       }
     }
     throw new Error('could not allocate a unique webhook id');

@@ -1,10 +1,20 @@
 // One handler per operation: translate HTTP to one domain call and back, nothing else.
 import { eventCatalog } from '@pipai/contract';
+import type { DeliveryService } from '../domain/delivery-service.ts';
+import type { EventService } from '../domain/event-service.ts';
 import type { WebhookService } from '../domain/webhook-service.ts';
 import type { OperationHandlers, ResponseBody } from './operation-types.ts';
 import { principalOf } from './security.ts';
 
-export function webhookHandlers(webhooks: WebhookService): OperationHandlers {
+export function operationHandlers({
+  webhooks,
+  deliveries,
+  events,
+}: {
+  webhooks: WebhookService;
+  deliveries: DeliveryService;
+  events: EventService;
+}): OperationHandlers {
   return {
     createWebhook: async (req, res) => {
       const created: ResponseBody<'createWebhook', 201> = await webhooks.create(principalOf(res), req.body);
@@ -29,6 +39,40 @@ export function webhookHandlers(webhooks: WebhookService): OperationHandlers {
     listWebhookEventTypes: (_req, res) => {
       const catalog: ResponseBody<'listWebhookEventTypes', 200> = { data: [...eventCatalog] };
       res.json(catalog);
+    },
+    rotateWebhookSecret: async (req, res) => {
+      const rotation: ResponseBody<'rotateWebhookSecret', 200> = await deliveries.rotateSecret(
+        principalOf(res),
+        req.params.webhook_id,
+        req.body?.grace_period_seconds,
+      );
+      res.json(rotation);
+    },
+    testWebhook: async (req, res) => {
+      const result: ResponseBody<'testWebhook', 200> = await deliveries.test(principalOf(res), req.params.webhook_id, req.body?.type);
+      res.json(result);
+    },
+    listWebhookDeliveries: async (req, res) => {
+      const page: ResponseBody<'listWebhookDeliveries', 200> = await deliveries.list(principalOf(res), req.params.webhook_id, req.query);
+      res.json(page);
+    },
+    redeliverWebhookDelivery: async (req, res) => {
+      const accepted: ResponseBody<'redeliverWebhookDelivery', 202> = await deliveries.redeliver(
+        principalOf(res),
+        req.params.webhook_id,
+        req.params.delivery_id,
+      );
+      res.status(202).json(accepted);
+    },
+    publishEvent: async (req, res) => {
+      const body = req.body;
+      const published: ResponseBody<'publishEvent', 202> = {
+        events:
+          'balance' in body
+            ? await events.reportBalance(body.account, body.balance.asset, body.balance.available)
+            : await events.publish(body.account, body.type, body.data),
+      };
+      res.status(202).json(published);
     },
   };
 }

@@ -1,108 +1,127 @@
-// Versioned schema migrations, one list per dialect. Append only: a released migration never changes.
+// Versioned schema migrations. One text per version, written once for both dialects: only the column
+// types differ. Append only: a released migration never changes what it creates.
 export interface Migration {
   version: number;
   name: string;
   sql: string;
 }
 
-export const sqliteMigrations: Migration[] = [
-  {
-    version: 1,
-    name: 'accounts, keys, webhooks, request admission',
-    sql: `
-      CREATE TABLE accounts (
-        id TEXT PRIMARY KEY,
-        name TEXT NOT NULL UNIQUE,
-        created_at INTEGER NOT NULL
-      );
-      CREATE TABLE api_keys (
-        id TEXT PRIMARY KEY,
-        account_id TEXT NOT NULL REFERENCES accounts(id),
-        sealed_secret TEXT NOT NULL,
-        scopes TEXT NOT NULL,
-        created_at INTEGER NOT NULL,
-        revoked_at INTEGER
-      );
-      CREATE TABLE webhooks (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        id TEXT NOT NULL UNIQUE,
-        account_id TEXT NOT NULL REFERENCES accounts(id),
-        url TEXT NOT NULL,
-        normalized_url TEXT NOT NULL,
-        events TEXT NOT NULL,
-        description TEXT,
-        balance_low_threshold TEXT,
-        status TEXT NOT NULL,
-        consecutive_failures INTEGER NOT NULL,
-        last_delivery_at INTEGER,
-        last_success_at INTEGER,
-        created_at INTEGER NOT NULL,
-        sealed_secret TEXT NOT NULL,
-        CONSTRAINT webhooks_account_url UNIQUE (account_id, normalized_url)
-      );
-      CREATE INDEX webhooks_account_seq ON webhooks (account_id, seq);
-      CREATE TABLE seen_signatures (
-        signature TEXT PRIMARY KEY,
-        expires_at INTEGER NOT NULL
-      );
-      CREATE INDEX seen_signatures_expiry ON seen_signatures (expires_at);
-      CREATE TABLE weight_charges (
-        key_id TEXT NOT NULL,
-        at INTEGER NOT NULL,
-        weight INTEGER NOT NULL
-      );
-      CREATE INDEX weight_charges_key_at ON weight_charges (key_id, at);
-    `,
-  },
-];
+type Dialect = 'sqlite' | 'postgres';
 
-export const postgresMigrations: Migration[] = [
-  {
-    version: 1,
-    name: 'accounts, keys, webhooks, request admission',
-    sql: `
-      CREATE TABLE accounts (
-        id TEXT PRIMARY KEY,
-        name TEXT NOT NULL UNIQUE,
-        created_at BIGINT NOT NULL
-      );
-      CREATE TABLE api_keys (
-        id TEXT PRIMARY KEY,
-        account_id TEXT NOT NULL REFERENCES accounts(id),
-        sealed_secret TEXT NOT NULL,
-        scopes JSONB NOT NULL,
-        created_at BIGINT NOT NULL,
-        revoked_at BIGINT
-      );
-      CREATE TABLE webhooks (
-        seq BIGSERIAL PRIMARY KEY,
-        id TEXT NOT NULL UNIQUE,
-        account_id TEXT NOT NULL REFERENCES accounts(id),
-        url TEXT NOT NULL,
-        normalized_url TEXT NOT NULL,
-        events JSONB NOT NULL,
-        description TEXT,
-        balance_low_threshold TEXT,
-        status TEXT NOT NULL,
-        consecutive_failures INTEGER NOT NULL,
-        last_delivery_at BIGINT,
-        last_success_at BIGINT,
-        created_at BIGINT NOT NULL,
-        sealed_secret TEXT NOT NULL,
-        CONSTRAINT webhooks_account_url UNIQUE (account_id, normalized_url)
-      );
-      CREATE INDEX webhooks_account_seq ON webhooks (account_id, seq);
-      CREATE TABLE seen_signatures (
-        signature TEXT PRIMARY KEY,
-        expires_at BIGINT NOT NULL
-      );
-      CREATE INDEX seen_signatures_expiry ON seen_signatures (expires_at);
-      CREATE TABLE weight_charges (
-        key_id TEXT NOT NULL,
-        at BIGINT NOT NULL,
-        weight INTEGER NOT NULL
-      );
-      CREATE INDEX weight_charges_key_at ON weight_charges (key_id, at);
-    `,
-  },
-];
+const TYPES: Record<Dialect, { time: string; serialKey: string; json: string }> = {
+  // Epoch milliseconds; an auto-increment key (insertion order, the keyset of pagination); JSON.
+  sqlite: { time: 'INTEGER', serialKey: 'INTEGER PRIMARY KEY AUTOINCREMENT', json: 'TEXT' },
+  postgres: { time: 'BIGINT', serialKey: 'BIGSERIAL PRIMARY KEY', json: 'JSONB' },
+};
+
+function migrationsFor(dialect: Dialect): Migration[] {
+  const { time, serialKey, json } = TYPES[dialect];
+  return [
+    {
+      version: 1,
+      name: 'accounts, keys, webhooks, request admission',
+      sql: `
+        CREATE TABLE accounts (
+          id TEXT PRIMARY KEY,
+          name TEXT NOT NULL UNIQUE,
+          created_at ${time} NOT NULL
+        );
+        CREATE TABLE api_keys (
+          id TEXT PRIMARY KEY,
+          account_id TEXT NOT NULL REFERENCES accounts(id),
+          sealed_secret TEXT NOT NULL,
+          scopes ${json} NOT NULL,
+          created_at ${time} NOT NULL,
+          revoked_at ${time}
+        );
+        CREATE TABLE webhooks (
+          seq ${serialKey},
+          id TEXT NOT NULL UNIQUE,
+          account_id TEXT NOT NULL REFERENCES accounts(id),
+          url TEXT NOT NULL,
+          normalized_url TEXT NOT NULL,
+          events ${json} NOT NULL,
+          description TEXT,
+          balance_low_threshold TEXT,
+          status TEXT NOT NULL,
+          consecutive_failures INTEGER NOT NULL,
+          last_delivery_at ${time},
+          last_success_at ${time},
+          created_at ${time} NOT NULL,
+          sealed_secret TEXT NOT NULL,
+          CONSTRAINT webhooks_account_url UNIQUE (account_id, normalized_url)
+        );
+        CREATE INDEX webhooks_account_seq ON webhooks (account_id, seq);
+        CREATE TABLE seen_signatures (
+          signature TEXT PRIMARY KEY,
+          expires_at ${time} NOT NULL
+        );
+        CREATE INDEX seen_signatures_expiry ON seen_signatures (expires_at);
+        CREATE TABLE weight_charges (
+          key_id TEXT NOT NULL,
+          at ${time} NOT NULL,
+          weight INTEGER NOT NULL
+        );
+        CREATE INDEX weight_charges_key_at ON weight_charges (key_id, at);
+      `,
+    },
+    {
+      version: 2,
+      name: 'events, delivery jobs and attempts, secret rotation, balance alerts',
+      sql: `
+        ALTER TABLE webhooks ADD COLUMN previous_sealed_secret TEXT;
+        ALTER TABLE webhooks ADD COLUMN previous_secret_expires_at ${time};
+        ALTER TABLE webhooks ADD COLUMN failing_since ${time};
+        CREATE TABLE events (
+          seq ${serialKey},
+          id TEXT NOT NULL UNIQUE,
+          account_id TEXT NOT NULL REFERENCES accounts(id),
+          type TEXT NOT NULL,
+          data ${json} NOT NULL,
+          created_at ${time} NOT NULL
+        );
+        CREATE TABLE delivery_jobs (
+          id ${serialKey},
+          event_id TEXT NOT NULL REFERENCES events(id),
+          webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+          state TEXT NOT NULL,
+          trigger TEXT NOT NULL,
+          attempts INTEGER NOT NULL,
+          next_attempt_at ${time} NOT NULL,
+          lease_until ${time},
+          created_at ${time} NOT NULL
+        );
+        CREATE INDEX delivery_jobs_due ON delivery_jobs (state, next_attempt_at);
+        CREATE INDEX delivery_jobs_webhook ON delivery_jobs (webhook_id, state);
+        CREATE TABLE delivery_attempts (
+          seq ${serialKey},
+          id TEXT NOT NULL UNIQUE,
+          webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+          event_id TEXT NOT NULL,
+          type TEXT NOT NULL,
+          attempt INTEGER NOT NULL,
+          trigger TEXT NOT NULL,
+          status TEXT NOT NULL,
+          response_status INTEGER,
+          latency_ms INTEGER,
+          response_body TEXT,
+          error TEXT,
+          error_class TEXT,
+          created_at ${time} NOT NULL,
+          next_attempt_at ${time}
+        );
+        CREATE INDEX delivery_attempts_webhook_seq ON delivery_attempts (webhook_id, seq);
+        CREATE INDEX delivery_attempts_event ON delivery_attempts (webhook_id, event_id);
+        CREATE TABLE balance_alerts (
+          webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+          asset TEXT NOT NULL,
+          below BOOLEAN NOT NULL,
+          PRIMARY KEY (webhook_id, asset)
+        );
+      `,
+    },
+  ];
+}
+
+export const sqliteMigrations = migrationsFor('sqlite');
+export const postgresMigrations = migrationsFor('postgres');

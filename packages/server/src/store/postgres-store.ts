@@ -5,6 +5,14 @@ import { postgresMigrations } from './migrations.ts';
 import type {
   AccountRecord,
   ApiKeyRecord,
+  AttemptQuery,
+  AttemptRecord,
+  BalanceCrossing,
+  ClaimedDelivery,
+  ClaimOptions,
+  CompletedDelivery,
+  EventRecord,
+  NewAttempt,
   InsertWebhookResult,
   NewApiKey,
   NewWebhook,
@@ -16,7 +24,20 @@ import type {
   WeightBudget,
   WeightCharge,
 } from './store.ts';
-import { apiKeyFromRow, webhookAssignments, webhookFromRow, WEBHOOK_INSERT_COLUMNS, webhookInsertValues } from './rows.ts';
+import {
+  apiKeyFromRow,
+  ATTEMPT_INSERT_COLUMNS,
+  attemptFromRow,
+  attemptInsertValues,
+  CLAIMED_COLUMNS,
+  claimedFromRow,
+  eventFromRow,
+  healthAfterAttempt,
+  webhookAssignments,
+  webhookFromRow,
+  WEBHOOK_INSERT_COLUMNS,
+  webhookInsertValues,
+} from './rows.ts';
 import { retryAfterMs } from './weight-window.ts';
 
 const INT8_OID = 20;
@@ -213,11 +234,16 @@ export class PostgresStore implements Store {
     const { columns, values } = webhookAssignments(changes);
     const assignments = columns.map((column, index) => `${column} = $${index + 3}`);
     try {
-      const { rows } = await this.#pool.query(
-        `UPDATE webhooks SET ${[...assignments, 'id = id'].join(', ')} WHERE account_id = $1 AND id = $2 RETURNING *`,
-        [accountId, id, ...values],
-      );
-      return rows[0] ? { outcome: 'updated', webhook: webhookFromRow(rows[0]) } : { outcome: 'not_found' };
+      return await this.#transaction(async (client) => {
+        const { rows } = await client.query(
+          `UPDATE webhooks SET ${[...assignments, 'id = id'].join(', ')} WHERE account_id = $1 AND id = $2 RETURNING *`,
+          [accountId, id, ...values],
+        );
+        if (!rows[0]) return { outcome: 'not_found' as const };
+        // A new threshold starts its crossings afresh.
+        if (changes.balanceLowThreshold !== undefined) await client.query('DELETE FROM balance_alerts WHERE webhook_id = $1', [id]);
+        return { outcome: 'updated' as const, webhook: webhookFromRow(rows[0]) };
+      });
     } catch (error) {
       if (isUniqueViolation(error, 'webhooks_account_url')) return { outcome: 'duplicate_url' };
       throw error;
@@ -227,5 +253,206 @@ export class PostgresStore implements Store {
   async deleteWebhook(accountId: string, id: string): Promise<boolean> {
     const result = await this.#pool.query('DELETE FROM webhooks WHERE account_id = $1 AND id = $2', [accountId, id]);
     return (result.rowCount ?? 0) > 0;
+  }
+
+  async rotateWebhookSecret(accountId: string, id: string, sealedSecret: string, previousExpiresAt: number): Promise<WebhookRecord | undefined> {
+    const { rows } = await this.#pool.query(
+      `UPDATE webhooks SET previous_sealed_secret = sealed_secret, previous_secret_expires_at = $1, sealed_secret = $2
+       WHERE account_id = $3 AND id = $4 RETURNING *`,
+      [previousExpiresAt, sealedSecret, accountId, id],
+    );
+    return rows[0] && webhookFromRow(rows[0]);
+  }
+
+  async updateApiKeySecret(id: string, sealedSecret: string): Promise<boolean> {
+    const result = await this.#pool.query('UPDATE api_keys SET sealed_secret = $1 WHERE id = $2 AND revoked_at IS NULL', [sealedSecret, id]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async #insertEventRow(client: pg.PoolClient, event: EventRecord): Promise<void> {
+    await client.query('INSERT INTO events (id, account_id, type, data, created_at) VALUES ($1, $2, $3, $4, $5)', [
+      event.id,
+      event.accountId,
+      event.type,
+      JSON.stringify(event.data),
+      event.createdAt,
+    ]);
+  }
+
+  async #insertJob(client: pg.PoolClient | pg.Pool, eventId: string, webhookId: string, trigger: 'event' | 'redelivery', now: number): Promise<void> {
+    await client.query(
+      `INSERT INTO delivery_jobs (event_id, webhook_id, state, trigger, attempts, next_attempt_at, created_at)
+       VALUES ($1, $2, 'pending', $3, 0, $4, $4)`,
+      [eventId, webhookId, trigger, now],
+    );
+  }
+
+  async insertEvent(event: EventRecord, deliverTo: (activeWebhooks: WebhookRecord[]) => string[]): Promise<string[]> {
+    return this.#transaction(async (client) => {
+      await this.#insertEventRow(client, event);
+      const { rows } = await client.query("SELECT * FROM webhooks WHERE account_id = $1 AND status = 'active' ORDER BY seq", [event.accountId]);
+      const webhookIds = deliverTo(rows.map(webhookFromRow));
+      if (webhookIds.length > 0) {
+        await client.query(
+          `INSERT INTO delivery_jobs (event_id, webhook_id, state, trigger, attempts, next_attempt_at, created_at)
+           SELECT $1, webhook_id, 'pending', 'event', 0, $2, $2 FROM unnest($3::text[]) AS webhook_id`,
+          [event.id, event.createdAt, webhookIds],
+        );
+      }
+      return webhookIds;
+    });
+  }
+
+  async findEvent(accountId: string, id: string): Promise<EventRecord | undefined> {
+    const { rows } = await this.#pool.query('SELECT * FROM events WHERE account_id = $1 AND id = $2', [accountId, id]);
+    return rows[0] && eventFromRow(rows[0]);
+  }
+
+  async listActiveWebhooks(accountId: string): Promise<WebhookRecord[]> {
+    const { rows } = await this.#pool.query("SELECT * FROM webhooks WHERE account_id = $1 AND status = 'active' ORDER BY seq", [accountId]);
+    return rows.map(webhookFromRow);
+  }
+
+  async recordBalanceCrossings(asset: string, crossings: readonly BalanceCrossing[]): Promise<EventRecord[]> {
+    return this.#transaction(async (client) => {
+      const published: EventRecord[] = [];
+      for (const crossing of crossings) {
+        // The row lock (or the insert's) serializes concurrent reports for the same webhook and asset.
+        await client.query('INSERT INTO balance_alerts (webhook_id, asset, below) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
+          crossing.webhookId,
+          asset,
+          !crossing.below,
+        ]);
+        const { rows } = await client.query('SELECT below FROM balance_alerts WHERE webhook_id = $1 AND asset = $2 FOR UPDATE', [crossing.webhookId, asset]);
+        const wasBelow = rows[0].below as boolean;
+        await client.query('UPDATE balance_alerts SET below = $3 WHERE webhook_id = $1 AND asset = $2', [crossing.webhookId, asset, crossing.below]);
+        if (crossing.below && !wasBelow) {
+          await this.#insertEventRow(client, crossing.event);
+          await this.#insertJob(client, crossing.event.id, crossing.webhookId, 'event', crossing.event.createdAt);
+          published.push(crossing.event);
+        }
+      }
+      return published;
+    });
+  }
+
+  async claimDeliveries(now: number, options: ClaimOptions): Promise<ClaimedDelivery[]> {
+    return this.#transaction(async (client) => {
+      // Rank the due jobs per webhook (at most perWebhook each), then lock what no other worker holds.
+      const { rows: claimed } = await client.query(
+        `WITH ranked AS (
+           SELECT j.id, j.next_attempt_at,
+                  ROW_NUMBER() OVER (PARTITION BY j.webhook_id ORDER BY j.next_attempt_at, j.id) AS rank
+           FROM delivery_jobs j JOIN webhooks w ON w.id = j.webhook_id
+           WHERE ((j.state = 'pending' AND j.next_attempt_at <= $1) OR (j.state = 'in_flight' AND j.lease_until < $1))
+             AND (w.status = 'active' OR j.trigger = 'redelivery')
+             AND NOT (j.webhook_id = ANY($2::text[]))
+         ), picked AS (
+           SELECT j.id FROM delivery_jobs j
+           WHERE j.id IN (SELECT id FROM ranked WHERE rank <= $3 ORDER BY next_attempt_at LIMIT $4)
+             AND ((j.state = 'pending' AND j.next_attempt_at <= $1) OR (j.state = 'in_flight' AND j.lease_until < $1))
+           FOR UPDATE SKIP LOCKED
+         )
+         UPDATE delivery_jobs SET state = 'in_flight', lease_until = $5 FROM picked WHERE delivery_jobs.id = picked.id
+         RETURNING delivery_jobs.id`,
+        [now, options.excludeWebhookIds, options.perWebhook, options.limit, now + options.leaseMs],
+      );
+      if (claimed.length === 0) return [];
+      const { rows } = await client.query(
+        `SELECT ${CLAIMED_COLUMNS} FROM delivery_jobs j JOIN events e ON e.id = j.event_id JOIN webhooks w ON w.id = j.webhook_id
+         WHERE j.id = ANY($1::bigint[]) ORDER BY j.next_attempt_at, j.id`,
+        [claimed.map((row) => row.id)],
+      );
+      return rows.map(claimedFromRow);
+    });
+  }
+
+  async #insertAttempt(client: pg.PoolClient, attempt: NewAttempt): Promise<AttemptRecord> {
+    const { rows: counted } = await client.query('SELECT COUNT(*)::int AS n FROM delivery_attempts WHERE webhook_id = $1 AND event_id = $2', [
+      attempt.webhookId,
+      attempt.eventId,
+    ]);
+    const { rows } = await client.query(
+      `INSERT INTO delivery_attempts (${ATTEMPT_INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`,
+      attemptInsertValues({ ...attempt, attempt: counted[0].n + 1 }),
+    );
+    return attemptFromRow(rows[0]);
+  }
+
+  async completeDelivery(completed: CompletedDelivery): Promise<{ attempt: AttemptRecord; webhookBroke: boolean } | undefined> {
+    return this.#transaction(async (client) => {
+      const { attempt } = completed;
+      const { rows } = await client.query('SELECT status, consecutive_failures, failing_since FROM webhooks WHERE id = $1 FOR UPDATE', [attempt.webhookId]);
+      const webhook = rows[0];
+      if (!webhook) return undefined; // deleted while the attempt was under way
+      const succeeded = attempt.status === 'succeeded';
+      const health = healthAfterAttempt(
+        { status: webhook.status, consecutiveFailures: webhook.consecutive_failures, failingSince: webhook.failing_since },
+        { succeeded, gone: completed.gone, now: attempt.createdAt, brokenAfterMs: completed.brokenAfterMs },
+      );
+      const nextAttemptAt = succeeded || health.broke ? null : completed.retryAt;
+      const record = await this.#insertAttempt(client, { ...attempt, nextAttemptAt });
+      await client.query(
+        `UPDATE webhooks SET status = $1, consecutive_failures = $2, failing_since = $3, last_delivery_at = $4,
+           last_success_at = COALESCE($5, last_success_at) WHERE id = $6`,
+        [health.status, health.consecutiveFailures, health.failingSince, attempt.createdAt, health.lastSuccessAt, attempt.webhookId],
+      );
+      const state = succeeded ? 'done' : nextAttemptAt === null ? 'dead' : 'pending';
+      await client.query(
+        'UPDATE delivery_jobs SET state = $1, attempts = attempts + 1, next_attempt_at = COALESCE($2, next_attempt_at), lease_until = NULL WHERE id = $3',
+        [state, nextAttemptAt, completed.jobId],
+      );
+      // A broken webhook's pending deliveries stop.
+      if (health.broke) {
+        await client.query("UPDATE delivery_jobs SET state = 'cancelled' WHERE webhook_id = $1 AND state IN ('pending', 'in_flight')", [attempt.webhookId]);
+      }
+      return { attempt: record, webhookBroke: health.broke };
+    });
+  }
+
+  async recordTestAttempt(event: EventRecord, attempt: NewAttempt): Promise<AttemptRecord> {
+    return this.#transaction(async (client) => {
+      await this.#insertEventRow(client, event);
+      return this.#insertAttempt(client, attempt);
+    });
+  }
+
+  async enqueueRedelivery(webhookId: string, eventId: string, now: number): Promise<void> {
+    await this.#insertJob(this.#pool, eventId, webhookId, 'redelivery', now);
+  }
+
+  async listAttempts(accountId: string, webhookId: string, query: AttemptQuery): Promise<AttemptRecord[]> {
+    const params: unknown[] = [accountId, webhookId];
+    const where = ['w.account_id = $1', 'a.webhook_id = $2'];
+    for (const [column, value] of [
+      ['a.status', query.status],
+      ['a.type', query.type],
+      ['a.event_id', query.eventId],
+      ['a.seq <', query.beforeSeq],
+    ] as const) {
+      if (value !== undefined) {
+        params.push(value);
+        where.push(`${column}${column.endsWith('<') ? '' : ' ='} $${params.length}`);
+      }
+    }
+    params.push(query.limit);
+    const { rows } = await this.#pool.query(
+      `SELECT a.* FROM delivery_attempts a JOIN webhooks w ON w.id = a.webhook_id WHERE ${where.join(' AND ')} ORDER BY a.seq DESC LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(attemptFromRow);
+  }
+
+  async findAttempt(accountId: string, webhookId: string, attemptId: string): Promise<AttemptRecord | undefined> {
+    const { rows } = await this.#pool.query(
+      'SELECT a.* FROM delivery_attempts a JOIN webhooks w ON w.id = a.webhook_id WHERE w.account_id = $1 AND a.webhook_id = $2 AND a.id = $3',
+      [accountId, webhookId, attemptId],
+    );
+    return rows[0] && attemptFromRow(rows[0]);
+  }
+
+  async countUnfinishedDeliveries(): Promise<number> {
+    const { rows } = await this.#pool.query("SELECT COUNT(*)::int AS n FROM delivery_jobs WHERE state IN ('pending', 'in_flight')");
+    return rows[0].n;
   }
 }

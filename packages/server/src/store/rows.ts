@@ -1,6 +1,6 @@
 // Row <-> record mapping shared by both adapters. SQLite returns JSON columns as text and PostgreSQL
 // as parsed values; `json` smooths that over.
-import type { ApiKeyRecord, WebhookChanges, WebhookRecord, WebhookStatus } from './store.ts';
+import type { ApiKeyRecord, AttemptRecord, ClaimedDelivery, EventRecord, NewWebhook, WebhookChanges, WebhookRecord, WebhookStatus } from './store.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -42,6 +42,94 @@ export function webhookFromRow(row: Row): WebhookRecord {
     createdAt: Number(row.created_at),
     sealedSecret: row.sealed_secret as string,
     seq: Number(row.seq),
+    previousSealedSecret: (row.previous_sealed_secret as string | null) ?? null,
+    previousSecretExpiresAt: nullableNumber(row.previous_secret_expires_at ?? null),
+    failingSince: nullableNumber(row.failing_since ?? null),
+  };
+}
+
+export function eventFromRow(row: Row, prefix = ''): EventRecord {
+  return {
+    id: row[`${prefix}id`] as string,
+    accountId: row[`${prefix}account_id`] as string,
+    type: row[`${prefix}type`] as string,
+    data: json<unknown>(row[`${prefix}data`]),
+    createdAt: Number(row[`${prefix}created_at`]),
+  };
+}
+
+/** The SELECT list of a claimed job: the webhook's columns as they are, the job's and event's prefixed. */
+export const CLAIMED_COLUMNS = `w.*, j.id AS job_id, j.trigger AS job_trigger, j.attempts AS job_attempts,
+  e.id AS event_id, e.account_id AS event_account_id, e.type AS event_type, e.data AS event_data, e.created_at AS event_created_at`;
+
+export function claimedFromRow(row: Row): ClaimedDelivery {
+  return {
+    jobId: Number(row.job_id),
+    trigger: row.job_trigger as ClaimedDelivery['trigger'],
+    attempts: Number(row.job_attempts),
+    event: eventFromRow(row, 'event_'),
+    webhook: webhookFromRow(row),
+  };
+}
+
+export function attemptFromRow(row: Row): AttemptRecord {
+  return {
+    id: row.id as string,
+    seq: Number(row.seq),
+    webhookId: row.webhook_id as string,
+    eventId: row.event_id as string,
+    type: row.type as string,
+    attempt: Number(row.attempt),
+    trigger: row.trigger as AttemptRecord['trigger'],
+    status: row.status as AttemptRecord['status'],
+    responseStatus: nullableNumber(row.response_status),
+    latencyMs: nullableNumber(row.latency_ms),
+    responseBody: row.response_body as string | null,
+    error: row.error as string | null,
+    errorClass: row.error_class as string | null,
+    createdAt: Number(row.created_at),
+    nextAttemptAt: nullableNumber(row.next_attempt_at),
+  };
+}
+
+export const ATTEMPT_INSERT_COLUMNS =
+  'id, webhook_id, event_id, type, attempt, trigger, status, response_status, latency_ms, response_body, error, error_class, created_at, next_attempt_at';
+
+export function attemptInsertValues(attempt: Omit<AttemptRecord, 'seq'>): unknown[] {
+  return [
+    attempt.id,
+    attempt.webhookId,
+    attempt.eventId,
+    attempt.type,
+    attempt.attempt,
+    attempt.trigger,
+    attempt.status,
+    attempt.responseStatus,
+    attempt.latencyMs,
+    attempt.responseBody,
+    attempt.error,
+    attempt.errorClass,
+    attempt.createdAt,
+    attempt.nextAttemptAt,
+  ];
+}
+
+/** The webhook's health after one delivery attempt (the seed's consecutive_failures, and `broken`). */
+export function healthAfterAttempt(
+  current: { status: WebhookStatus; consecutiveFailures: number; failingSince: number | null },
+  outcome: { succeeded: boolean; gone: boolean; now: number; brokenAfterMs: number },
+): { status: WebhookStatus; consecutiveFailures: number; failingSince: number | null; lastSuccessAt: number | null; broke: boolean } {
+  if (outcome.succeeded) {
+    return { status: current.status, consecutiveFailures: 0, failingSince: null, lastSuccessAt: outcome.now, broke: false };
+  }
+  const failingSince = current.failingSince ?? outcome.now;
+  const breaks = current.status === 'active' && (outcome.gone || outcome.now - failingSince >= outcome.brokenAfterMs);
+  return {
+    status: breaks ? 'broken' : current.status,
+    consecutiveFailures: current.consecutiveFailures + 1,
+    failingSince,
+    lastSuccessAt: null,
+    broke: breaks,
   };
 }
 
@@ -61,7 +149,7 @@ export function apiKeyFromRow(row: Row): ApiKeyRecord {
 export const WEBHOOK_INSERT_COLUMNS =
   'id, account_id, url, normalized_url, events, description, balance_low_threshold, status, consecutive_failures, last_delivery_at, last_success_at, created_at, sealed_secret';
 
-export function webhookInsertValues(webhook: Omit<WebhookRecord, 'seq'>): unknown[] {
+export function webhookInsertValues(webhook: NewWebhook): unknown[] {
   return [
     webhook.id,
     webhook.accountId,

@@ -8,6 +8,14 @@ import { sqliteMigrations } from './migrations.ts';
 import type {
   AccountRecord,
   ApiKeyRecord,
+  AttemptQuery,
+  AttemptRecord,
+  BalanceCrossing,
+  ClaimedDelivery,
+  ClaimOptions,
+  CompletedDelivery,
+  EventRecord,
+  NewAttempt,
   InsertWebhookResult,
   NewApiKey,
   NewWebhook,
@@ -19,7 +27,20 @@ import type {
   WeightBudget,
   WeightCharge,
 } from './store.ts';
-import { apiKeyFromRow, webhookAssignments, webhookFromRow, WEBHOOK_INSERT_COLUMNS, webhookInsertValues } from './rows.ts';
+import {
+  apiKeyFromRow,
+  ATTEMPT_INSERT_COLUMNS,
+  attemptFromRow,
+  attemptInsertValues,
+  CLAIMED_COLUMNS,
+  claimedFromRow,
+  eventFromRow,
+  healthAfterAttempt,
+  webhookAssignments,
+  webhookFromRow,
+  WEBHOOK_INSERT_COLUMNS,
+  webhookInsertValues,
+} from './rows.ts';
 import { retryAfterMs } from './weight-window.ts';
 
 const isUniqueViolation = (error: unknown, constraintColumns: string) =>
@@ -194,10 +215,15 @@ export class SqliteStore implements Store {
     const { columns, values } = webhookAssignments(changes);
     const assignments = columns.map((column) => `${column} = ?`);
     try {
-      const row = this.#db
-        .prepare(`UPDATE webhooks SET ${[...assignments, 'id = id'].join(', ')} WHERE account_id = ? AND id = ? RETURNING *`)
-        .get(...(values as SQLInputValue[]), accountId, id);
-      return row ? { outcome: 'updated', webhook: webhookFromRow(row) } : { outcome: 'not_found' };
+      return this.#transaction(() => {
+        const row = this.#db
+          .prepare(`UPDATE webhooks SET ${[...assignments, 'id = id'].join(', ')} WHERE account_id = ? AND id = ? RETURNING *`)
+          .get(...(values as SQLInputValue[]), accountId, id);
+        if (!row) return { outcome: 'not_found' as const };
+        // A new threshold starts its crossings afresh.
+        if (changes.balanceLowThreshold !== undefined) this.#db.prepare('DELETE FROM balance_alerts WHERE webhook_id = ?').run(id);
+        return { outcome: 'updated' as const, webhook: webhookFromRow(row) };
+      });
     } catch (error) {
       if (isUniqueViolation(error, 'webhooks.account_id, webhooks.normalized_url')) return { outcome: 'duplicate_url' };
       throw error;
@@ -207,5 +233,198 @@ export class SqliteStore implements Store {
   async deleteWebhook(accountId: string, id: string): Promise<boolean> {
     const result = this.#db.prepare('DELETE FROM webhooks WHERE account_id = ? AND id = ?').run(accountId, id);
     return Number(result.changes) > 0;
+  }
+
+  async rotateWebhookSecret(accountId: string, id: string, sealedSecret: string, previousExpiresAt: number): Promise<WebhookRecord | undefined> {
+    const row = this.#db
+      .prepare(
+        `UPDATE webhooks SET previous_sealed_secret = sealed_secret, previous_secret_expires_at = ?, sealed_secret = ?
+         WHERE account_id = ? AND id = ? RETURNING *`,
+      )
+      .get(previousExpiresAt, sealedSecret, accountId, id);
+    return row && webhookFromRow(row);
+  }
+
+  async updateApiKeySecret(id: string, sealedSecret: string): Promise<boolean> {
+    const result = this.#db.prepare('UPDATE api_keys SET sealed_secret = ? WHERE id = ? AND revoked_at IS NULL').run(sealedSecret, id);
+    return Number(result.changes) > 0;
+  }
+
+  #insertEventRow(event: EventRecord): void {
+    this.#db
+      .prepare('INSERT INTO events (id, account_id, type, data, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(event.id, event.accountId, event.type, JSON.stringify(event.data), event.createdAt);
+  }
+
+  #insertJob(eventId: string, webhookId: string, trigger: 'event' | 'redelivery', now: number): void {
+    this.#db
+      .prepare(
+        `INSERT INTO delivery_jobs (event_id, webhook_id, state, trigger, attempts, next_attempt_at, created_at)
+         VALUES (?, ?, 'pending', ?, 0, ?, ?)`,
+      )
+      .run(eventId, webhookId, trigger, now, now);
+  }
+
+  async insertEvent(event: EventRecord, deliverTo: (activeWebhooks: WebhookRecord[]) => string[]): Promise<string[]> {
+    return this.#transaction(() => {
+      this.#insertEventRow(event);
+      const webhookIds = deliverTo(this.#activeWebhooks(event.accountId));
+      for (const webhookId of webhookIds) this.#insertJob(event.id, webhookId, 'event', event.createdAt);
+      return webhookIds;
+    });
+  }
+
+  async findEvent(accountId: string, id: string): Promise<EventRecord | undefined> {
+    const row = this.#db.prepare('SELECT * FROM events WHERE account_id = ? AND id = ?').get(accountId, id);
+    return row && eventFromRow(row);
+  }
+
+  #activeWebhooks(accountId: string): WebhookRecord[] {
+    return this.#db
+      .prepare("SELECT * FROM webhooks WHERE account_id = ? AND status = 'active' ORDER BY seq")
+      .all(accountId)
+      .map(webhookFromRow);
+  }
+
+  async listActiveWebhooks(accountId: string): Promise<WebhookRecord[]> {
+    return this.#activeWebhooks(accountId);
+  }
+
+  async recordBalanceCrossings(asset: string, crossings: readonly BalanceCrossing[]): Promise<EventRecord[]> {
+    return this.#transaction(() => {
+      const published: EventRecord[] = [];
+      for (const crossing of crossings) {
+        const previous = this.#db.prepare('SELECT below FROM balance_alerts WHERE webhook_id = ? AND asset = ?').get(crossing.webhookId, asset);
+        this.#db
+          .prepare('INSERT INTO balance_alerts (webhook_id, asset, below) VALUES (?, ?, ?) ON CONFLICT (webhook_id, asset) DO UPDATE SET below = excluded.below')
+          .run(crossing.webhookId, asset, crossing.below ? 1 : 0);
+        if (crossing.below && !(previous && Number(previous.below) === 1)) {
+          this.#insertEventRow(crossing.event);
+          this.#insertJob(crossing.event.id, crossing.webhookId, 'event', crossing.event.createdAt);
+          published.push(crossing.event);
+        }
+      }
+      return published;
+    });
+  }
+
+  async claimDeliveries(now: number, options: ClaimOptions): Promise<ClaimedDelivery[]> {
+    return this.#transaction(() => {
+      const ids = this.#db
+        .prepare(
+          `UPDATE delivery_jobs SET state = 'in_flight', lease_until = ?
+           WHERE id IN (
+             SELECT id FROM (
+               SELECT j.id, j.next_attempt_at,
+                      ROW_NUMBER() OVER (PARTITION BY j.webhook_id ORDER BY j.next_attempt_at, j.id) AS rank
+               FROM delivery_jobs j JOIN webhooks w ON w.id = j.webhook_id
+               WHERE ((j.state = 'pending' AND j.next_attempt_at <= ?) OR (j.state = 'in_flight' AND j.lease_until < ?))
+                 AND (w.status = 'active' OR j.trigger = 'redelivery')
+                 AND j.webhook_id NOT IN (SELECT value FROM json_each(?))
+             ) WHERE rank <= ? ORDER BY next_attempt_at LIMIT ?
+           )
+           RETURNING id`,
+        )
+        .all(now + options.leaseMs, now, now, JSON.stringify(options.excludeWebhookIds), options.perWebhook, options.limit)
+        .map((row) => Number(row.id));
+      if (ids.length === 0) return [];
+      return this.#db
+        .prepare(
+          `SELECT ${CLAIMED_COLUMNS} FROM delivery_jobs j JOIN events e ON e.id = j.event_id JOIN webhooks w ON w.id = j.webhook_id
+           WHERE j.id IN (SELECT value FROM json_each(?)) ORDER BY j.next_attempt_at, j.id`,
+        )
+        .all(JSON.stringify(ids))
+        .map(claimedFromRow);
+    });
+  }
+
+  #insertAttempt(attempt: NewAttempt): AttemptRecord {
+    const previous = Number(
+      this.#db.prepare('SELECT COUNT(*) AS n FROM delivery_attempts WHERE webhook_id = ? AND event_id = ?').get(attempt.webhookId, attempt.eventId)!.n,
+    );
+    const row = this.#db
+      .prepare(`INSERT INTO delivery_attempts (${ATTEMPT_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`)
+      .get(...(attemptInsertValues({ ...attempt, attempt: previous + 1 }) as SQLInputValue[]))!;
+    return attemptFromRow(row);
+  }
+
+  async completeDelivery(completed: CompletedDelivery): Promise<{ attempt: AttemptRecord; webhookBroke: boolean } | undefined> {
+    return this.#transaction(() => {
+      const { attempt } = completed;
+      const webhook = this.#db.prepare('SELECT status, consecutive_failures, failing_since FROM webhooks WHERE id = ?').get(attempt.webhookId);
+      if (!webhook) return undefined; // deleted while the attempt was under way
+      const succeeded = attempt.status === 'succeeded';
+      const health = healthAfterAttempt(
+        {
+          status: webhook.status as WebhookRecord['status'],
+          consecutiveFailures: Number(webhook.consecutive_failures),
+          failingSince: webhook.failing_since === null ? null : Number(webhook.failing_since),
+        },
+        { succeeded, gone: completed.gone, now: attempt.createdAt, brokenAfterMs: completed.brokenAfterMs },
+      );
+      const nextAttemptAt = succeeded || health.broke ? null : completed.retryAt;
+      const record = this.#insertAttempt({ ...attempt, nextAttemptAt });
+      this.#db
+        .prepare(
+          `UPDATE webhooks SET status = ?, consecutive_failures = ?, failing_since = ?, last_delivery_at = ?,
+             last_success_at = COALESCE(?, last_success_at) WHERE id = ?`,
+        )
+        .run(health.status, health.consecutiveFailures, health.failingSince, attempt.createdAt, health.lastSuccessAt, attempt.webhookId);
+      const state = succeeded ? 'done' : nextAttemptAt === null ? 'dead' : 'pending';
+      this.#db
+        .prepare('UPDATE delivery_jobs SET state = ?, attempts = attempts + 1, next_attempt_at = COALESCE(?, next_attempt_at), lease_until = NULL WHERE id = ?')
+        .run(state, nextAttemptAt, completed.jobId);
+      // A broken webhook's pending deliveries stop.
+      if (health.broke) {
+        this.#db.prepare("UPDATE delivery_jobs SET state = 'cancelled' WHERE webhook_id = ? AND state IN ('pending', 'in_flight')").run(attempt.webhookId);
+      }
+      return { attempt: record, webhookBroke: health.broke };
+    });
+  }
+
+  async recordTestAttempt(event: EventRecord, attempt: NewAttempt): Promise<AttemptRecord> {
+    return this.#transaction(() => {
+      this.#insertEventRow(event);
+      return this.#insertAttempt(attempt);
+    });
+  }
+
+  async enqueueRedelivery(webhookId: string, eventId: string, now: number): Promise<void> {
+    this.#insertJob(eventId, webhookId, 'redelivery', now);
+  }
+
+  async listAttempts(accountId: string, webhookId: string, query: AttemptQuery): Promise<AttemptRecord[]> {
+    const where = ['w.account_id = ?', 'a.webhook_id = ?'];
+    const params: SQLInputValue[] = [accountId, webhookId];
+    for (const [column, value] of [
+      ['a.status', query.status],
+      ['a.type', query.type],
+      ['a.event_id', query.eventId],
+    ] as const) {
+      if (value !== undefined) {
+        where.push(`${column} = ?`);
+        params.push(value);
+      }
+    }
+    if (query.beforeSeq !== undefined) {
+      where.push('a.seq < ?');
+      params.push(query.beforeSeq);
+    }
+    params.push(query.limit);
+    return this.#db
+      .prepare(`SELECT a.* FROM delivery_attempts a JOIN webhooks w ON w.id = a.webhook_id WHERE ${where.join(' AND ')} ORDER BY a.seq DESC LIMIT ?`)
+      .all(...params)
+      .map(attemptFromRow);
+  }
+
+  async findAttempt(accountId: string, webhookId: string, attemptId: string): Promise<AttemptRecord | undefined> {
+    const row = this.#db
+      .prepare('SELECT a.* FROM delivery_attempts a JOIN webhooks w ON w.id = a.webhook_id WHERE w.account_id = ? AND a.webhook_id = ? AND a.id = ?')
+      .get(accountId, webhookId, attemptId);
+    return row && attemptFromRow(row);
+  }
+
+  async countUnfinishedDeliveries(): Promise<number> {
+    return Number(this.#db.prepare("SELECT COUNT(*) AS n FROM delivery_jobs WHERE state IN ('pending', 'in_flight')").get()!.n);
   }
 }

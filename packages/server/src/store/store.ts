@@ -47,9 +47,14 @@ export interface WebhookRecord {
   sealedSecret: string;
   /** Insertion order, assigned by the store; the keyset of pagination. */
   seq: number;
+  /** During a rotation's grace period: the previous secret, sealed, and when it stops signing. */
+  previousSealedSecret: string | null;
+  previousSecretExpiresAt: number | null;
+  /** When the current run of failed deliveries began; null after a success. */
+  failingSince: number | null;
 }
 
-export type NewWebhook = Omit<WebhookRecord, 'seq'>;
+export type NewWebhook = Omit<WebhookRecord, 'seq' | 'previousSealedSecret' | 'previousSecretExpiresAt' | 'failingSince'>;
 
 export type InsertWebhookResult = 'created' | 'duplicate_url' | 'limit_reached' | 'id_taken';
 
@@ -72,6 +77,85 @@ export interface WebhookQuery {
   /** Only webhooks inserted before this position (exclusive): the keyset cursor. */
   beforeSeq?: number;
   limit: number;
+}
+
+export interface EventRecord {
+  id: string;
+  accountId: string;
+  type: string;
+  data: unknown;
+  createdAt: number;
+}
+
+export type DeliveryTrigger = 'event' | 'retry' | 'redelivery' | 'test';
+export type DeliveryStatus = 'succeeded' | 'failed';
+
+/** A delivery job the worker has leased: the event, and the webhook as it is now. */
+export interface ClaimedDelivery {
+  jobId: number;
+  /** `event` jobs are retried on the schedule; `redelivery` jobs are one attempt. */
+  trigger: 'event' | 'redelivery';
+  /** Attempts this job has made so far. */
+  attempts: number;
+  event: EventRecord;
+  webhook: WebhookRecord;
+}
+
+export interface NewAttempt {
+  id: string;
+  webhookId: string;
+  eventId: string;
+  type: string;
+  trigger: DeliveryTrigger;
+  status: DeliveryStatus;
+  responseStatus: number | null;
+  latencyMs: number | null;
+  responseBody: string | null;
+  error: string | null;
+  errorClass: string | null;
+  createdAt: number;
+  nextAttemptAt: number | null;
+}
+
+export interface AttemptRecord extends NewAttempt {
+  seq: number;
+  /** 1 for the first attempt of this event to this webhook, counting every later one. */
+  attempt: number;
+}
+
+export interface CompletedDelivery {
+  jobId: number;
+  attempt: NewAttempt;
+  /** After a failure, when to try again; null when the job gives up. Ignored after a success. */
+  retryAt: number | null;
+  /** The endpoint answered 410 Gone: the webhook breaks at once. */
+  gone: boolean;
+  /** A webhook failing continuously this long breaks. */
+  brokenAfterMs: number;
+}
+
+export interface AttemptQuery {
+  status?: DeliveryStatus;
+  type?: string;
+  eventId?: string;
+  beforeSeq?: number;
+  limit: number;
+}
+
+export interface ClaimOptions {
+  limit: number;
+  leaseMs: number;
+  /** At most this many jobs of one webhook per claim. */
+  perWebhook: number;
+  /** Webhooks whose jobs not to claim now (already at their in-flight cap in this worker). */
+  excludeWebhookIds: readonly string[];
+}
+
+export interface BalanceCrossing {
+  webhookId: string;
+  below: boolean;
+  /** The account.balance_low event to publish to this webhook if this report moves it below. */
+  event: EventRecord;
 }
 
 export interface WeightBudget {
@@ -113,4 +197,35 @@ export interface Store {
   listWebhooks(accountId: string, query: WebhookQuery): Promise<WebhookRecord[]>;
   updateWebhook(accountId: string, id: string, changes: WebhookChanges): Promise<UpdateWebhookResult>;
   deleteWebhook(accountId: string, id: string): Promise<boolean>;
+  /** Replaces the signing secret; the previous one keeps signing until `previousExpiresAt`. */
+  rotateWebhookSecret(accountId: string, id: string, sealedSecret: string, previousExpiresAt: number): Promise<WebhookRecord | undefined>;
+  updateApiKeySecret(id: string, sealedSecret: string): Promise<boolean>;
+
+  /**
+   * The outbox: stores the event and, in the same transaction, one pending delivery job for each
+   * of the account's active webhooks that `deliverTo` selects. Returns the selected webhook ids.
+   */
+  insertEvent(event: EventRecord, deliverTo: (activeWebhooks: WebhookRecord[]) => string[]): Promise<string[]>;
+  findEvent(accountId: string, id: string): Promise<EventRecord | undefined>;
+  /** The account's active webhooks (balance thresholds are judged against them). */
+  listActiveWebhooks(accountId: string): Promise<WebhookRecord[]>;
+  /**
+   * Records, per webhook, whether `asset` is below its threshold now. A webhook that moves to below
+   * (from above or from unknown) gets its event stored with one job, atomically; those events return.
+   */
+  recordBalanceCrossings(asset: string, crossings: readonly BalanceCrossing[]): Promise<EventRecord[]>;
+
+  /** Leases due jobs (and jobs whose lease expired: their worker died) for delivery. */
+  claimDeliveries(now: number, options: ClaimOptions): Promise<ClaimedDelivery[]>;
+  /** Records an attempt, moves its job on and keeps the webhook's health, atomically. */
+  completeDelivery(completed: CompletedDelivery): Promise<{ attempt: AttemptRecord; webhookBroke: boolean } | undefined>;
+  /** A test delivery: its event and attempt are logged; the webhook's health is untouched. */
+  recordTestAttempt(event: EventRecord, attempt: NewAttempt): Promise<AttemptRecord>;
+  /** A new one-attempt job for an event already delivered (or not) to a webhook. */
+  enqueueRedelivery(webhookId: string, eventId: string, now: number): Promise<void>;
+  /** Newest first. */
+  listAttempts(accountId: string, webhookId: string, query: AttemptQuery): Promise<AttemptRecord[]>;
+  findAttempt(accountId: string, webhookId: string, attemptId: string): Promise<AttemptRecord | undefined>;
+  /** Jobs not yet finished (pending or in flight), for monitoring and tests. */
+  countUnfinishedDeliveries(): Promise<number>;
 }

@@ -4,7 +4,9 @@ import { createHmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import { createDeliverySender } from '../../src/net/delivery-sender.ts';
 import { createTargetVerifier, type TargetVerifierOptions } from '../../src/net/target-verifier.ts';
+import type { WorkerPolicy } from '../../src/domain/delivery-worker.ts';
 import { createServices } from '../../src/services.ts';
 import type { Clock } from '../../src/domain/clock.ts';
 import { openTestStore, type OpenedStore, type StoreKind } from './stores.ts';
@@ -42,6 +44,7 @@ export function sign(secret: string, timestamp: string, method: string, target: 
 export interface TestApi {
   baseUrl: string;
   opened: OpenedStore;
+  services: ReturnType<typeof createServices>;
   /** Everything the server logged, one JSON object per line. */
   logs: string[];
   issueKey(account: string, scopes?: string[]): Promise<Credentials>;
@@ -65,7 +68,15 @@ export const monotonicNow = () => (lastTimestamp = Math.max(Date.now(), lastTime
 
 export async function startTestApi(
   kind: StoreKind,
-  options: { clock?: Clock; weightBudgetPerMinute?: number; allowLoopback?: boolean; postgresUrl?: string } = {},
+  options: {
+    clock?: Clock;
+    weightBudgetPerMinute?: number;
+    allowLoopback?: boolean;
+    postgresUrl?: string;
+    lookup?: TargetVerifierOptions['lookup'];
+    deliveryTimeoutMs?: number;
+    workerPolicy?: Partial<WorkerPolicy>;
+  } = {},
 ): Promise<TestApi> {
   const opened = await openTestStore(kind, options.postgresUrl);
   const logs: string[] = [];
@@ -78,13 +89,17 @@ export async function startTestApi(
       },
     }),
   );
+  const network = { lookup: options.lookup ?? testLookup, allowLoopback: options.allowLoopback ?? true, extraCa: [testCaPem] };
+  const sender = createDeliverySender({ ...network, timeoutMs: options.deliveryTimeoutMs ?? 3_000 });
   const services = createServices({
     store: opened.store,
     masterKey: MASTER_KEY,
     logger,
-    targets: createTargetVerifier({ lookup: testLookup, allowLoopback: options.allowLoopback ?? true, extraCa: [testCaPem], timeoutMs: 3_000 }),
+    targets: createTargetVerifier({ ...network, timeoutMs: 3_000 }),
+    sender,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.weightBudgetPerMinute ? { weightBudgetPerMinute: options.weightBudgetPerMinute } : {}),
+    ...(options.workerPolicy ? { workerPolicy: options.workerPolicy } : {}),
     validateResponses: true,
   });
   const server = services.app.listen(0, '127.0.0.1');
@@ -95,6 +110,7 @@ export async function startTestApi(
   return {
     baseUrl,
     opened,
+    services,
     logs,
     issueKey: (account, scopes = ['webhooks:read', 'webhooks:write']) => services.accounts.createKey(account, scopes),
     async request(credentials, method, target, body, signOptions = {}) {
@@ -121,6 +137,8 @@ export async function startTestApi(
       return { status: response.status, headers: response.headers, body: raw ? JSON.parse(raw) : undefined };
     },
     async close() {
+      await services.worker.stop();
+      await sender.close();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await opened.dispose();

@@ -1,0 +1,17 @@
+// What every delivery of an event carries: the envelope body, and the secrets that sign it.
+import type { SecretBox } from '../crypto/secret-box.ts';
+import type { EventRecord, WebhookRecord } from '../store/store.ts';
+import { formatTimestamp } from './clock.ts';
+
+/** The delivery body: {"id","type","created_at","data"}, the same bytes on every attempt. */
+export function envelopeOf(event: EventRecord): string {
+  return JSON.stringify({ id: event.id, type: event.type, created_at: formatTimestamp(event.createdAt), data: event.data });
+}
+
+/** The secrets in force: the current one, and during a rotation's grace period the previous one. */
+export function signingSecrets(webhook: WebhookRecord, secrets: SecretBox, now: number): string[] {
+  const current = secrets.open(webhook.sealedSecret);
+  const previousInForce =
+    webhook.previousSealedSecret !== null && webhook.previousSecretExpiresAt !== null && webhook.previousSecretExpiresAt > now;
+  return previousInForce ? [current, secrets.open(webhook.previousSealedSecret!)] : [current];
+}

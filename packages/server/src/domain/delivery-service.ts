@@ -1,0 +1,142 @@
+// The delivery operations of the API: rotate a secret, send a test, read the log, redeliver.
+import { eventTypes, matchesEvent, type components, type operations } from '@pipai/contract';
+import type { SecretBox } from '../crypto/secret-box.ts';
+import type { AttemptRecord, Store, WebhookRecord } from '../store/store.ts';
+import { formatTimestamp, type Clock } from './clock.ts';
+import type { CursorCodec } from './cursor.ts';
+import { envelopeOf, signingSecrets } from './delivery-envelope.ts';
+import type { DeliverySender } from './delivery-sender.ts';
+import { deliveryHeaders } from './delivery-signing.ts';
+import { invalidParameter, notFound } from './errors.ts';
+import { newDeliveryId, newEventId, newWebhookSecret } from './ids.ts';
+import type { Principal } from './principal.ts';
+import { SECRET_WARNING } from './webhook-service.ts';
+
+type Schemas = components['schemas'];
+export type ListDeliveriesQuery = NonNullable<operations['listWebhookDeliveries']['parameters']['query']>;
+
+const DEFAULT_GRACE_SECONDS = 86_400;
+
+export interface DeliveryServiceDeps {
+  store: Store;
+  secrets: SecretBox;
+  clock: Clock;
+  sender: DeliverySender;
+  cursors: CursorCodec;
+  /** The documented example payload (`data`) of an event type, for test deliveries. */
+  exampleData(type: string): unknown;
+  /** Called after a redelivery was queued, to wake the delivery worker. */
+  onQueued?: () => void;
+}
+
+export function toDelivery(record: AttemptRecord): Schemas['Delivery'] {
+  return {
+    id: record.id,
+    webhook_id: record.webhookId,
+    event_id: record.eventId,
+    type: record.type as Schemas['EventType'],
+    attempt: record.attempt,
+    trigger: record.trigger,
+    status: record.status,
+    response_status: record.responseStatus,
+    latency_ms: record.latencyMs,
+    response_body: record.responseBody,
+    error: record.error,
+    error_class: record.errorClass as Schemas['DeliveryErrorClass'],
+    created_at: formatTimestamp(record.createdAt),
+    next_attempt_at: record.nextAttemptAt === null ? null : formatTimestamp(record.nextAttemptAt),
+  };
+}
+
+export class DeliveryService {
+  readonly #deps: DeliveryServiceDeps;
+
+  constructor(deps: DeliveryServiceDeps) {
+    this.#deps = deps;
+  }
+
+  async #webhook(principal: Principal, id: string): Promise<WebhookRecord> {
+    const webhook = await this.#deps.store.findWebhook(principal.accountId, id);
+    if (!webhook) throw notFound(`webhook ${id}`);
+    return webhook;
+  }
+
+  async rotateSecret(principal: Principal, id: string, graceSeconds = DEFAULT_GRACE_SECONDS): Promise<Schemas['SecretRotation']> {
+    await this.#webhook(principal, id);
+    const secret = newWebhookSecret();
+    const previousExpiresAt = this.#deps.clock.now() + graceSeconds * 1000;
+    const rotated = await this.#deps.store.rotateWebhookSecret(principal.accountId, id, this.#deps.secrets.seal(secret), previousExpiresAt);
+    if (!rotated) throw notFound(`webhook ${id}`);
+    return { id, secret, _secret_warning: SECRET_WARNING, previous_secret_expires_at: formatTimestamp(previousExpiresAt) };
+  }
+
+  /** One synchronous, signed delivery of a synthetic event, whatever the webhook's status. */
+  async test(principal: Principal, id: string, requestedType?: string): Promise<Schemas['WebhookTestResult']> {
+    const webhook = await this.#webhook(principal, id);
+    const type = requestedType ?? eventTypes.find((candidate) => webhook.events.some((pattern) => matchesEvent(pattern, candidate)))!;
+    const now = this.#deps.clock.now();
+    const event = { id: newEventId(), accountId: principal.accountId, type, data: this.#deps.exampleData(type), createdAt: now };
+    const body = envelopeOf(event);
+    const headers = deliveryHeaders(signingSecrets(webhook, this.#deps.secrets, now), event.id, now, body);
+    const outcome = await this.#deps.sender.send(webhook.url, headers, body);
+    const attempt = await this.#deps.store.recordTestAttempt(event, {
+      id: newDeliveryId(),
+      webhookId: webhook.id,
+      eventId: event.id,
+      type,
+      trigger: 'test',
+      status: outcome.succeeded ? 'succeeded' : 'failed',
+      responseStatus: outcome.responseStatus,
+      latencyMs: outcome.latencyMs,
+      responseBody: outcome.responseBody,
+      error: outcome.error,
+      errorClass: outcome.errorClass,
+      createdAt: now,
+      nextAttemptAt: null,
+    });
+    return {
+      delivery_id: attempt.id,
+      event_id: event.id,
+      type: type as Schemas['EventType'],
+      success: outcome.succeeded,
+      response_status: outcome.responseStatus,
+      latency_ms: outcome.latencyMs,
+      response_body: outcome.responseBody,
+      error: outcome.error,
+      error_class: outcome.errorClass,
+      request_headers: headers,
+    };
+  }
+
+  async list(principal: Principal, id: string, query: ListDeliveriesQuery): Promise<Schemas['DeliveryList']> {
+    await this.#webhook(principal, id);
+    const limit = query.limit ?? 25;
+    const scope = `deliveries\n${principal.accountId}\n${id}\n${query.status ?? ''}\n${query.type ?? ''}\n${query.event_id ?? ''}`;
+    let beforeSeq: number | undefined;
+    if (query.cursor !== undefined) {
+      beforeSeq = this.#deps.cursors.read(scope, query.cursor);
+      if (beforeSeq === undefined) throw invalidParameter('cursor', 'query', 'is malformed, altered, or was issued for other filters');
+    }
+    const records = await this.#deps.store.listAttempts(principal.accountId, id, {
+      ...(query.status ? { status: query.status } : {}),
+      ...(query.type ? { type: query.type } : {}),
+      ...(query.event_id ? { eventId: query.event_id } : {}),
+      ...(beforeSeq === undefined ? {} : { beforeSeq }),
+      limit: limit + 1,
+    });
+    const page = records.slice(0, limit);
+    const last = page.at(-1);
+    return { data: page.map(toDelivery), next_cursor: records.length > limit && last ? this.#deps.cursors.issue(scope, last.seq) : null };
+  }
+
+  /** Queues the attempt's event for one more delivery to the webhook (same webhook-id). */
+  async redeliver(principal: Principal, webhookId: string, deliveryId: string): Promise<Schemas['RedeliveryAccepted']> {
+    await this.#webhook(principal, webhookId);
+    const attempt = await this.#deps.store.findAttempt(principal.accountId, webhookId, deliveryId);
+    if (!attempt) throw notFound(`delivery ${deliveryId} of webhook ${webhookId}`);
+    const now = this.#deps.clock.now();
+    await this.#deps.store.enqueueRedelivery(webhookId, attempt.eventId, now);
+    this.#deps.onQueued?.();
+    return { webhook_id: webhookId, event_id: attempt.eventId as Schemas['EventId'], queued_at: formatTimestamp(now) };
+  }
+}

@@ -1,0 +1,90 @@
+// Platform events in: published events, balance reports (which derive account.balance_low), and API
+// key changes. Each is stored with its delivery jobs in one transaction before anyone is told.
+import { matchesEvent, subscriptionMatches, type InternalComponents } from '@pipai/contract';
+import type { Store, WebhookRecord } from '../store/store.ts';
+import { formatTimestamp, type Clock } from './clock.ts';
+import { compareDecimals } from './decimal.ts';
+import { invalidParameter, invalidParameters, notFound, type ParameterError } from './errors.ts';
+import { newEventId } from './ids.ts';
+
+type PublishedEvent = InternalComponents['schemas']['PublishedEvent'];
+
+export interface EventServiceDeps {
+  store: Store;
+  clock: Clock;
+  /** The errors of `data` against the payload schema of `type` in the spec; [] when valid. */
+  validatePayload(type: string, data: unknown): ParameterError[];
+  /** Called after events were stored, to wake the delivery worker. */
+  onPublished?: () => void;
+}
+
+const BALANCE_LOW = 'account.balance_low';
+
+export class EventService {
+  readonly #deps: EventServiceDeps;
+
+  constructor(deps: EventServiceDeps) {
+    this.#deps = deps;
+  }
+
+  async #account(name: string) {
+    const account = await this.#deps.store.findAccountByName(name);
+    if (!account) throw notFound(`account ${name}`);
+    return account;
+  }
+
+  /** Stores the event and one delivery job per matching active webhook of the account. */
+  async publishToAccount(accountId: string, type: string, data: unknown): Promise<PublishedEvent> {
+    const event = { id: newEventId(), accountId, type, data, createdAt: this.#deps.clock.now() };
+    await this.#deps.store.insertEvent(event, (webhooks) =>
+      webhooks.filter((webhook) => subscriptionMatches(webhook.events, type)).map((webhook) => webhook.id),
+    );
+    this.#deps.onPublished?.();
+    return { id: event.id, type: type as PublishedEvent['type'], created_at: formatTimestamp(event.createdAt) };
+  }
+
+  async publish(accountName: string, type: string, data: unknown): Promise<PublishedEvent[]> {
+    if (type === BALANCE_LOW) {
+      throw invalidParameter('type', 'body', 'account.balance_low is derived from balance reports; report the balance instead');
+    }
+    const errors = this.#deps.validatePayload(type, data);
+    if (errors.length > 0) throw invalidParameters(errors);
+    const account = await this.#account(accountName);
+    return [await this.publishToAccount(account.id, type, data)];
+  }
+
+  /**
+   * A balance report: every active webhook with a threshold whose available balance moves below it
+   * (from at-or-above, or from no earlier report) gets one account.balance_low, once per crossing.
+   */
+  async reportBalance(accountName: string, asset: string, available: string): Promise<PublishedEvent[]> {
+    const account = await this.#account(accountName);
+    const now = this.#deps.clock.now();
+    const watchers = (await this.#deps.store.listActiveWebhooks(account.id)).filter(
+      (webhook): webhook is WebhookRecord & { balanceLowThreshold: string } =>
+        webhook.balanceLowThreshold !== null && webhook.events.some((pattern) => matchesEvent(pattern, BALANCE_LOW)),
+    );
+    const published = await this.#deps.store.recordBalanceCrossings(
+      asset,
+      watchers.map((webhook) => ({
+        webhookId: webhook.id,
+        below: compareDecimals(available, webhook.balanceLowThreshold) < 0,
+        event: {
+          id: newEventId(),
+          accountId: account.id,
+          type: BALANCE_LOW,
+          data: { asset, available, threshold: webhook.balanceLowThreshold, observed_at: formatTimestamp(now) },
+          createdAt: now,
+        },
+      })),
+    );
+    if (published.length > 0) this.#deps.onPublished?.();
+    return published.map((event) => ({ id: event.id, type: BALANCE_LOW, created_at: formatTimestamp(event.createdAt) }));
+  }
+
+  /** account.api_key_rotated, when a key of the account is rotated or revoked. */
+  apiKeyChanged(accountId: string, apiKey: string, action: 'rotated' | 'revoked'): Promise<PublishedEvent> {
+    const occurredAt = formatTimestamp(this.#deps.clock.now());
+    return this.publishToAccount(accountId, 'account.api_key_rotated', { api_key: apiKey, action, occurred_at: occurredAt });
+  }
+}
