@@ -204,11 +204,33 @@ export interface paths {
         put?: never;
         /**
          * Publish Event (internal)
-         * @description For PipAI's own strategy, backtest and account services. Stores the event (or the `account.balance_low` events a balance update derives) durably together with one delivery job per matching active webhook, then answers 202 before any delivery is attempted. `data` is validated against the type's payload schema.
+         * @description For PipAI's own strategy, backtest and account services. Stores the event durably together with one delivery job per matching active webhook, then answers 202 before any delivery is attempted. `data` is validated against the type's payload schema (errors name `data.<field>`). `account.balance_low` is not published here: it is derived from balance reports (Report Balance).
          *
          *     **Weight:** 0 (not rate-limited). **Auth:** `Authorization: Bearer $PIPAI_INTERNAL_TOKEN`.
          */
         post: operations["publishEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/internal/v1/balances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report Balance (internal)
+         * @description For PipAI's account service: the available balance of one asset. Every active webhook of the account with a `balance_low_threshold` whose events cover `account.balance_low` gets one `account.balance_low` event when this report puts the balance below its threshold and the previous report for the asset did not (or there was none): once per crossing, again only after a report at or above the threshold. Answers 202 with the events stored (often none).
+         *
+         *     **Weight:** 0 (not rate-limited). **Auth:** `Authorization: Bearer $PIPAI_INTERNAL_TOKEN`.
+         */
+        post: operations["reportBalance"];
         delete?: never;
         options?: never;
         head?: never;
@@ -909,7 +931,7 @@ export interface components {
          */
         AccountName: string;
         /**
-         * @description Publish one platform event. `data` must validate against the payload schema of `type` (the `data` property of the event under `webhooks`). `account.balance_low` cannot be published: it is derived from balance updates.
+         * @description Publish one platform event. `data` must validate against the payload schema of `type` (the `data` property of the event under `webhooks`). `account.balance_low` cannot be published (400 naming `type`): it is derived from balance reports, `POST /internal/v1/balances`.
          * @example {
          *       "account": "acme-capital",
          *       "type": "strategy.deployed",
@@ -932,29 +954,6 @@ export interface components {
             /** @description The payload, as in the event's `data`. */
             data: Record<string, never>;
         };
-        /**
-         * @description A decimal number as a string (never a JSON number, so no precision is lost): optional minus sign, up to 20 integer digits, optionally a point and up to 18 fraction digits.
-         * @example 1520.75
-         */
-        DecimalString: string;
-        /**
-         * @description Report an asset's available balance. For each webhook of the account whose `balance_low_threshold` the balance crosses downward since the previous report, one `account.balance_low` event is published to that webhook (once per crossing).
-         * @example {
-         *       "account": "acme-capital",
-         *       "balance": {
-         *         "asset": "USDT",
-         *         "available": "180.25"
-         *       }
-         *     }
-         */
-        BalanceUpdateRequest: {
-            account: components["schemas"]["AccountName"];
-            balance: {
-                /** @description Asset ticker. */
-                asset: string;
-                available: components["schemas"]["DecimalString"];
-            };
-        };
         PublishedEvent: {
             id: components["schemas"]["EventId"];
             type: components["schemas"]["EventType"];
@@ -974,6 +973,29 @@ export interface components {
          */
         PublishResult: {
             events: components["schemas"]["PublishedEvent"][];
+        };
+        /**
+         * @description A decimal number as a string (never a JSON number, so no precision is lost): optional minus sign, up to 20 integer digits, optionally a point and up to 18 fraction digits.
+         * @example 1520.75
+         */
+        DecimalString: string;
+        /**
+         * @description An asset's available balance, as PipAI's account service reports it.
+         * @example {
+         *       "account": "acme-capital",
+         *       "balance": {
+         *         "asset": "USDT",
+         *         "available": "180.25"
+         *       }
+         *     }
+         */
+        BalanceUpdateRequest: {
+            account: components["schemas"]["AccountName"];
+            balance: {
+                /** @description Asset ticker. */
+                asset: string;
+                available: components["schemas"]["DecimalString"];
+            };
         };
         /** @description The body of every delivery. `data` is specific to `type`; see each event under Webhooks. Open on purpose: each event schema composes it and closes itself. Receivers should ignore fields they do not know, since new optional fields may be added without notice. */
         EventEnvelope: {
@@ -1762,7 +1784,24 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["PublishEventRequest"] | components["schemas"]["BalanceUpdateRequest"];
+                /**
+                 * @example {
+                 *       "account": "acme-capital",
+                 *       "type": "strategy.deployed",
+                 *       "data": {
+                 *         "strategy_id": "stg_7d2c90e1",
+                 *         "name": "BTC mean reversion",
+                 *         "version": 3,
+                 *         "mode": "live",
+                 *         "exchange": "binance",
+                 *         "symbols": [
+                 *           "BTC-USDT"
+                 *         ],
+                 *         "deployed_at": "2026-04-29T11:58:30Z"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["PublishEventRequest"];
             };
         };
         responses: {
@@ -1773,6 +1812,66 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "events": [
+                     *         {
+                     *           "id": "evt_5f0c9a2e7b14d3a8c6e1f092",
+                     *           "type": "strategy.deployed",
+                     *           "created_at": "2026-04-29T11:58:31Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PublishResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    reportBalance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "account": "acme-capital",
+                 *       "balance": {
+                 *         "asset": "USDT",
+                 *         "available": "180.25"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["BalanceUpdateRequest"];
+            };
+        };
+        responses: {
+            /** @description Stored; deliveries will follow. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "events": [
+                     *         {
+                     *           "id": "evt_2b4d6f8a0c1e3b5d7f9a1c3e",
+                     *           "type": "account.balance_low",
+                     *           "created_at": "2026-04-29T11:58:31Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": components["schemas"]["PublishResult"];
                 };
             };

@@ -14,6 +14,8 @@ export interface Config {
   weightBudgetPerMinute: number;
   /** A webhook failing continuously this long becomes broken. */
   brokenAfterMs: number;
+  /** How long a worker holds a claimed delivery before another may take it over (after a crash). */
+  deliveryLeaseMs: number;
   /** Whether `pnpm start` also runs the delivery worker (PIPAI_WORKER=off for API-only processes). */
   runWorker: boolean;
   logLevel: string;
@@ -49,6 +51,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     signatureWindowMs: integer(env, 'PIPAI_SIGNATURE_WINDOW_SECONDS', 30, 1, 3600) * 1000,
     weightBudgetPerMinute: integer(env, 'PIPAI_WEIGHT_PER_MINUTE', 1200, 1, 1_000_000),
     brokenAfterMs: duration(env, 'PIPAI_BROKEN_AFTER', 72 * 3_600_000),
+    deliveryLeaseMs: duration(env, 'PIPAI_DELIVERY_LEASE', 5 * 60_000),
     runWorker: env.PIPAI_WORKER !== 'off',
     logLevel: env.LOG_LEVEL || 'info',
   };

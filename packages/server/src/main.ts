@@ -21,7 +21,7 @@ async function main() {
     masterKey,
     logger,
     ...network,
-    workerPolicy: { brokenAfterMs: config.brokenAfterMs },
+    workerPolicy: { brokenAfterMs: config.brokenAfterMs, leaseMs: config.deliveryLeaseMs },
     signatureWindowMs: config.signatureWindowMs,
     weightBudgetPerMinute: config.weightBudgetPerMinute,
     internalToken: config.internalToken,

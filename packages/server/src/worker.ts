@@ -19,7 +19,7 @@ async function main() {
     masterKey: resolveMasterKey(config, logger),
     logger,
     ...network,
-    workerPolicy: { brokenAfterMs: config.brokenAfterMs },
+    workerPolicy: { brokenAfterMs: config.brokenAfterMs, leaseMs: config.deliveryLeaseMs },
   });
   worker.start();
   logger.info({ store: store.kind, pid: process.pid }, 'PipAI delivery worker running');

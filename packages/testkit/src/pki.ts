@@ -68,28 +68,55 @@ export function certificateFor(kind: CertificateKind, host: string): { key: stri
   return { key: privatePem, cert: forge.pki.certificateToPem(issued) };
 }
 
+export interface ReceivedRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  /** Date.now() when the request had fully arrived. */
+  at: number;
+}
+
+/** How an endpoint answers: a response, or 'hang' to never answer. */
+export type Responder = (request: ReceivedRequest) => { status: number; headers?: Record<string, string>; body?: string } | 'hang';
+
 export interface HttpsEndpoint {
   port: number;
   /** Requests received, for tests that look at deliveries. */
-  received: { method: string; url: string; headers: Record<string, string | string[] | undefined>; body: string }[];
+  received: ReceivedRequest[];
+  /** Change how later requests are answered. */
+  respondWith(responder: Responder): void;
   close(): Promise<void>;
 }
 
-/** An HTTPS server on 127.0.0.1 presenting a certificate of `kind` for `host`; answers 200. */
-export async function startHttpsEndpoint(kind: CertificateKind, host: string): Promise<HttpsEndpoint> {
-  const received: HttpsEndpoint['received'] = [];
+const answerOk: Responder = () => ({ status: 200, body: 'ok' });
+
+/** An HTTPS server on 127.0.0.1 presenting a certificate of `kind` for `host`; answers 200 unless told otherwise. */
+export async function startHttpsEndpoint(kind: CertificateKind, host: string, responder: Responder = answerOk): Promise<HttpsEndpoint> {
+  const received: ReceivedRequest[] = [];
+  let respond = responder;
   const server: Server = createServer(certificateFor(kind, host), (req, res) => {
     let body = '';
     req.on('data', (chunk) => (body += chunk));
     req.on('end', () => {
-      received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, at: Date.now() };
+      received.push(request);
+      const answer = respond(request);
+      if (answer === 'hang') return;
+      res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers }).end(answer.body ?? '');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
     received,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    respondWith(next) {
+      respond = next;
+    },
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -65,13 +65,12 @@ export function operationHandlers({
       res.status(202).json(accepted);
     },
     publishEvent: async (req, res) => {
-      const body = req.body;
-      const published: ResponseBody<'publishEvent', 202> = {
-        events:
-          'balance' in body
-            ? await events.reportBalance(body.account, body.balance.asset, body.balance.available)
-            : await events.publish(body.account, body.type, body.data),
-      };
+      const published: ResponseBody<'publishEvent', 202> = { events: await events.publish(req.body.account, req.body.type, req.body.data) };
+      res.status(202).json(published);
+    },
+    reportBalance: async (req, res) => {
+      const { account, balance } = req.body;
+      const published: ResponseBody<'reportBalance', 202> = { events: await events.reportBalance(account, balance.asset, balance.available) };
       res.status(202).json(published);
     },
   };

@@ -390,14 +390,15 @@ export class PostgresStore implements Store {
         { status: webhook.status, consecutiveFailures: webhook.consecutive_failures, failingSince: webhook.failing_since },
         { succeeded, gone: completed.gone, now: attempt.createdAt, brokenAfterMs: completed.brokenAfterMs },
       );
-      const nextAttemptAt = succeeded || health.broke ? null : completed.retryAt;
+      // A broken webhook (now or already, by a concurrent attempt) gets no more retries.
+      const nextAttemptAt = succeeded || health.status === 'broken' ? null : completed.retryAt;
       const record = await this.#insertAttempt(client, { ...attempt, nextAttemptAt });
       await client.query(
         `UPDATE webhooks SET status = $1, consecutive_failures = $2, failing_since = $3, last_delivery_at = $4,
            last_success_at = COALESCE($5, last_success_at) WHERE id = $6`,
         [health.status, health.consecutiveFailures, health.failingSince, attempt.createdAt, health.lastSuccessAt, attempt.webhookId],
       );
-      const state = succeeded ? 'done' : nextAttemptAt === null ? 'dead' : 'pending';
+      const state = succeeded ? 'done' : health.status === 'broken' ? 'cancelled' : nextAttemptAt === null ? 'dead' : 'pending';
       await client.query(
         'UPDATE delivery_jobs SET state = $1, attempts = attempts + 1, next_attempt_at = COALESCE($2, next_attempt_at), lease_until = NULL WHERE id = $3',
         [state, nextAttemptAt, completed.jobId],

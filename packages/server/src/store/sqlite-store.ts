@@ -362,7 +362,8 @@ export class SqliteStore implements Store {
         },
         { succeeded, gone: completed.gone, now: attempt.createdAt, brokenAfterMs: completed.brokenAfterMs },
       );
-      const nextAttemptAt = succeeded || health.broke ? null : completed.retryAt;
+      // A broken webhook (now or already, by a concurrent attempt) gets no more retries.
+      const nextAttemptAt = succeeded || health.status === 'broken' ? null : completed.retryAt;
       const record = this.#insertAttempt({ ...attempt, nextAttemptAt });
       this.#db
         .prepare(
@@ -370,7 +371,7 @@ export class SqliteStore implements Store {
              last_success_at = COALESCE(?, last_success_at) WHERE id = ?`,
         )
         .run(health.status, health.consecutiveFailures, health.failingSince, attempt.createdAt, health.lastSuccessAt, attempt.webhookId);
-      const state = succeeded ? 'done' : nextAttemptAt === null ? 'dead' : 'pending';
+      const state = succeeded ? 'done' : health.status === 'broken' ? 'cancelled' : nextAttemptAt === null ? 'dead' : 'pending';
       this.#db
         .prepare('UPDATE delivery_jobs SET state = ?, attempts = attempts + 1, next_attempt_at = COALESCE(?, next_attempt_at), lease_until = NULL WHERE id = ?')
         .run(state, nextAttemptAt, completed.jobId);

@@ -13,6 +13,7 @@ import { openTestStore, type OpenedStore, type StoreKind } from './stores.ts';
 import { testCaPem } from '@pipai/testkit/pki';
 
 export const MASTER_KEY = Buffer.alloc(32, 7);
+export const INTERNAL_TOKEN = 'test-internal-token';
 
 export interface Credentials {
   account: string;
@@ -49,6 +50,8 @@ export interface TestApi {
   logs: string[];
   issueKey(account: string, scopes?: string[]): Promise<Credentials>;
   request<T = any>(credentials: Credentials, method: string, target: string, body?: unknown, options?: SignOptions): Promise<ApiResponse<T>>;
+  /** POST /internal/v1/events (or another internal path) with the internal token. */
+  publish<T = any>(body: unknown, token?: string, path?: string): Promise<ApiResponse<T>>;
   close(): Promise<void>;
 }
 
@@ -100,6 +103,7 @@ export async function startTestApi(
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.weightBudgetPerMinute ? { weightBudgetPerMinute: options.weightBudgetPerMinute } : {}),
     ...(options.workerPolicy ? { workerPolicy: options.workerPolicy } : {}),
+    internalToken: INTERNAL_TOKEN,
     validateResponses: true,
   });
   const server = services.app.listen(0, '127.0.0.1');
@@ -135,6 +139,14 @@ export async function startTestApi(
       const response = await fetch(`${baseUrl}${target}`, { method, headers, ...(text ? { body: text } : {}) });
       const raw = await response.text();
       return { status: response.status, headers: response.headers, body: raw ? JSON.parse(raw) : undefined };
+    },
+    async publish(body, token = INTERNAL_TOKEN, path = '/internal/v1/events') {
+      const response = await fetch(`${baseUrl}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, headers: response.headers, body: await response.json() };
     },
     async close() {
       await services.worker.stop();
