@@ -77,8 +77,10 @@ export interface ReceivedRequest {
   at: number;
 }
 
-/** How an endpoint answers: a response, or 'hang' to never answer. */
-export type Responder = (request: ReceivedRequest) => { status: number; headers?: Record<string, string>; body?: string } | 'hang';
+type Answer = { status: number; headers?: Record<string, string>; body?: string } | 'hang';
+
+/** How an endpoint answers: a response (now or later), or 'hang' to never answer. */
+export type Responder = (request: ReceivedRequest) => Answer | Promise<Answer>;
 
 export interface HttpsEndpoint {
   port: number;
@@ -101,9 +103,10 @@ export async function startHttpsEndpoint(kind: CertificateKind, host: string, re
     req.on('end', () => {
       const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, at: Date.now() };
       received.push(request);
-      const answer = respond(request);
-      if (answer === 'hang') return;
-      res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers }).end(answer.body ?? '');
+      void Promise.resolve(respond(request)).then((answer) => {
+        if (answer === 'hang') return;
+        res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers }).end(answer.body ?? '');
+      });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
