@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import type { components } from '@pipai/contract';
 import { createPipAIClient, type PipAIClient } from './client.ts';
 import { PipAIError } from './errors.ts';
+import { listen } from './listen.ts';
 import { paginate } from './paginate.ts';
 
 type Webhook = components['schemas']['Webhook'];
@@ -19,7 +20,16 @@ Commands:
   webhooks update WEBHOOK_ID [--url URL] [--events E1,E2] [--description TEXT | --clear-description]
                              [--threshold DECIMAL | --clear-threshold] [--status active|paused]
   webhooks delete WEBHOOK_ID
+  webhooks rotate-secret WEBHOOK_ID [--grace SECONDS]
+  webhooks test WEBHOOK_ID [--type EVENT_TYPE]
+  webhooks deliveries WEBHOOK_ID [--status succeeded|failed] [--type EVENT_TYPE] [--event-id EVT]
+                             [--limit N] [--cursor C] [--all]
+  webhooks redeliver WEBHOOK_ID DELIVERY_ID
   event-types                 list the event types a webhook can subscribe to
+  listen [--port 8443] [--events E1,E2] [--keep]
+                              a local HTTPS receiver: registers itself, verifies and prints every
+                              delivery (needs the server started with PIPAI_DEV_ALLOW_LOOPBACK=1
+                              on the same data dir, and openssl)
 
 Options:
   --json                      print the API's JSON instead of a table
@@ -50,6 +60,11 @@ const OPTIONS = {
   event: { type: 'string' },
   limit: { type: 'string' },
   cursor: { type: 'string' },
+  grace: { type: 'string' },
+  type: { type: 'string' },
+  'event-id': { type: 'string' },
+  port: { type: 'string' },
+  keep: { type: 'boolean', default: false },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -151,6 +166,41 @@ async function run(client: PipAIClient, group: string, command: string | undefin
     case 'delete':
       await client.DELETE('/v1/webhooks/{webhook_id}', path());
       return { deleted: id() };
+    case 'rotate-secret':
+      return (
+        await client.POST('/v1/webhooks/{webhook_id}/secret/rotate', {
+          ...path(),
+          ...(values.grace === undefined ? {} : { body: { grace_period_seconds: Number(values.grace) } }),
+        })
+      ).data;
+    case 'test':
+      return (await client.POST('/v1/webhooks/{webhook_id}/test', { ...path(), body: values.type ? { type: values.type as components['schemas']['EventType'] } : {} })).data;
+    case 'deliveries': {
+      const query = {
+        ...(values.status ? { status: values.status as 'succeeded' | 'failed' } : {}),
+        ...(values.type ? { type: values.type as components['schemas']['EventType'] } : {}),
+        ...(values['event-id'] ? { event_id: values['event-id'] } : {}),
+        ...(values.limit ? { limit: Number(values.limit) } : {}),
+      };
+      if (values.all) {
+        const data: components['schemas']['Delivery'][] = [];
+        for await (const delivery of paginate(client, '/v1/webhooks/{webhook_id}/deliveries', { params: { path: { webhook_id: id() }, query } })) data.push(delivery);
+        return { data, next_cursor: null };
+      }
+      return (
+        await client.GET('/v1/webhooks/{webhook_id}/deliveries', {
+          params: { path: { webhook_id: id() }, query: { ...query, ...(values.cursor ? { cursor: values.cursor } : {}) } },
+        })
+      ).data;
+    }
+    case 'redeliver': {
+      if (!args[1]) throw new UsageError('webhooks redeliver needs WEBHOOK_ID and DELIVERY_ID');
+      return (
+        await client.POST('/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver', {
+          params: { path: { webhook_id: id(), delivery_id: args[1] } },
+        })
+      ).data;
+    }
     default:
       throw new UsageError(`unknown command: webhooks ${command ?? ''}`.trim());
   }
@@ -163,6 +213,27 @@ function render(group: string, command: string | undefined, result: any): string
     return `${webhookTable(result.data)}${more}`;
   }
   if (command === 'delete') return `Deleted ${result.deleted}.`;
+  if (command === 'deliveries') {
+    if (result.data.length === 0) return 'No delivery attempts.';
+    const rows = result.data.map((attempt: components['schemas']['Delivery']) => [
+      attempt.id,
+      attempt.created_at,
+      attempt.type,
+      String(attempt.attempt),
+      attempt.trigger,
+      attempt.status,
+      attempt.response_status === null ? (attempt.error_class ?? '') : String(attempt.response_status),
+      attempt.latency_ms === null ? '' : `${attempt.latency_ms} ms`,
+      attempt.next_attempt_at ?? '',
+    ]);
+    const more = result.next_cursor ? `\n\nMore: --cursor ${result.next_cursor} (or --all)` : '';
+    return `${table([['ID', 'AT', 'TYPE', 'ATTEMPT', 'TRIGGER', 'STATUS', 'RESPONSE', 'LATENCY', 'NEXT RETRY'], ...rows])}${more}`;
+  }
+  if (command === 'test') {
+    const { request_headers: headers, ...outcome } = result;
+    return `${details(outcome)}\n\nSent with:\n${details(headers)}`;
+  }
+  if (command === 'redeliver') return `Queued ${result.event_id} for one more delivery to ${result.webhook_id}.`;
   const { secret, _secret_warning: warning, ...webhook } = result;
   return [details(webhook), secret ? `\nsecret  ${secret}\n${warning}` : ''].join('');
 }
@@ -183,6 +254,23 @@ async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promi
   }
   try {
     const client = createPipAIClient({ ...credentials(values, env), throwOnError: true, timeoutMs: 30_000 });
+    if (group === 'listen') {
+      const listener = await listen({
+        client,
+        dataDir: resolve(env.PIPAI_DATA_DIR || '.data'),
+        port: Number(values.port ?? 8443),
+        events: list(values.events) ?? ['*'],
+        keep: values.keep,
+        json: values.json,
+        log: (line) => console.log(line),
+      });
+      await new Promise<void>((done) => {
+        process.once('SIGINT', done);
+        process.once('SIGTERM', done);
+      });
+      await listener.close();
+      return 0;
+    }
     const result = await run(client, group, command, args, values);
     console.log(values.json ? JSON.stringify(result, null, 2) : render(group, command, result));
     return 0;

@@ -68,6 +68,25 @@ describe('pipai webhooks', () => {
     expect(updated.stdout).not.toMatch(/secret/);
   });
 
+  it('rotate-secret, test, deliveries and redeliver', async () => {
+    const rotated = await pipai(['webhooks', 'rotate-secret', id, '--grace', '60', '--json']);
+    expect(rotated.code).toBe(0);
+    expect(JSON.parse(rotated.stdout)).toMatchObject({ id, secret: expect.stringMatching(/^[A-Za-z0-9_-]{40}$/) });
+
+    const tested = await pipai(['webhooks', 'test', id, '--type', 'account.balance_low']);
+    expect(tested.code).toBe(0);
+    expect(tested.stdout).toMatch(/^success\s+true$/m);
+    expect(tested.stdout).toMatch(/^webhook-signature\s+v1,/m);
+
+    const log = await pipai(['webhooks', 'deliveries', id]);
+    expect(log.stdout.split('\n')[0]).toMatch(/^ID\s+AT\s+TYPE\s+ATTEMPT\s+TRIGGER\s+STATUS\s+RESPONSE\s+LATENCY\s+NEXT RETRY$/);
+    expect(log.stdout).toMatch(/dlv_[0-9a-f]{24}\s+\S+\s+account\.balance_low\s+1\s+test\s+succeeded\s+200/);
+    const [attempt] = JSON.parse((await pipai(['webhooks', 'deliveries', id, '--all', '--json'])).stdout).data;
+
+    const redelivered = await pipai(['webhooks', 'redeliver', id, attempt.id]);
+    expect(redelivered).toMatchObject({ code: 0, stdout: `Queued ${attempt.event_id} for one more delivery to ${id}.\n` });
+  });
+
   it('delete', async () => {
     const deleted = await pipai(['webhooks', 'delete', id]);
     expect(deleted).toMatchObject({ code: 0, stdout: `Deleted ${id}.\n` });

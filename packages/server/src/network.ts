@@ -1,6 +1,6 @@
 // The two network-facing parts, configured alike: the create-time target check and the sender.
 // In the explicit dev setting, loopback targets are allowed and the dev CA of `pipai listen` trusted.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
@@ -9,15 +9,32 @@ import { createTargetVerifier } from './net/target-verifier.ts';
 
 export const DEV_CA_FILE = join('dev-tls', 'ca.pem');
 
+/** The dev CA's certificate, re-read when the file changes (it may be created after the server started). */
+function devCaReader(file: string, logger: Logger): () => string[] {
+  let seen = -1;
+  let certificates: string[] = [];
+  return () => {
+    const modified = (() => {
+      try {
+        return statSync(file).mtimeMs;
+      } catch {
+        return 0;
+      }
+    })();
+    if (modified !== seen) {
+      seen = modified;
+      certificates = modified ? [readFileSync(file, 'utf8')] : [];
+      if (modified) logger.warn({ file }, 'trusting the dev CA of `pipai listen` for webhook targets');
+    }
+    return certificates;
+  };
+}
+
 export function createNetwork(config: Config, logger: Logger) {
-  let extraCa: string[] = [];
+  let extraCa: () => string[] = () => [];
   if (config.devAllowLoopback) {
     logger.warn('PIPAI_DEV_ALLOW_LOOPBACK=1: webhook URLs may resolve to loopback addresses. Never use this in production.');
-    const devCa = join(config.dataDir, DEV_CA_FILE);
-    if (existsSync(devCa)) {
-      extraCa = [readFileSync(devCa, 'utf8')];
-      logger.warn({ file: devCa }, 'trusting the dev CA of `pipai listen` for webhook targets');
-    }
+    extraCa = devCaReader(join(config.dataDir, DEV_CA_FILE), logger);
   }
   const options = { allowLoopback: config.devAllowLoopback, extraCa };
   return { targets: createTargetVerifier(options), sender: createDeliverySender(options) };

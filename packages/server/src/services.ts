@@ -27,7 +27,7 @@ export const internalSpec: object = JSON.parse(readFileSync(internalSpecPath, 'u
 const specValidator = createSpecValidator(internalSpec);
 
 /** The spec's own payload schema of each event type judges published data. */
-function validatePayload(type: string, data: unknown): ParameterError[] {
+export function validatePayload(type: string, data: unknown): ParameterError[] {
   const pointer = toJsonPointer(['webhooks', type, 'post', 'requestBody', 'content', 'application/json', 'schema', 'properties', 'data']);
   return specValidator.validate(pointer, data).map((error) => {
     const missing = error.keyword === 'required' ? `/${String(error.params.missingProperty)}` : '';
@@ -58,7 +58,6 @@ export function createServices(options: ServiceOptions) {
   const clock = options.clock ?? systemClock;
   const secrets = new SecretBox(options.masterKey);
   const { store } = options;
-  const accounts = new AccountService({ store, secrets, clock });
   const webhooks = new WebhookService({
     store,
     secrets,
@@ -68,6 +67,7 @@ export function createServices(options: ServiceOptions) {
   });
   const worker = new DeliveryWorker({ store, secrets, sender: options.sender, clock, logger: options.logger, policy: options.workerPolicy ?? {} });
   const events = new EventService({ store, clock, validatePayload, onPublished: () => worker.notify() });
+  const accounts = new AccountService({ store, secrets, clock, events });
   const deliveries = new DeliveryService({
     store,
     secrets,

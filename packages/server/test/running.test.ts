@@ -128,6 +128,50 @@ describe('pnpm start on a fresh data dir', () => {
     expect((await signed(key, 'GET', '/v1/webhooks')).body.code).toBe('UNAUTHENTICATED');
   });
 
+  it('pipai-admin events emit and balance store events that the in-process worker delivers', async () => {
+    const { stdout } = await admin('keys', 'create', '--account', 'emitter', '--scopes', 'webhooks:write', '--json');
+    const key = JSON.parse(stdout);
+    const url = `https://127.0.0.1:${endpoint.port}/emitter`;
+    const created = await signed(key, 'POST', '/v1/webhooks', { url, events: ['backtest.job_failed', 'account.*'], balance_low_threshold: '10' });
+    expect(created.status).toBe(201);
+    const data = { job_id: 'bt_51e0a7c3', strategy_id: 'stg_7d2c90e1', error_code: 'X', message: 'failed', failed_at: '2026-11-22T12:00:00Z' };
+    const emitted = await admin('events', 'emit', '--account', 'emitter', '--type', 'backtest.job_failed', '--data', JSON.stringify(data), '--json');
+    const [event] = JSON.parse(emitted.stdout).events;
+    expect(event.id).toMatch(/^evt_[0-9a-f]{24}$/);
+    expect(JSON.parse((await admin('events', 'balance', '--account', 'emitter', '--asset', 'USDT', '--available', '5', '--json')).stdout).events).toHaveLength(1);
+    const arrived = (id: string) => endpoint.received.some((request) => request.url === '/emitter' && request.headers['webhook-id'] === id);
+    const deadline = Date.now() + 10_000;
+    while (!arrived(event.id) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(arrived(event.id)).toBe(true);
+
+    const unknown = await admin('events', 'emit', '--account', 'nobody', '--type', 'backtest.job_failed', '--data', JSON.stringify(data)).catch((error) => error);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^NOT_FOUND: /);
+    const invalid = await admin('events', 'emit', '--account', 'emitter', '--type', 'backtest.job_failed', '--data', '{"job_id":1}').catch((error) => error);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toMatch(/^INVALID_PARAMETER: .*data\.job_id: must be string/);
+  });
+
+  it('pipai-admin keys rotate replaces the secret; rotation and revocation emit account.api_key_rotated', async () => {
+    const { stdout } = await admin('keys', 'create', '--account', 'emitter', '--scopes', 'webhooks:read', '--json');
+    const key = JSON.parse(stdout);
+    const rotated = JSON.parse((await admin('keys', 'rotate', key.api_key, '--json')).stdout);
+    expect(rotated).toMatchObject({ api_key: key.api_key, account: 'emitter' });
+    expect(rotated.api_secret).not.toBe(key.api_secret);
+    expect((await signed(key, 'GET', '/v1/webhooks')).body.code).toBe('INVALID_SIGNATURE');
+    expect((await signed(rotated, 'GET', '/v1/webhooks')).status).toBe(200);
+    await admin('keys', 'revoke', key.api_key);
+    const actions = () =>
+      endpoint.received
+        .filter((request) => request.url === '/emitter')
+        .map((request) => JSON.parse(request.body))
+        .filter((event) => event.type === 'account.api_key_rotated' && event.data.api_key === key.api_key)
+        .map((event) => event.data.action);
+    const deadline = Date.now() + 10_000;
+    while (actions().length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(actions().sort()).toEqual(['revoked', 'rotated']);
+  });
+
   it('pipai-admin rejects bad usage with exit code 2', async () => {
     const failure = await admin('keys', 'create', '--account', 'acme', '--scopes', 'webhooks:admin').catch((error) => error);
     expect(failure.code).toBe(2);

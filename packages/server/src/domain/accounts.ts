@@ -15,15 +15,22 @@ export interface IssuedKey {
 
 export class UsageError extends Error {}
 
+export interface KeyChangeListener {
+  /** account.api_key_rotated: a key of the account was rotated or revoked. */
+  apiKeyChanged(accountId: string, apiKey: string, action: 'rotated' | 'revoked'): Promise<unknown>;
+}
+
 export class AccountService {
   readonly #store: Store;
   readonly #secrets: SecretBox;
   readonly #clock: Clock;
+  readonly #events: KeyChangeListener | undefined;
 
-  constructor(deps: { store: Store; secrets: SecretBox; clock: Clock }) {
+  constructor(deps: { store: Store; secrets: SecretBox; clock: Clock; events?: KeyChangeListener }) {
     this.#store = deps.store;
     this.#secrets = deps.secrets;
     this.#clock = deps.clock;
+    this.#events = deps.events;
   }
 
   /** Creates the account if it does not exist yet, and a new key on it. */
@@ -47,7 +54,20 @@ export class AccountService {
     return this.#store.listApiKeys(accountName);
   }
 
-  revokeKey(keyId: string): Promise<boolean> {
-    return this.#store.revokeApiKey(keyId, this.#clock.now());
+  async revokeKey(keyId: string): Promise<boolean> {
+    const key = await this.#store.findApiKey(keyId);
+    if (!key || !(await this.#store.revokeApiKey(keyId, this.#clock.now()))) return false;
+    await this.#events?.apiKeyChanged(key.accountId, keyId, 'revoked');
+    return true;
+  }
+
+  /** A new secret for the same key id, shown once; the old secret stops working at once. */
+  async rotateKey(keyId: string): Promise<IssuedKey | undefined> {
+    const key = await this.#store.findApiKey(keyId);
+    if (!key || key.revokedAt !== null) return undefined;
+    const apiSecret = newApiSecret();
+    if (!(await this.#store.updateApiKeySecret(keyId, this.#secrets.seal(apiSecret)))) return undefined;
+    await this.#events?.apiKeyChanged(key.accountId, keyId, 'rotated');
+    return { account: key.accountName, api_key: keyId, api_secret: apiSecret, scopes: key.scopes as Scope[] };
   }
 }

@@ -15,8 +15,9 @@ export interface DeliverySenderOptions {
   lookup?: LookupAll;
   /** Dev/test only: let hosts resolve to loopback. */
   allowLoopback?: boolean;
-  /** Extra CA certificates to trust besides the system's (NODE_EXTRA_CA_CERTS works too). */
-  extraCa?: string[];
+  /** Extra CA certificates to trust besides the system's (NODE_EXTRA_CA_CERTS works too); a function
+   *  is asked again for every delivery (the dev CA of `pipai listen` may appear after start). */
+  extraCa?: string[] | (() => string[]);
   timeoutMs?: number;
   /** Connections kept per endpoint origin. */
   connectionsPerOrigin?: number;
@@ -91,18 +92,32 @@ export function createDeliverySender(options: DeliverySenderOptions = {}): Deliv
     );
   };
 
-  const agent = new Agent({
-    keepAliveTimeout: 30_000,
-    connections: options.connectionsPerOrigin ?? 8,
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-    connect: {
-      timeout: timeoutMs,
-      rejectUnauthorized: true,
-      lookup: guardedLookup as never,
-      ...(options.extraCa?.length ? { ca: [...rootCertificates, ...options.extraCa] } : {}),
-    },
-  });
+  const extraCa = typeof options.extraCa === 'function' ? options.extraCa : () => (options.extraCa as string[] | undefined) ?? [];
+  const newAgent = (ca: string[]) =>
+    new Agent({
+      keepAliveTimeout: 30_000,
+      connections: options.connectionsPerOrigin ?? 8,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      connect: {
+        timeout: timeoutMs,
+        rejectUnauthorized: true,
+        lookup: guardedLookup as never,
+        ...(ca.length ? { ca: [...rootCertificates, ...ca] } : {}),
+      },
+    });
+  // One keep-alive agent per set of trusted CAs; it changes only when the dev CA does.
+  let agentCa = extraCa().join('\n');
+  let agent = newAgent(extraCa());
+  const currentAgent = () => {
+    const ca = extraCa();
+    if (ca.join('\n') !== agentCa) {
+      void agent.close();
+      agentCa = ca.join('\n');
+      agent = newAgent(ca);
+    }
+    return agent;
+  };
 
   return {
     async send(url, headers, body): Promise<SendOutcome> {
@@ -130,7 +145,7 @@ export function createDeliverySender(options: DeliverySenderOptions = {}): Deliv
           method: 'POST',
           headers,
           body,
-          dispatcher: agent,
+          dispatcher: currentAgent(),
           signal: AbortSignal.timeout(timeoutMs),
         });
         // Keep the first characters for the log; read a bounded amount more so the connection can be reused.

@@ -13,8 +13,9 @@ export interface TargetVerifierOptions {
   lookup?: LookupAll;
   /** Dev/test only: let hosts resolve to loopback (still https, still a valid certificate). */
   allowLoopback?: boolean;
-  /** Extra CA certificates to trust besides the system's (NODE_EXTRA_CA_CERTS works too). */
-  extraCa?: string[];
+  /** Extra CA certificates to trust besides the system's (NODE_EXTRA_CA_CERTS works too); a function
+   *  is asked again at every check. */
+  extraCa?: string[] | (() => string[]);
   timeoutMs?: number;
 }
 
@@ -37,7 +38,7 @@ const TLS_REASONS: Record<string, string> = {
 export function createTargetVerifier(options: TargetVerifierOptions = {}): TargetVerifier {
   const lookup = options.lookup ?? systemLookup;
   const timeoutMs = options.timeoutMs ?? 5_000;
-  const ca = options.extraCa?.length ? [...rootCertificates, ...options.extraCa] : undefined;
+  const extraCa = typeof options.extraCa === 'function' ? options.extraCa : () => (options.extraCa as string[] | undefined) ?? [];
 
   async function resolve(hostname: string) {
     if (isIP(hostname)) return [{ address: hostname, family: isIP(hostname) }];
@@ -61,6 +62,8 @@ export function createTargetVerifier(options: TargetVerifierOptions = {}): Targe
       }
       const { address, family } = addresses[0]!;
       const port = Number(url.port || 443);
+      const extra = extraCa();
+      const ca = extra.length ? [...rootCertificates, ...extra] : undefined;
       await new Promise<void>((resolvePromise, reject) => {
         const socket = connect({
           host: address,
