@@ -8,3 +8,4 @@ export type { Store } from './store/store.ts';
 export { createTargetVerifier, type TargetVerifierOptions } from './net/target-verifier.ts';
 export { createDeliverySender, type DeliverySenderOptions } from './net/delivery-sender.ts';
 export { signRequest, canonicalString } from './domain/authenticator.ts';
+export { startEmbeddedServer, type EmbeddedServer, type EmbeddedServerOptions } from './embedded.ts';
