@@ -3,14 +3,14 @@
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import type { Logger } from 'pino';
-import { ApiError } from '../domain/errors.ts';
+import { ApiError, invalidParameters } from '../domain/errors.ts';
 import type { Authenticator } from '../domain/authenticator.ts';
 import type { RateLimiter } from '../domain/rate-limiter.ts';
 import { parseJsonBody, readRawBody } from './body.ts';
 import type { OperationHandlers } from './operation-types.ts';
 import { sendProblem } from './problem.ts';
 import { requestContext } from './request-context.ts';
-import { routesOf } from './routes.ts';
+import { matchRoute, routesOf } from './routes.ts';
 import { admitRequests } from './security.ts';
 import { toApiError } from './validator-errors.ts';
 
@@ -41,6 +41,13 @@ export function createApp(deps: AppDeps): Express {
   app.use(readRawBody);
   app.use(admitRequests({ routes, authenticator: deps.authenticator, rateLimiter: deps.rateLimiter, internalToken: deps.internalToken }));
   app.use(parseJsonBody);
+  // The validator checks unknown query parameters only where an operation documents some; refuse
+  // them everywhere.
+  app.use((req, _res, next) => {
+    const route = matchRoute(routes, req.method, req.path);
+    const unknown = route ? Object.keys(req.query).filter((name) => !route.queryParameters.includes(name)) : [];
+    next(unknown.length ? invalidParameters(unknown.map((name) => ({ parameter: name, in: 'query' as const, message: 'is not a known parameter' }))) : undefined);
+  });
   app.use(
     OpenApiValidator.middleware({
       apiSpec: structuredClone(deps.spec) as never,

@@ -12,18 +12,34 @@ export interface Route {
   scope: string | undefined;
   weight: number;
   internal: boolean;
+  /** The query parameters the operation documents; any other is refused. */
+  queryParameters: string[];
 }
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 
+interface SpecParameter {
+  $ref?: string;
+  name?: string;
+  in?: string;
+}
+
 interface SpecOperation {
   operationId: string;
+  parameters?: SpecParameter[];
   'x-weight'?: number;
   'x-internal'?: boolean;
   security?: Record<string, string[]>[];
 }
 
-export function routesOf(spec: { paths: Record<string, Partial<Record<(typeof METHODS)[number], SpecOperation>>> }): Route[] {
+type SpecDocument = {
+  paths: Record<string, Partial<Record<(typeof METHODS)[number], SpecOperation>> & { parameters?: SpecParameter[] }>;
+  components?: { parameters?: Record<string, SpecParameter> };
+};
+
+export function routesOf(spec: SpecDocument): Route[] {
+  const resolve = (parameter: SpecParameter) =>
+    parameter.$ref ? spec.components?.parameters?.[parameter.$ref.split('/').pop()!] ?? parameter : parameter;
   return Object.entries(spec.paths).flatMap(([path, item]) =>
     METHODS.flatMap((method) => {
       const operation = item[method];
@@ -39,6 +55,10 @@ export function routesOf(spec: { paths: Record<string, Partial<Record<(typeof ME
           scope: operation.security?.[0]?.ApiKey?.[0],
           weight: operation['x-weight'] ?? 0,
           internal: operation['x-internal'] === true,
+          queryParameters: [...(item.parameters ?? []), ...(operation.parameters ?? [])]
+            .map(resolve)
+            .filter((parameter) => parameter.in === 'query')
+            .map((parameter) => parameter.name!),
         },
       ];
     }),
