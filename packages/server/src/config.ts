@@ -49,7 +49,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     internalToken: env.PIPAI_INTERNAL_TOKEN || undefined,
     devAllowLoopback: env.PIPAI_DEV_ALLOW_LOOPBACK === '1',
     signatureWindowMs: integer(env, 'PIPAI_SIGNATURE_WINDOW_SECONDS', 30, 1, 3600) * 1000,
-    weightBudgetPerMinute: integer(env, 'PIPAI_WEIGHT_PER_MINUTE', 1200, 1, 1_000_000),
+    weightBudgetPerMinute: integer(env, 'PIPAI_WEIGHT_PER_MINUTE', 1200, 1, 1_000_000_000),
     brokenAfterMs: duration(env, 'PIPAI_BROKEN_AFTER', 72 * 3_600_000),
     deliveryLeaseMs: duration(env, 'PIPAI_DELIVERY_LEASE', 5 * 60_000),
     runWorker: env.PIPAI_WORKER !== 'off',

@@ -120,6 +120,20 @@ function migrationsFor(dialect: Dialect): Migration[] {
         );
       `,
     },
+    {
+      version: 3,
+      name: 'weight budgets counted in one-second buckets',
+      // The per-charge log made every request sum up to a minute of charges; sixty buckets bound it.
+      sql: `
+        DROP TABLE weight_charges;
+        CREATE TABLE weight_buckets (
+          key_id TEXT NOT NULL,
+          bucket ${time} NOT NULL,
+          weight INTEGER NOT NULL,
+          PRIMARY KEY (key_id, bucket)
+        );
+      `,
+    },
   ];
 }
 

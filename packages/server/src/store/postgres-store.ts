@@ -38,7 +38,7 @@ import {
   WEBHOOK_INSERT_COLUMNS,
   webhookInsertValues,
 } from './rows.ts';
-import { retryAfterMs } from './weight-window.ts';
+import { BUCKET_MS, bucketOf, lastExpiredBucket, retryAfterMs } from './weight-window.ts';
 
 const INT8_OID = 20;
 // BIGINT columns hold epoch milliseconds and sequence numbers, all below 2^53.
@@ -164,14 +164,21 @@ export class PostgresStore implements Store {
     return this.#transaction(async (client) => {
       // One key's charges are serialized across every process sharing the database.
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`pipai:weight:${keyId}`]);
-      await client.query('DELETE FROM weight_charges WHERE key_id = $1 AND at <= $2', [keyId, now - budget.windowMs]);
-      const { rows } = await client.query('SELECT at, weight FROM weight_charges WHERE key_id = $1 ORDER BY at', [keyId]);
-      const charges = rows.map((row) => ({ at: row.at as number, weight: row.weight as number }));
+      const { rows } = await client.query(
+        `WITH expired AS (DELETE FROM weight_buckets WHERE key_id = $1 AND bucket <= $2)
+         SELECT bucket, weight FROM weight_buckets WHERE key_id = $1 AND bucket > $2 ORDER BY bucket`,
+        [keyId, lastExpiredBucket(now, budget.windowMs)],
+      );
+      const charges = rows.map((row) => ({ at: (row.bucket as number) * BUCKET_MS, weight: row.weight as number }));
       const used = charges.reduce((sum, charge) => sum + charge.weight, 0);
       if (used + weight > budget.budget) {
         return { admitted: false, used, retryAfterMs: retryAfterMs(charges, weight, now, budget) };
       }
-      await client.query('INSERT INTO weight_charges (key_id, at, weight) VALUES ($1, $2, $3)', [keyId, now, weight]);
+      await client.query(
+        `INSERT INTO weight_buckets (key_id, bucket, weight) VALUES ($1, $2, $3)
+         ON CONFLICT (key_id, bucket) DO UPDATE SET weight = weight_buckets.weight + EXCLUDED.weight`,
+        [keyId, bucketOf(now), weight],
+      );
       return { admitted: true, used: used + weight, retryAfterMs: 0 };
     });
   }

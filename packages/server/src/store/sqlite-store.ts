@@ -41,7 +41,7 @@ import {
   WEBHOOK_INSERT_COLUMNS,
   webhookInsertValues,
 } from './rows.ts';
-import { retryAfterMs } from './weight-window.ts';
+import { BUCKET_MS, bucketOf, lastExpiredBucket, retryAfterMs } from './weight-window.ts';
 
 const isUniqueViolation = (error: unknown, constraintColumns: string) =>
   error instanceof Error && error.message.includes(`UNIQUE constraint failed: ${constraintColumns}`);
@@ -150,16 +150,18 @@ export class SqliteStore implements Store {
 
   async spendWeight(keyId: string, weight: number, now: number, budget: WeightBudget): Promise<WeightCharge> {
     return this.#transaction(() => {
-      this.#db.prepare('DELETE FROM weight_charges WHERE key_id = ? AND at <= ?').run(keyId, now - budget.windowMs);
+      this.#db.prepare('DELETE FROM weight_buckets WHERE key_id = ? AND bucket <= ?').run(keyId, lastExpiredBucket(now, budget.windowMs));
       const charges = this.#db
-        .prepare('SELECT at, weight FROM weight_charges WHERE key_id = ? ORDER BY at')
+        .prepare('SELECT bucket, weight FROM weight_buckets WHERE key_id = ? ORDER BY bucket')
         .all(keyId)
-        .map((row) => ({ at: Number(row.at), weight: Number(row.weight) }));
+        .map((row) => ({ at: Number(row.bucket) * BUCKET_MS, weight: Number(row.weight) }));
       const used = charges.reduce((sum, charge) => sum + charge.weight, 0);
       if (used + weight > budget.budget) {
         return { admitted: false, used, retryAfterMs: retryAfterMs(charges, weight, now, budget) };
       }
-      this.#db.prepare('INSERT INTO weight_charges (key_id, at, weight) VALUES (?, ?, ?)').run(keyId, now, weight);
+      this.#db
+        .prepare('INSERT INTO weight_buckets (key_id, bucket, weight) VALUES (?, ?, ?) ON CONFLICT (key_id, bucket) DO UPDATE SET weight = weight + excluded.weight')
+        .run(keyId, bucketOf(now), weight);
       return { admitted: true, used: used + weight, retryAfterMs: 0 };
     });
   }

@@ -1,5 +1,14 @@
-// The rolling-window arithmetic both adapters share: given the charges still in the window (oldest
-// first), how long until `weight` more fits in the budget.
+// The rolling-window arithmetic both adapters share. Charges are counted in one-second buckets: a
+// bucket stays in the window until a full window has passed since the second it started, so the
+// rolling minute is exact to the second.
+export const BUCKET_MS = 1000;
+
+export const bucketOf = (at: number) => Math.floor(at / BUCKET_MS);
+
+/** Buckets at or before this one have left the window at `now`. */
+export const lastExpiredBucket = (now: number, windowMs: number) => Math.floor((now - windowMs) / BUCKET_MS);
+
+/** Given the charges still in the window (oldest first), how long until `weight` more fits. */
 export function retryAfterMs(
   charges: readonly { at: number; weight: number }[],
   weight: number,
