@@ -11,12 +11,6 @@ import pg from 'pg';
 
 const run = promisify(execFile);
 
-// The URL of the run's server, provided by postgres-global-setup.ts and read with inject('postgresUrl').
-declare module 'vitest' {
-  export interface ProvidedContext {
-    postgresUrl: string;
-  }
-}
 export const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
 
 async function freePort(): Promise<number> {

@@ -3,7 +3,7 @@
 // the multi-statement ones atomic against other processes on the same file too.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { sqliteMigrations } from './migrations.ts';
 import type {
   AccountRecord,
@@ -49,6 +49,8 @@ const isUniqueViolation = (error: unknown, constraintColumns: string) =>
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   readonly #db: DatabaseSync;
+  // Compiling SQL costs more than running these statements: each text is prepared once.
+  readonly #statements = new Map<string, StatementSync>();
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -59,6 +61,15 @@ export class SqliteStore implements Store {
       PRAGMA busy_timeout = 5000;
       PRAGMA foreign_keys = ON;
     `);
+  }
+
+  #prepare(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
   }
 
   #transaction<T>(work: () => T): T {
@@ -77,13 +88,12 @@ export class SqliteStore implements Store {
     this.#db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
     this.#transaction(() => {
       const applied = new Set(
-        this.#db.prepare('SELECT version FROM schema_migrations').all().map((row) => Number(row.version)),
+        this.#prepare('SELECT version FROM schema_migrations').all().map((row) => Number(row.version)),
       );
       for (const migration of sqliteMigrations) {
         if (applied.has(migration.version)) continue;
         this.#db.exec(migration.sql);
-        this.#db
-          .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+        this.#prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
           .run(migration.version, migration.name, Date.now());
       }
     });
@@ -94,33 +104,29 @@ export class SqliteStore implements Store {
   }
 
   async ensureAccount(account: AccountRecord): Promise<AccountRecord> {
-    this.#db
-      .prepare('INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING')
+    this.#prepare('INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING')
       .run(account.id, account.name, account.createdAt);
     return (await this.findAccountByName(account.name))!;
   }
 
   async findAccountByName(name: string): Promise<AccountRecord | undefined> {
-    const row = this.#db.prepare('SELECT id, name, created_at FROM accounts WHERE name = ?').get(name);
+    const row = this.#prepare('SELECT id, name, created_at FROM accounts WHERE name = ?').get(name);
     return row && { id: row.id as string, name: row.name as string, createdAt: Number(row.created_at) };
   }
 
   async insertApiKey(key: NewApiKey): Promise<void> {
-    this.#db
-      .prepare('INSERT INTO api_keys (id, account_id, sealed_secret, scopes, created_at) VALUES (?, ?, ?, ?, ?)')
+    this.#prepare('INSERT INTO api_keys (id, account_id, sealed_secret, scopes, created_at) VALUES (?, ?, ?, ?, ?)')
       .run(key.id, key.accountId, key.sealedSecret, JSON.stringify(key.scopes), key.createdAt);
   }
 
   async findApiKey(id: string): Promise<ApiKeyRecord | undefined> {
-    const row = this.#db
-      .prepare('SELECT k.*, a.name AS account_name FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.id = ?')
+    const row = this.#prepare('SELECT k.*, a.name AS account_name FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.id = ?')
       .get(id);
     return row && apiKeyFromRow(row);
   }
 
   async listApiKeys(accountName?: string): Promise<ApiKeyRecord[]> {
-    const rows = this.#db
-      .prepare(
+    const rows = this.#prepare(
         `SELECT k.*, a.name AS account_name FROM api_keys k JOIN accounts a ON a.id = k.account_id
          WHERE ? IS NULL OR a.name = ? ORDER BY k.created_at, k.id`,
       )
@@ -129,18 +135,23 @@ export class SqliteStore implements Store {
   }
 
   async revokeApiKey(id: string, at: number): Promise<boolean> {
-    const result = this.#db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id);
+    const result = this.#prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id);
     return Number(result.changes) > 0;
   }
 
   async countApiKeys(): Promise<number> {
-    return Number(this.#db.prepare('SELECT COUNT(*) AS n FROM api_keys').get()!.n);
+    return Number(this.#prepare('SELECT COUNT(*) AS n FROM api_keys').get()!.n);
   }
 
+  #lastPrune = 0;
+
   async rememberSignature(signature: string, expiresAt: number, now: number): Promise<boolean> {
-    this.#db.prepare('DELETE FROM seen_signatures WHERE expires_at < ?').run(now);
-    const result = this.#db
-      .prepare(
+    // Expired entries only take space (the upsert below treats them as absent): prune once a second.
+    if (now - this.#lastPrune >= 1000) {
+      this.#prepare('DELETE FROM seen_signatures WHERE expires_at < ?').run(now);
+      this.#lastPrune = now;
+    }
+    const result = this.#prepare(
         `INSERT INTO seen_signatures (signature, expires_at) VALUES (?, ?)
          ON CONFLICT (signature) DO UPDATE SET expires_at = excluded.expires_at WHERE seen_signatures.expires_at < ?`,
       )
@@ -150,17 +161,15 @@ export class SqliteStore implements Store {
 
   async spendWeight(keyId: string, weight: number, now: number, budget: WeightBudget): Promise<WeightCharge> {
     return this.#transaction(() => {
-      this.#db.prepare('DELETE FROM weight_buckets WHERE key_id = ? AND bucket <= ?').run(keyId, lastExpiredBucket(now, budget.windowMs));
-      const charges = this.#db
-        .prepare('SELECT bucket, weight FROM weight_buckets WHERE key_id = ? ORDER BY bucket')
+      this.#prepare('DELETE FROM weight_buckets WHERE key_id = ? AND bucket <= ?').run(keyId, lastExpiredBucket(now, budget.windowMs));
+      const charges = this.#prepare('SELECT bucket, weight FROM weight_buckets WHERE key_id = ? ORDER BY bucket')
         .all(keyId)
         .map((row) => ({ at: Number(row.bucket) * BUCKET_MS, weight: Number(row.weight) }));
       const used = charges.reduce((sum, charge) => sum + charge.weight, 0);
       if (used + weight > budget.budget) {
         return { admitted: false, used, retryAfterMs: retryAfterMs(charges, weight, now, budget) };
       }
-      this.#db
-        .prepare('INSERT INTO weight_buckets (key_id, bucket, weight) VALUES (?, ?, ?) ON CONFLICT (key_id, bucket) DO UPDATE SET weight = weight + excluded.weight')
+      this.#prepare('INSERT INTO weight_buckets (key_id, bucket, weight) VALUES (?, ?, ?) ON CONFLICT (key_id, bucket) DO UPDATE SET weight = weight + excluded.weight')
         .run(keyId, bucketOf(now), weight);
       return { admitted: true, used: used + weight, retryAfterMs: 0 };
     });
@@ -168,15 +177,13 @@ export class SqliteStore implements Store {
 
   async insertWebhook(webhook: NewWebhook, maxPerAccount: number): Promise<InsertWebhookResult> {
     return this.#transaction(() => {
-      const duplicate = this.#db
-        .prepare('SELECT 1 FROM webhooks WHERE account_id = ? AND normalized_url = ?')
+      const duplicate = this.#prepare('SELECT 1 FROM webhooks WHERE account_id = ? AND normalized_url = ?')
         .get(webhook.accountId, webhook.normalizedUrl);
       if (duplicate) return 'duplicate_url';
-      const count = Number(this.#db.prepare('SELECT COUNT(*) AS n FROM webhooks WHERE account_id = ?').get(webhook.accountId)!.n);
+      const count = Number(this.#prepare('SELECT COUNT(*) AS n FROM webhooks WHERE account_id = ?').get(webhook.accountId)!.n);
       if (count >= maxPerAccount) return 'limit_reached';
       try {
-        this.#db
-          .prepare(`INSERT INTO webhooks (${WEBHOOK_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        this.#prepare(`INSERT INTO webhooks (${WEBHOOK_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
           .run(...(webhookInsertValues(webhook) as SQLInputValue[]));
         return 'created';
       } catch (error) {
@@ -187,7 +194,7 @@ export class SqliteStore implements Store {
   }
 
   async findWebhook(accountId: string, id: string): Promise<WebhookRecord | undefined> {
-    const row = this.#db.prepare('SELECT * FROM webhooks WHERE account_id = ? AND id = ?').get(accountId, id);
+    const row = this.#prepare('SELECT * FROM webhooks WHERE account_id = ? AND id = ?').get(accountId, id);
     return row && webhookFromRow(row);
   }
 
@@ -207,8 +214,7 @@ export class SqliteStore implements Store {
       params.push(query.beforeSeq);
     }
     params.push(query.limit);
-    const rows = this.#db
-      .prepare(`SELECT * FROM webhooks WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`)
+    const rows = this.#prepare(`SELECT * FROM webhooks WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`)
       .all(...params);
     return rows.map(webhookFromRow);
   }
@@ -218,12 +224,11 @@ export class SqliteStore implements Store {
     const assignments = columns.map((column) => `${column} = ?`);
     try {
       return this.#transaction(() => {
-        const row = this.#db
-          .prepare(`UPDATE webhooks SET ${[...assignments, 'id = id'].join(', ')} WHERE account_id = ? AND id = ? RETURNING *`)
+        const row = this.#prepare(`UPDATE webhooks SET ${[...assignments, 'id = id'].join(', ')} WHERE account_id = ? AND id = ? RETURNING *`)
           .get(...(values as SQLInputValue[]), accountId, id);
         if (!row) return { outcome: 'not_found' as const };
         // A new threshold starts its crossings afresh.
-        if (changes.balanceLowThreshold !== undefined) this.#db.prepare('DELETE FROM balance_alerts WHERE webhook_id = ?').run(id);
+        if (changes.balanceLowThreshold !== undefined) this.#prepare('DELETE FROM balance_alerts WHERE webhook_id = ?').run(id);
         return { outcome: 'updated' as const, webhook: webhookFromRow(row) };
       });
     } catch (error) {
@@ -233,13 +238,12 @@ export class SqliteStore implements Store {
   }
 
   async deleteWebhook(accountId: string, id: string): Promise<boolean> {
-    const result = this.#db.prepare('DELETE FROM webhooks WHERE account_id = ? AND id = ?').run(accountId, id);
+    const result = this.#prepare('DELETE FROM webhooks WHERE account_id = ? AND id = ?').run(accountId, id);
     return Number(result.changes) > 0;
   }
 
   async rotateWebhookSecret(accountId: string, id: string, sealedSecret: string, previousExpiresAt: number): Promise<WebhookRecord | undefined> {
-    const row = this.#db
-      .prepare(
+    const row = this.#prepare(
         `UPDATE webhooks SET previous_sealed_secret = sealed_secret, previous_secret_expires_at = ?, sealed_secret = ?
          WHERE account_id = ? AND id = ? RETURNING *`,
       )
@@ -248,19 +252,17 @@ export class SqliteStore implements Store {
   }
 
   async updateApiKeySecret(id: string, sealedSecret: string): Promise<boolean> {
-    const result = this.#db.prepare('UPDATE api_keys SET sealed_secret = ? WHERE id = ? AND revoked_at IS NULL').run(sealedSecret, id);
+    const result = this.#prepare('UPDATE api_keys SET sealed_secret = ? WHERE id = ? AND revoked_at IS NULL').run(sealedSecret, id);
     return Number(result.changes) > 0;
   }
 
   #insertEventRow(event: EventRecord): void {
-    this.#db
-      .prepare('INSERT INTO events (id, account_id, type, data, created_at) VALUES (?, ?, ?, ?, ?)')
+    this.#prepare('INSERT INTO events (id, account_id, type, data, created_at) VALUES (?, ?, ?, ?, ?)')
       .run(event.id, event.accountId, event.type, JSON.stringify(event.data), event.createdAt);
   }
 
   #insertJob(eventId: string, webhookId: string, trigger: 'event' | 'redelivery', now: number): void {
-    this.#db
-      .prepare(
+    this.#prepare(
         `INSERT INTO delivery_jobs (event_id, webhook_id, state, trigger, attempts, next_attempt_at, created_at)
          VALUES (?, ?, 'pending', ?, 0, ?, ?)`,
       )
@@ -277,13 +279,12 @@ export class SqliteStore implements Store {
   }
 
   async findEvent(accountId: string, id: string): Promise<EventRecord | undefined> {
-    const row = this.#db.prepare('SELECT * FROM events WHERE account_id = ? AND id = ?').get(accountId, id);
+    const row = this.#prepare('SELECT * FROM events WHERE account_id = ? AND id = ?').get(accountId, id);
     return row && eventFromRow(row);
   }
 
   #activeWebhooks(accountId: string): WebhookRecord[] {
-    return this.#db
-      .prepare("SELECT * FROM webhooks WHERE account_id = ? AND status = 'active' ORDER BY seq")
+    return this.#prepare("SELECT * FROM webhooks WHERE account_id = ? AND status = 'active' ORDER BY seq")
       .all(accountId)
       .map(webhookFromRow);
   }
@@ -296,9 +297,8 @@ export class SqliteStore implements Store {
     return this.#transaction(() => {
       const published: EventRecord[] = [];
       for (const crossing of crossings) {
-        const previous = this.#db.prepare('SELECT below FROM balance_alerts WHERE webhook_id = ? AND asset = ?').get(crossing.webhookId, asset);
-        this.#db
-          .prepare('INSERT INTO balance_alerts (webhook_id, asset, below) VALUES (?, ?, ?) ON CONFLICT (webhook_id, asset) DO UPDATE SET below = excluded.below')
+        const previous = this.#prepare('SELECT below FROM balance_alerts WHERE webhook_id = ? AND asset = ?').get(crossing.webhookId, asset);
+        this.#prepare('INSERT INTO balance_alerts (webhook_id, asset, below) VALUES (?, ?, ?) ON CONFLICT (webhook_id, asset) DO UPDATE SET below = excluded.below')
           .run(crossing.webhookId, asset, crossing.below ? 1 : 0);
         if (crossing.below && !(previous && Number(previous.below) === 1)) {
           this.#insertEventRow(crossing.event);
@@ -312,8 +312,7 @@ export class SqliteStore implements Store {
 
   async claimDeliveries(now: number, options: ClaimOptions): Promise<ClaimedDelivery[]> {
     return this.#transaction(() => {
-      const ids = this.#db
-        .prepare(
+      const ids = this.#prepare(
           `UPDATE delivery_jobs SET state = 'in_flight', lease_until = ?
            WHERE id IN (
              SELECT id FROM (
@@ -330,8 +329,7 @@ export class SqliteStore implements Store {
         .all(now + options.leaseMs, now, now, JSON.stringify(options.excludeWebhookIds), options.perWebhook, options.limit)
         .map((row) => Number(row.id));
       if (ids.length === 0) return [];
-      return this.#db
-        .prepare(
+      return this.#prepare(
           `SELECT ${CLAIMED_COLUMNS} FROM delivery_jobs j JOIN events e ON e.id = j.event_id JOIN webhooks w ON w.id = j.webhook_id
            WHERE j.id IN (SELECT value FROM json_each(?)) ORDER BY j.next_attempt_at, j.id`,
         )
@@ -342,10 +340,9 @@ export class SqliteStore implements Store {
 
   #insertAttempt(attempt: NewAttempt): AttemptRecord {
     const previous = Number(
-      this.#db.prepare('SELECT COUNT(*) AS n FROM delivery_attempts WHERE webhook_id = ? AND event_id = ?').get(attempt.webhookId, attempt.eventId)!.n,
+      this.#prepare('SELECT COUNT(*) AS n FROM delivery_attempts WHERE webhook_id = ? AND event_id = ?').get(attempt.webhookId, attempt.eventId)!.n,
     );
-    const row = this.#db
-      .prepare(`INSERT INTO delivery_attempts (${ATTEMPT_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`)
+    const row = this.#prepare(`INSERT INTO delivery_attempts (${ATTEMPT_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`)
       .get(...(attemptInsertValues({ ...attempt, attempt: previous + 1 }) as SQLInputValue[]))!;
     return attemptFromRow(row);
   }
@@ -353,7 +350,7 @@ export class SqliteStore implements Store {
   async completeDelivery(completed: CompletedDelivery): Promise<{ attempt: AttemptRecord; webhookBroke: boolean } | undefined> {
     return this.#transaction(() => {
       const { attempt } = completed;
-      const webhook = this.#db.prepare('SELECT status, consecutive_failures, failing_since FROM webhooks WHERE id = ?').get(attempt.webhookId);
+      const webhook = this.#prepare('SELECT status, consecutive_failures, failing_since FROM webhooks WHERE id = ?').get(attempt.webhookId);
       if (!webhook) return undefined; // deleted while the attempt was under way
       const succeeded = attempt.status === 'succeeded';
       const health = healthAfterAttempt(
@@ -367,19 +364,17 @@ export class SqliteStore implements Store {
       // A broken webhook (now or already, by a concurrent attempt) gets no more retries.
       const nextAttemptAt = succeeded || health.status === 'broken' ? null : completed.retryAt;
       const record = this.#insertAttempt({ ...attempt, nextAttemptAt });
-      this.#db
-        .prepare(
+      this.#prepare(
           `UPDATE webhooks SET status = ?, consecutive_failures = ?, failing_since = ?, last_delivery_at = ?,
              last_success_at = COALESCE(?, last_success_at) WHERE id = ?`,
         )
         .run(health.status, health.consecutiveFailures, health.failingSince, attempt.createdAt, health.lastSuccessAt, attempt.webhookId);
       const state = succeeded ? 'done' : health.status === 'broken' ? 'cancelled' : nextAttemptAt === null ? 'dead' : 'pending';
-      this.#db
-        .prepare('UPDATE delivery_jobs SET state = ?, attempts = attempts + 1, next_attempt_at = COALESCE(?, next_attempt_at), lease_until = NULL WHERE id = ?')
+      this.#prepare('UPDATE delivery_jobs SET state = ?, attempts = attempts + 1, next_attempt_at = COALESCE(?, next_attempt_at), lease_until = NULL WHERE id = ?')
         .run(state, nextAttemptAt, completed.jobId);
       // A broken webhook's pending deliveries stop.
       if (health.broke) {
-        this.#db.prepare("UPDATE delivery_jobs SET state = 'cancelled' WHERE webhook_id = ? AND state IN ('pending', 'in_flight')").run(attempt.webhookId);
+        this.#prepare("UPDATE delivery_jobs SET state = 'cancelled' WHERE webhook_id = ? AND state IN ('pending', 'in_flight')").run(attempt.webhookId);
       }
       return { attempt: record, webhookBroke: health.broke };
     });
@@ -414,20 +409,18 @@ export class SqliteStore implements Store {
       params.push(query.beforeSeq);
     }
     params.push(query.limit);
-    return this.#db
-      .prepare(`SELECT a.* FROM delivery_attempts a JOIN webhooks w ON w.id = a.webhook_id WHERE ${where.join(' AND ')} ORDER BY a.seq DESC LIMIT ?`)
+    return this.#prepare(`SELECT a.* FROM delivery_attempts a JOIN webhooks w ON w.id = a.webhook_id WHERE ${where.join(' AND ')} ORDER BY a.seq DESC LIMIT ?`)
       .all(...params)
       .map(attemptFromRow);
   }
 
   async findAttempt(accountId: string, webhookId: string, attemptId: string): Promise<AttemptRecord | undefined> {
-    const row = this.#db
-      .prepare('SELECT a.* FROM delivery_attempts a JOIN webhooks w ON w.id = a.webhook_id WHERE w.account_id = ? AND a.webhook_id = ? AND a.id = ?')
+    const row = this.#prepare('SELECT a.* FROM delivery_attempts a JOIN webhooks w ON w.id = a.webhook_id WHERE w.account_id = ? AND a.webhook_id = ? AND a.id = ?')
       .get(accountId, webhookId, attemptId);
     return row && attemptFromRow(row);
   }
 
   async countUnfinishedDeliveries(): Promise<number> {
-    return Number(this.#db.prepare("SELECT COUNT(*) AS n FROM delivery_jobs WHERE state IN ('pending', 'in_flight')").get()!.n);
+    return Number(this.#prepare("SELECT COUNT(*) AS n FROM delivery_jobs WHERE state IN ('pending', 'in_flight')").get()!.n);
   }
 }

@@ -7,6 +7,7 @@ import { PostgresStore } from '../../src/store/postgres-store.ts';
 import { SqliteStore } from '../../src/store/sqlite-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { createDatabase } from '@pipai/testkit/postgres';
+import '@pipai/testkit/vitest-context';
 
 export interface OpenedStore {
   store: Store;

@@ -1,0 +1,76 @@
+// `pnpm bench [--quick] [scenario …]` runs each scenario with its baseline in the same invocation,
+// prints a markdown table, writes packages/bench/results/<scenario>.json and refreshes the table in
+// packages/bench/BENCHMARKS.md. `pnpm bench scale` runs the multi-process PostgreSQL scenario.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { REPO } from './lib/processes.ts';
+
+export interface Options {
+  quick: boolean;
+}
+
+export interface Check {
+  name: string;
+  value: string;
+  pass: boolean;
+}
+
+export interface ScenarioResult {
+  scenario: string;
+  measurements: Record<string, Record<string, number | string>>;
+  checks: Check[];
+  notes: string;
+}
+
+type Scenario = (options: Options) => Promise<ScenarioResult>;
+
+const SCENARIOS: Record<string, () => Promise<Scenario>> = {
+  'list-vs-bare': async () => (options) => import('./scenarios/list.ts').then((m) => m.listScenario(options, 'sqlite')),
+  'list-postgres': async () => (options) => import('./scenarios/list.ts').then((m) => m.listScenario(options, 'postgres')),
+};
+
+function table(results: ScenarioResult[]): string {
+  const lines = ['| scenario | measured | value | target | met |', '|---|---|---|---|---|'];
+  for (const result of results) {
+    for (const [name, measured] of Object.entries(result.measurements)) {
+      const parts = Object.entries(measured)
+        .filter(([key]) => ['requestsPerSec', 'p50', 'p99', 'loadCpuPercent', 'perSecond', 'wallMs', 'rssMb', 'count'].includes(key))
+        .map(([key, value]) => `${key} ${typeof value === 'number' ? Math.round(value * 10) / 10 : value}`);
+      lines.push(`| ${result.scenario} | ${name} | ${parts.join(', ')} | | |`);
+    }
+    for (const check of result.checks) lines.push(`| ${result.scenario} | | ${check.value} | ${check.name} | ${check.pass ? 'yes' : '**no**'} |`);
+  }
+  return lines.join('\n');
+}
+
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { quick: { type: 'boolean', default: false } } });
+const options: Options = { quick: values.quick };
+const names = positionals.length ? positionals : Object.keys(SCENARIOS);
+const results: ScenarioResult[] = [];
+const resultsDir = join(REPO, 'packages/bench/results');
+mkdirSync(resultsDir, { recursive: true });
+for (const name of names) {
+  const load = SCENARIOS[name];
+  if (!load) {
+    console.error(`unknown scenario ${name}; known: ${Object.keys(SCENARIOS).join(', ')}`);
+    process.exit(2);
+  }
+  process.stderr.write(`bench: ${name}${options.quick ? ' (quick)' : ''} …\n`);
+  const result = await (await load())(options);
+  results.push(result);
+  if (!options.quick) writeFileSync(join(resultsDir, `${name}.json`), `${JSON.stringify({ ...result, at: new Date().toISOString(), cpus: cpus().length }, null, 2)}\n`);
+}
+const rendered = table(results);
+console.log(rendered);
+if (!options.quick && positionals.length === 0) {
+  const file = join(REPO, 'packages/bench/BENCHMARKS.md');
+  const document = readFileSync(file, 'utf8');
+  const start = '<!-- results:start -->';
+  const end = '<!-- results:end -->';
+  const updated = `${document.slice(0, document.indexOf(start) + start.length)}\n${rendered}\n${document.slice(document.indexOf(end))}`;
+  writeFileSync(file, updated);
+}
+// Quick mode checks the harness, not the targets: it fails only when a scenario could not run.
+process.exit(0);
