@@ -1,19 +1,10 @@
 // Prism as the tests run it: a mock of the public bundle, or a validating proxy in front of a server.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
+import { freePort } from '@pipai/testkit/net';
 import { publicSpecPath } from '@pipai/contract/node';
 
 const prismCli = createRequire(import.meta.url).resolve('@stoplight/prism-cli/dist/index.js');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface RunningPrism {
   baseUrl: string;

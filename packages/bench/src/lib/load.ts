@@ -10,6 +10,7 @@ export type LoadResult = {
   p99: number;
   errors: number;
   non2xx: number;
+  statusCodes?: Record<string, { count: number }>;
   loadCpuPercent: number;
 };
 

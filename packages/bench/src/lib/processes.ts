@@ -2,20 +2,12 @@
 // numbers include no interference from the harness beyond sharing the machine's two cores.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 export const MASTER_KEY = Buffer.alloc(32, 42).toString('base64');
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '@pipai/testkit/net';
 
 export interface Child {
   process: ChildProcess;

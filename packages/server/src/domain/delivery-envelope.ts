@@ -1,7 +1,9 @@
 // What every delivery of an event carries: the envelope body, and the secrets that sign it.
 import type { SecretBox } from '../crypto/secret-box.ts';
-import type { EventRecord, WebhookRecord } from '../store/store.ts';
+import type { DeliveryTrigger, EventRecord, NewAttempt, WebhookRecord } from '../store/store.ts';
 import { formatTimestamp } from './clock.ts';
+import type { SendOutcome } from './delivery-sender.ts';
+import { newDeliveryId } from './ids.ts';
 
 /** The delivery body: {"id","type","created_at","data"}, the same bytes on every attempt. */
 export function envelopeOf(event: EventRecord): string {
@@ -14,4 +16,23 @@ export function signingSecrets(webhook: WebhookRecord, secrets: SecretBox, now: 
   const previousInForce =
     webhook.previousSealedSecret !== null && webhook.previousSecretExpiresAt !== null && webhook.previousSecretExpiresAt > now;
   return previousInForce ? [current, secrets.open(webhook.previousSealedSecret!)] : [current];
+}
+
+/** The log entry of one attempt: what was sent to whom, and how it went. */
+export function attemptRecord(event: EventRecord, webhookId: string, trigger: DeliveryTrigger, outcome: SendOutcome, startedAt: number): NewAttempt {
+  return {
+    id: newDeliveryId(),
+    webhookId,
+    eventId: event.id,
+    type: event.type,
+    trigger,
+    status: outcome.succeeded ? 'succeeded' : 'failed',
+    responseStatus: outcome.responseStatus,
+    latencyMs: outcome.latencyMs,
+    responseBody: outcome.responseBody,
+    error: outcome.error,
+    errorClass: outcome.errorClass,
+    createdAt: startedAt,
+    nextAttemptAt: null,
+  };
 }

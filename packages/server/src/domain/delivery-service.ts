@@ -4,11 +4,11 @@ import type { SecretBox } from '../crypto/secret-box.ts';
 import type { AttemptRecord, Store, WebhookRecord } from '../store/store.ts';
 import { formatTimestamp, type Clock } from './clock.ts';
 import type { CursorCodec } from './cursor.ts';
-import { envelopeOf, signingSecrets } from './delivery-envelope.ts';
+import { attemptRecord, envelopeOf, signingSecrets } from './delivery-envelope.ts';
 import type { DeliverySender } from './delivery-sender.ts';
 import { deliveryHeaders } from './delivery-signing.ts';
 import { invalidParameter, notFound } from './errors.ts';
-import { newDeliveryId, newEventId, newWebhookSecret } from './ids.ts';
+import { newEventId, newWebhookSecret } from './ids.ts';
 import type { Principal } from './principal.ts';
 import { SECRET_WARNING } from './webhook-service.ts';
 
@@ -79,21 +79,7 @@ export class DeliveryService {
     const body = envelopeOf(event);
     const headers = deliveryHeaders(signingSecrets(webhook, this.#deps.secrets, now), event.id, now, body);
     const outcome = await this.#deps.sender.send(webhook.url, headers, body);
-    const attempt = await this.#deps.store.recordTestAttempt(event, {
-      id: newDeliveryId(),
-      webhookId: webhook.id,
-      eventId: event.id,
-      type,
-      trigger: 'test',
-      status: outcome.succeeded ? 'succeeded' : 'failed',
-      responseStatus: outcome.responseStatus,
-      latencyMs: outcome.latencyMs,
-      responseBody: outcome.responseBody,
-      error: outcome.error,
-      errorClass: outcome.errorClass,
-      createdAt: now,
-      nextAttemptAt: null,
-    });
+    const attempt = await this.#deps.store.recordTestAttempt(event, attemptRecord(event, webhook.id, 'test', outcome, now));
     return {
       delivery_id: attempt.id,
       event_id: event.id,

@@ -5,10 +5,9 @@ import type { Logger } from 'pino';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { ClaimedDelivery, Store } from '../store/store.ts';
 import type { Clock } from './clock.ts';
-import { envelopeOf, signingSecrets } from './delivery-envelope.ts';
+import { attemptRecord, envelopeOf, signingSecrets } from './delivery-envelope.ts';
 import type { DeliverySender } from './delivery-sender.ts';
 import { deliveryHeaders } from './delivery-signing.ts';
-import { newDeliveryId } from './ids.ts';
 import { nextAttemptAt } from './retry-policy.ts';
 
 export interface WorkerPolicy {
@@ -174,21 +173,13 @@ export class DeliveryWorker {
       retryAt,
       gone: outcome.gone,
       brokenAfterMs: this.#policy.brokenAfterMs,
-      attempt: {
-        id: newDeliveryId(),
-        webhookId: webhook.id,
-        eventId: event.id,
-        type: event.type,
-        trigger: delivery.trigger === 'redelivery' ? 'redelivery' : delivery.attempts === 0 ? 'event' : 'retry',
-        status: outcome.succeeded ? 'succeeded' : 'failed',
-        responseStatus: outcome.responseStatus,
-        latencyMs: outcome.latencyMs,
-        responseBody: outcome.responseBody,
-        error: outcome.error,
-        errorClass: outcome.errorClass,
-        createdAt: startedAt,
-        nextAttemptAt: null,
-      },
+      attempt: attemptRecord(
+        event,
+        webhook.id,
+        delivery.trigger === 'redelivery' ? 'redelivery' : delivery.attempts === 0 ? 'event' : 'retry',
+        outcome,
+        startedAt,
+      ),
     });
     if (result?.webhookBroke) {
       this.#logger.warn({ webhook_id: webhook.id, status: outcome.responseStatus }, 'webhook marked broken; its pending deliveries stop');

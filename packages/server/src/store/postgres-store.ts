@@ -345,15 +345,19 @@ export class PostgresStore implements Store {
 
   async claimDeliveries(now: number, options: ClaimOptions): Promise<ClaimedDelivery[]> {
     return this.#transaction(async (client) => {
-      // Rank the due jobs per webhook (at most perWebhook each), then lock what no other worker holds.
+      // The earliest due candidates (bounded: a claim costs the same whatever the backlog), ranked per
+      // webhook (at most perWebhook each); then lock what no other worker holds.
       const { rows: claimed } = await client.query(
-        `WITH ranked AS (
-           SELECT j.id, j.next_attempt_at,
-                  ROW_NUMBER() OVER (PARTITION BY j.webhook_id ORDER BY j.next_attempt_at, j.id) AS rank
-           FROM delivery_jobs j JOIN webhooks w ON w.id = j.webhook_id
-           WHERE ((j.state = 'pending' AND j.next_attempt_at <= $1) OR (j.state = 'in_flight' AND j.lease_until < $1))
-             AND (w.status = 'active' OR j.trigger = 'redelivery')
-             AND NOT (j.webhook_id = ANY($2::text[]))
+        `WITH candidates AS (
+           (SELECT j.id, j.webhook_id, j.next_attempt_at FROM delivery_jobs j JOIN webhooks w ON w.id = j.webhook_id
+            WHERE j.state = 'pending' AND j.next_attempt_at <= $1 AND (w.status = 'active' OR j.trigger = 'redelivery')
+              AND NOT (j.webhook_id = ANY($2::text[]))
+            ORDER BY j.next_attempt_at LIMIT $6)
+           UNION ALL
+           (SELECT j.id, j.webhook_id, j.next_attempt_at FROM delivery_jobs j
+            WHERE j.state = 'in_flight' AND j.lease_until < $1 AND NOT (j.webhook_id = ANY($2::text[])) LIMIT $6)
+         ), ranked AS (
+           SELECT id, next_attempt_at, ROW_NUMBER() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at, id) AS rank FROM candidates
          ), picked AS (
            SELECT j.id FROM delivery_jobs j
            WHERE j.id IN (SELECT id FROM ranked WHERE rank <= $3 ORDER BY next_attempt_at LIMIT $4)
@@ -362,7 +366,7 @@ export class PostgresStore implements Store {
          )
          UPDATE delivery_jobs SET state = 'in_flight', lease_until = $5 FROM picked WHERE delivery_jobs.id = picked.id
          RETURNING delivery_jobs.id`,
-        [now, options.excludeWebhookIds, options.perWebhook, options.limit, now + options.leaseMs],
+        [now, options.excludeWebhookIds, options.perWebhook, options.limit, now + options.leaseMs, Math.max(256, options.limit * 8)],
       );
       if (claimed.length === 0) return [];
       const { rows } = await client.query(

@@ -46,6 +46,30 @@ import { BUCKET_MS, bucketOf, lastExpiredBucket, retryAfterMs } from './weight-w
 const isUniqueViolation = (error: unknown, constraintColumns: string) =>
   error instanceof Error && error.message.includes(`UNIQUE constraint failed: ${constraintColumns}`);
 
+// The jobs a claim chooses from: the earliest due ones, of webhooks that may receive and are not at
+// their cap in this worker, and jobs whose lease expired. Bounded, so that a claim costs the same
+// with a backlog of twenty thousand as with twenty (each branch walks an index in due order).
+const CLAIM_CANDIDATES = `
+  SELECT * FROM (
+    SELECT j.id, j.webhook_id, j.next_attempt_at FROM delivery_jobs j JOIN webhooks w ON w.id = j.webhook_id
+    WHERE j.state = 'pending' AND j.next_attempt_at <= ? AND (w.status = 'active' OR j.trigger = 'redelivery')
+      AND j.webhook_id NOT IN (SELECT value FROM json_each(?))
+    ORDER BY j.next_attempt_at LIMIT ?
+  )
+  UNION ALL
+  SELECT * FROM (
+    SELECT j.id, j.webhook_id, j.next_attempt_at FROM delivery_jobs j
+    WHERE j.state = 'in_flight' AND j.lease_until < ? AND j.webhook_id NOT IN (SELECT value FROM json_each(?))
+    LIMIT ?
+  )`;
+
+const claimWindow = (options: ClaimOptions) => Math.max(256, options.limit * 8);
+
+function claimCandidateParams(now: number, options: ClaimOptions): SQLInputValue[] {
+  const excluded = JSON.stringify(options.excludeWebhookIds);
+  return [now, excluded, claimWindow(options), now, excluded, claimWindow(options)];
+}
+
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   readonly #db: DatabaseSync;
@@ -316,17 +340,13 @@ export class SqliteStore implements Store {
           `UPDATE delivery_jobs SET state = 'in_flight', lease_until = ?
            WHERE id IN (
              SELECT id FROM (
-               SELECT j.id, j.next_attempt_at,
-                      ROW_NUMBER() OVER (PARTITION BY j.webhook_id ORDER BY j.next_attempt_at, j.id) AS rank
-               FROM delivery_jobs j JOIN webhooks w ON w.id = j.webhook_id
-               WHERE ((j.state = 'pending' AND j.next_attempt_at <= ?) OR (j.state = 'in_flight' AND j.lease_until < ?))
-                 AND (w.status = 'active' OR j.trigger = 'redelivery')
-                 AND j.webhook_id NOT IN (SELECT value FROM json_each(?))
+               SELECT id, next_attempt_at, ROW_NUMBER() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at, id) AS rank
+               FROM (${CLAIM_CANDIDATES})
              ) WHERE rank <= ? ORDER BY next_attempt_at LIMIT ?
            )
            RETURNING id`,
         )
-        .all(now + options.leaseMs, now, now, JSON.stringify(options.excludeWebhookIds), options.perWebhook, options.limit)
+        .all(now + options.leaseMs, ...claimCandidateParams(now, options), options.perWebhook, options.limit)
         .map((row) => Number(row.id));
       if (ids.length === 0) return [];
       return this.#prepare(

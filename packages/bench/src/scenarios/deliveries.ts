@@ -1,0 +1,185 @@
+// delivery-throughput and delivery-latency: events through the outbox, the worker and the signed
+// sender to loopback HTTPS receivers.
+import { execFile } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { testCaPem } from '@pipai/testkit/pki';
+import { createDatabase, startPostgres } from '@pipai/testkit/postgres';
+import { verifyWebhook } from '../../../client/src/verify.ts';
+import { systemClock } from '../../../server/src/domain/clock.ts';
+import { EventService } from '../../../server/src/domain/event-service.ts';
+import { validatePayload } from '../../../server/src/services.ts';
+import { PostgresStore } from '../../../server/src/store/postgres-store.ts';
+import { SqliteStore } from '../../../server/src/store/sqlite-store.ts';
+import type { Store } from '../../../server/src/store/store.ts';
+import { startApi } from '../lib/api-server.ts';
+import { MASTER_KEY, quantile, REPO, rssMb, startNode, waitFor } from '../lib/processes.ts';
+import { startReceivers } from '../lib/receivers.ts';
+import { seedAccount } from '../lib/seed.ts';
+import type { Options, ScenarioResult } from '../run.ts';
+
+const EVENT = { api_key: 'key_3030fbb9aa81b653', action: 'rotated', occurred_at: '2026-11-22T12:00:00Z' };
+
+async function throughputOn(kind: 'sqlite' | 'postgres', options: Options, dir: string, caFile: string) {
+  const postgres = kind === 'postgres' ? await startPostgres() : undefined;
+  const receivers = await startReceivers(10);
+  try {
+    const databaseUrl = postgres ? await createDatabase(postgres.url) : undefined;
+    const dataDir = join(dir, kind);
+    const store: Store = databaseUrl ? new PostgresStore(databaseUrl) : new SqliteStore(join(dataDir, 'pipai.sqlite'));
+    await store.migrate();
+    const { accountId } = await seedAccount(store, 'bench', 10, (index) => receivers[index]!.url);
+    const events = new EventService({ store, clock: systemClock, validatePayload });
+    const eventCount = options.quick ? 200 : 2_000;
+    for (let index = 0; index < eventCount; index += 50) {
+      await Promise.all(Array.from({ length: 50 }, () => events.publishToAccount(accountId, 'account.api_key_rotated', EVENT)));
+    }
+    await store.close();
+    const expected = eventCount * 10;
+    const started = performance.now();
+    const worker = startNode(join(REPO, 'packages/server/src/worker.ts'), [], {
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { PIPAI_DATA_DIR: dataDir }),
+      PIPAI_MASTER_KEY: MASTER_KEY,
+      PIPAI_DEV_ALLOW_LOOPBACK: '1',
+      NODE_EXTRA_CA_CERTS: caFile,
+      LOG_LEVEL: 'warn',
+    });
+    let firstAt = 0;
+    await waitFor(() => {
+      const received = receivers.reduce((sum, receiver) => sum + receiver.count, 0);
+      if (received > 0 && !firstAt) firstAt = performance.now();
+      return received >= expected;
+    }, 120_000, `${expected} deliveries`).catch((error: Error) => {
+      throw new Error(`${error.message}\n${worker.output()}`);
+    });
+    const finished = performance.now();
+    const rss = rssMb(worker.process.pid!);
+    await worker.stop();
+
+    const baseline = JSON.parse(
+      (
+        await promisify(execFile)(
+          process.execPath,
+          [join(REPO, 'packages/bench/src/raw-poster.ts'), JSON.stringify({ urls: receivers.map((r) => r.url), total: expected, concurrency: 40, body: JSON.stringify({ id: 'evt_x', type: 'account.api_key_rotated', created_at: '2026-11-22T12:00:00Z', data: EVENT }) })],
+          { env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile } },
+        )
+      ).stdout,
+    ) as { total: number; wallMs: number };
+    return {
+      deliveries: expected,
+      perSecond: expected / ((finished - firstAt) / 1000),
+      wallMs: finished - started,
+      rssMb: rss,
+      rawPerSecond: baseline.total / (baseline.wallMs / 1000),
+    };
+  } finally {
+    for (const receiver of receivers) await receiver.close();
+    await postgres?.stop();
+  }
+}
+
+export async function deliveryThroughput(options: Options): Promise<ScenarioResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'pipai-bench-deliveries-'));
+  const caFile = join(dir, 'ca.pem');
+  writeFileSync(caFile, testCaPem);
+  try {
+    const sqlite = await throughputOn('sqlite', options, dir, caFile);
+    const postgres = await throughputOn('postgres', options, dir, caFile);
+    const ratio = sqlite.perSecond / sqlite.rawPerSecond;
+    return {
+      scenario: 'delivery-throughput',
+      measurements: {
+        'worker, SQLite': { perSecond: sqlite.perSecond, wallMs: sqlite.wallMs, rssMb: sqlite.rssMb, count: sqlite.deliveries },
+        'worker, PostgreSQL': { perSecond: postgres.perSecond, wallMs: postgres.wallMs, rssMb: postgres.rssMb, count: postgres.deliveries },
+        'raw undici loop, same bodies and receivers': { perSecond: sqlite.rawPerSecond, count: sqlite.deliveries },
+      },
+      checks: [
+        { name: '≥ 2,000 deliveries/s on SQLite', value: `${sqlite.perSecond.toFixed(0)}/s`, pass: sqlite.perSecond >= 2_000 },
+        { name: '≥ 40 % of the raw loop', value: `${(ratio * 100).toFixed(1)} %`, pass: ratio >= 0.4 },
+        { name: 'worker RSS ≤ 200 MB', value: `${Math.max(sqlite.rssMb, postgres.rssMb).toFixed(0)} MB`, pass: Math.max(sqlite.rssMb, postgres.rssMb) <= 200 },
+      ],
+      notes: `${sqlite.deliveries / 10} events × 10 webhooks, published (outbox) before a separate worker process starts; throughput from the first to the last receipt. Signed, logged, health kept. Baseline: 40 concurrent undici requests (the worker's 10 webhooks × 4 in flight).`,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function deliveryLatency(options: Options): Promise<ScenarioResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'pipai-bench-latency-'));
+  const caFile = join(dir, 'ca.pem');
+  writeFileSync(caFile, testCaPem);
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let secret = '';
+  let rejected = 0;
+  const receivers = await startReceivers(1, (headers, body) => {
+    const arrived = performance.now();
+    verifyWebhook({ secret, headers, body }).then(
+      (event) => latencies.push(arrived - sentAt.get(event.id)!),
+      () => (rejected += 1),
+    );
+  });
+  const store = new SqliteStore(join(dir, 'pipai.sqlite'));
+  await store.migrate();
+  await seedAccount(store, 'bench', 0, () => '');
+  await store.close();
+  const api = await startApi({ dataDir: dir, worker: true, extra: { PIPAI_INTERNAL_TOKEN: 'bench', PIPAI_DEV_ALLOW_LOOPBACK: '1', NODE_EXTRA_CA_CERTS: caFile } });
+  try {
+    // The receiver's webhook, created through the API (its URL is checked for real).
+    const reopened = new SqliteStore(join(dir, 'pipai.sqlite'));
+    const key = (await reopened.listApiKeys('bench'))[0]!;
+    await reopened.close();
+    const { secrets } = await import('../lib/seed.ts');
+    const apiSecret = secrets.open(key.sealedSecret);
+    const body = JSON.stringify({ url: receivers[0]!.url, events: ['*'] });
+    const timestamp = String(Date.now());
+    const created = await fetch(`${api.baseUrl}/v1/webhooks`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'X-PipAI-API-Key': key.id,
+        'X-PipAI-Timestamp': timestamp,
+        'X-PipAI-Signature': createHmac('sha256', apiSecret).update(`${timestamp}\nPOST\n/v1/webhooks\n${body}`).digest('hex'),
+      },
+      body,
+    });
+    if (created.status !== 201) throw new Error(`create failed: ${created.status} ${await created.text()}`);
+    secret = (await created.json()).secret;
+
+    const seconds = options.quick ? 2 : 20;
+    const total = seconds * 100;
+    const publishStarted = performance.now();
+    for (let index = 0; index < total; index += 1) {
+      const due = publishStarted + index * 10;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const started = performance.now();
+      void fetch(`${api.baseUrl}/internal/v1/events`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer bench', 'content-type': 'application/json' },
+        body: JSON.stringify({ account: 'bench', type: 'account.api_key_rotated', data: EVENT }),
+      }).then(async (response) => sentAt.set((await response.json()).events[0].id, started));
+    }
+    await waitFor(() => latencies.length + rejected >= total, 30_000, 'every event verified');
+    const p50 = quantile(latencies, 0.5);
+    const p99 = quantile(latencies, 0.99);
+    return {
+      scenario: 'delivery-latency',
+      measurements: { 'publish → verified receipt': { p50, p99, count: latencies.length } },
+      checks: [
+        { name: 'p50 ≤ 20 ms', value: `${p50.toFixed(1)} ms`, pass: p50 <= 20 },
+        { name: 'p99 ≤ 100 ms', value: `${p99.toFixed(1)} ms`, pass: p99 <= 100 },
+        { name: 'every delivery verifies', value: `${rejected} rejected`, pass: rejected === 0 },
+      ],
+      notes: `${total} events at 100/s through POST /internal/v1/events; the server's in-process worker delivers; the receiver verifies each signature with the SDK. Latency: from the publish request's start to the receiver's arrival time.`,
+    };
+  } finally {
+    await api.stop();
+    for (const receiver of receivers) await receiver.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,162 @@
+// list-scale, create and toolchain.
+import { execFile } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { promisify } from 'node:util';
+import { testCaPem } from '@pipai/testkit/pki';
+import { SqliteStore } from '../../../server/src/store/sqlite-store.ts';
+import { startApi } from '../lib/api-server.ts';
+import { load, type LoadResult } from '../lib/load.ts';
+import { quantile, REPO } from '../lib/processes.ts';
+import { startReceivers } from '../lib/receivers.ts';
+import { seedAccount } from '../lib/seed.ts';
+import type { Options, ScenarioResult } from '../run.ts';
+
+const run = promisify(execFile);
+
+/** `total` webhooks over total/10 accounts, written with SQL in one transaction (seeding, not measured). */
+function bulkSeed(file: string, total: number): void {
+  const db = new DatabaseSync(file);
+  const accounts = Math.max(1, Math.floor(total / 10));
+  db.exec('BEGIN');
+  db.prepare(
+    `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?)
+     INSERT INTO accounts (id, name, created_at) SELECT 'acct_bulk' || i, 'bulk-' || i, 0 FROM n`,
+  ).run(BigInt(accounts));
+  db.prepare(
+    `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?)
+     INSERT INTO webhooks (id, account_id, url, normalized_url, events, description, status, consecutive_failures, created_at, sealed_secret)
+     SELECT printf('wh_%08x', i), 'acct_bulk' || (i % ?), 'https://h' || i || '.example.com/', 'https://h' || i || '.example.com/',
+            '["*"]', NULL, 'active', 0, 0, 'v1.x' FROM n`,
+  ).run(BigInt(total), BigInt(accounts));
+  db.exec('COMMIT');
+  db.close();
+}
+
+export async function listScale(options: Options): Promise<ScenarioResult> {
+  const sizes = options.quick ? [1_000, 20_000] : [1_000, 1_000_000];
+  const results: Record<string, LoadResult> = {};
+  for (const size of sizes) {
+    const dir = mkdtempSync(join(tmpdir(), 'pipai-bench-scale-'));
+    try {
+      const store = new SqliteStore(join(dir, 'pipai.sqlite'));
+      await store.migrate();
+      await store.close();
+      bulkSeed(join(dir, 'pipai.sqlite'), size);
+      const reopened = new SqliteStore(join(dir, 'pipai.sqlite'));
+      const { key } = await seedAccount(reopened, 'bench', 10, (index) => `https://bench${index}.example.com/`);
+      await reopened.close();
+      const api = await startApi({ dataDir: dir });
+      const path = '/v1/webhooks?limit=5&event=strategy.deployed';
+      await load({ url: api.baseUrl, path, connections: 8, durationS: 1, credentials: key });
+      results[`${size.toLocaleString('en')} webhooks, ${Math.floor(size / 10).toLocaleString('en')} accounts`] = await load({
+        url: api.baseUrl,
+        path,
+        connections: 8,
+        durationS: options.quick ? 2 : 8,
+        credentials: key,
+      });
+      await api.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const [small, large] = Object.values(results) as [LoadResult, LoadResult];
+  const ratio = large.p50 / Math.max(small.p50, 0.001);
+  return {
+    scenario: 'list-scale',
+    measurements: results,
+    checks: [{ name: 'p50 at the large size / p50 at 1 k ≤ 1.3', value: ratio.toFixed(2), pass: ratio <= 1.3 || large.p50 - small.p50 <= 1 }],
+    notes: 'GET /v1/webhooks?limit=5&event=strategy.deployed for an account of 10 webhooks among all others; keyset pagination on (account_id, seq). Latencies in ms at 8 connections; autocannon reports whole milliseconds, so a difference within 1 ms also passes.',
+  };
+}
+
+export async function createScenario(options: Options): Promise<ScenarioResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'pipai-bench-create-'));
+  const caFile = join(dir, 'ca.pem');
+  writeFileSync(caFile, testCaPem);
+  const [target] = await startReceivers(1);
+  try {
+    const store = new SqliteStore(join(dir, 'pipai.sqlite'));
+    await store.migrate();
+    const { key } = await seedAccount(store, 'bench', 0, () => '');
+    await store.close();
+    const api = await startApi({ dataDir: dir, extra: { PIPAI_DEV_ALLOW_LOOPBACK: '1', NODE_EXTRA_CA_CERTS: caFile } });
+    let last = 0;
+    const call = async (method: string, path: string, body = '') => {
+      const timestamp = String((last = Math.max(Date.now(), last + 1)));
+      const started = performance.now();
+      const response = await fetch(`${api.baseUrl}${path}`, {
+        method,
+        headers: {
+          'X-PipAI-API-Key': key.api_key,
+          'X-PipAI-Timestamp': timestamp,
+          'X-PipAI-Signature': createHmac('sha256', key.api_secret).update(`${timestamp}\n${method}\n${path}\n${body}`).digest('hex'),
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body ? { body } : {}),
+      });
+      const text = await response.text();
+      return { status: response.status, ms: performance.now() - started, body: text ? JSON.parse(text) : undefined };
+    };
+    const createLatencies: number[] = [];
+    const deleteLatencies: number[] = [];
+    let failures = 0;
+    let counter = 0;
+    const until = performance.now() + (options.quick ? 2_000 : 10_000);
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (performance.now() < until) {
+          const created = await call('POST', '/v1/webhooks', JSON.stringify({ url: `${target!.url}/${(counter += 1)}`, events: ['*'] }));
+          if (created.status !== 201) {
+            failures += 1;
+            continue;
+          }
+          createLatencies.push(created.ms);
+          const deleted = await call('DELETE', `/v1/webhooks/${created.body.id}`);
+          if (deleted.status === 204) deleteLatencies.push(deleted.ms);
+          else failures += 1;
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    await api.stop();
+    return {
+      scenario: 'create',
+      measurements: {
+        'POST /v1/webhooks (URL checked: DNS + TLS handshake to a loopback HTTPS target)': {
+          perSecond: createLatencies.length / seconds,
+          p50: quantile(createLatencies, 0.5),
+          p99: quantile(createLatencies, 0.99),
+        },
+        'DELETE /v1/webhooks/{id}': { p50: quantile(deleteLatencies, 0.5), p99: quantile(deleteLatencies, 0.99) },
+      },
+      checks: [{ name: 'every create and delete succeeded', value: `${failures} failures`, pass: failures === 0 }],
+      notes: '8 concurrent clients, each creating a webhook and deleting it again, signed requests. No target: reported.',
+    };
+  } finally {
+    await target!.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function toolchain(): Promise<ScenarioResult> {
+  const time = async (args: string[]) => {
+    const started = performance.now();
+    await run(process.execPath, args, { cwd: REPO, env: { ...process.env, REDOCLY_TELEMETRY: 'off' } });
+    return performance.now() - started;
+  };
+  const redocly = join(REPO, 'node_modules/@redocly/cli/bin/cli.js');
+  const gen = await time([join(REPO, 'scripts/gen.ts'), '--check']);
+  const lint = await time([redocly, 'lint']);
+  return {
+    scenario: 'toolchain',
+    measurements: { 'pnpm gen (lint, two bundles, types, catalog)': { wallMs: gen }, 'pnpm lint': { wallMs: lint } },
+    checks: [{ name: 'gen + lint ≤ 5 s', value: `${((gen + lint) / 1000).toFixed(2)} s`, pass: gen + lint <= 5_000 }],
+    notes: 'Wall time of each command as a fresh process (gen measured in its --check form, which does the same work without writing).',
+  };
+}
