@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the system programs the test suite drives for real: Debian's Chromium (the docs test)
-# and PostgreSQL 15 (the server's store and API suites start their own server from its binaries).
+# and PostgreSQL 15 (the suites start their own server from its binaries; PG_BIN points elsewhere),
+# and openssl (pipai listen's dev certificate).
 # Idempotent; needs root (or sudo) only when something is missing.
 set -euo pipefail
 
 missing=()
 [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
 [ -x "${PG_BIN:-/usr/lib/postgresql/15/bin}/initdb" ] || missing+=(postgresql-15)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "test deps: all present"

@@ -1,7 +1,7 @@
 // `pnpm bench [--quick] [scenario …]` runs each scenario with its baseline in the same invocation,
 // prints a markdown table, writes packages/bench/results/<scenario>.json and refreshes the table in
 // packages/bench/BENCHMARKS.md. `pnpm bench scale` runs the multi-process PostgreSQL scenario.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -42,7 +42,7 @@ function table(results: ScenarioResult[]): string {
   for (const result of results) {
     for (const [name, measured] of Object.entries(result.measurements)) {
       const parts = Object.entries(measured)
-        .filter(([key]) => ['requestsPerSec', 'p50', 'p99', 'loadCpuPercent', 'perSecond', 'wallMs', 'rssMb', 'count'].includes(key))
+        .filter(([key]) => ['requestsPerSec', 'p50', 'p99', 'loadCpuPercent', 'perSecond', 'listPerSecond', 'wallMs', 'rssMb', 'count'].includes(key))
         .map(([key, value]) => `${key} ${typeof value === 'number' ? Math.round(value * 10) / 10 : value}`);
       lines.push(`| ${result.scenario} | ${name} | ${parts.join(', ')} | | |`);
     }
@@ -69,14 +69,21 @@ for (const name of names) {
   results.push(result);
   if (!options.quick) writeFileSync(join(resultsDir, `${name}.json`), `${JSON.stringify({ ...result, at: new Date().toISOString(), cpus: cpus().length }, null, 2)}\n`);
 }
-const rendered = table(results);
-console.log(rendered);
-if (!options.quick && positionals.length === 0) {
+console.log(table(results));
+if (!options.quick) {
+  // BENCHMARKS.md shows the latest result of every scenario, whichever run produced it.
+  const latest = readdirSync(resultsDir)
+    .filter((file) => file.endsWith('.json'))
+    .map((file) => JSON.parse(readFileSync(join(resultsDir, file), 'utf8')) as ScenarioResult & { at: string });
+  const order = [...Object.keys(SCENARIOS)];
+  latest.sort((a, b) => order.indexOf(a.scenario === 'scale' ? 'scale' : a.scenario) - order.indexOf(b.scenario));
   const file = join(REPO, 'packages/bench/BENCHMARKS.md');
   const document = readFileSync(file, 'utf8');
   const start = '<!-- results:start -->';
   const end = '<!-- results:end -->';
-  const updated = `${document.slice(0, document.indexOf(start) + start.length)}\n${rendered}\n${document.slice(document.indexOf(end))}`;
+  const dates = latest.map((result) => `${result.scenario}: ${result.at.slice(0, 16).replace('T', ' ')} UTC`).join('; ');
+  const notes = latest.map((result) => `- **${result.scenario}**: ${result.notes}`).join('\n');
+  const updated = `${document.slice(0, document.indexOf(start) + start.length)}\n${table(latest)}\n\nRun at ${dates}, on this project's 2-core machine.\n\n${notes}\n${document.slice(document.indexOf(end))}`;
   writeFileSync(file, updated);
 }
 // Quick mode checks the harness, not the targets: it fails only when a scenario could not run.

@@ -12,7 +12,7 @@ import { startApi } from '../lib/api-server.ts';
 import { load, type LoadResult } from '../lib/load.ts';
 import { quantile, REPO } from '../lib/processes.ts';
 import { startReceivers } from '../lib/receivers.ts';
-import { seedAccount } from '../lib/seed.ts';
+import { extraKey, seedAccount } from '../lib/seed.ts';
 import type { Options, ScenarioResult } from '../run.ts';
 
 const run = promisify(execFile);
@@ -48,10 +48,11 @@ export async function listScale(options: Options): Promise<ScenarioResult> {
       bulkSeed(join(dir, 'pipai.sqlite'), size);
       const reopened = new SqliteStore(join(dir, 'pipai.sqlite'));
       const { key } = await seedAccount(reopened, 'bench', 10, (index) => `https://bench${index}.example.com/`);
+      const warmUpKey = await extraKey(reopened, 'bench');
       await reopened.close();
       const api = await startApi({ dataDir: dir });
       const path = '/v1/webhooks?limit=5&event=strategy.deployed';
-      await load({ url: api.baseUrl, path, connections: 8, durationS: 1, credentials: key });
+      await load({ url: api.baseUrl, path, connections: 8, durationS: 1, credentials: warmUpKey });
       results[`${size.toLocaleString('en')} webhooks, ${Math.floor(size / 10).toLocaleString('en')} accounts`] = await load({
         url: api.baseUrl,
         path,
