@@ -158,7 +158,7 @@ async function run(client: PipAIClient, group: string, command: string | undefin
         ...(values['clear-description'] ? { description: null } : {}),
         ...(values.threshold !== undefined ? { balance_low_threshold: values.threshold } : {}),
         ...(values['clear-threshold'] ? { balance_low_threshold: null } : {}),
-        ...(values.status !== undefined ? { status: values.status as 'active' | 'paused' } : {}),
+        ...(values.status !== undefined ? { status: values.status as NonNullable<components['schemas']['UpdateWebhookRequest']['status']> } : {}),
       };
       if (Object.keys(body).length === 0) throw new UsageError('webhooks update needs at least one field to change');
       return (await client.PATCH('/v1/webhooks/{webhook_id}', { ...path(), body })).data;
@@ -177,7 +177,7 @@ async function run(client: PipAIClient, group: string, command: string | undefin
       return (await client.POST('/v1/webhooks/{webhook_id}/test', { ...path(), body: values.type ? { type: values.type as components['schemas']['EventType'] } : {} })).data;
     case 'deliveries': {
       const query = {
-        ...(values.status ? { status: values.status as 'succeeded' | 'failed' } : {}),
+        ...(values.status ? { status: values.status as components['schemas']['DeliveryStatus'] } : {}),
         ...(values.type ? { type: values.type as components['schemas']['EventType'] } : {}),
         ...(values['event-id'] ? { event_id: values['event-id'] } : {}),
         ...(values.limit ? { limit: Number(values.limit) } : {}),

@@ -13,6 +13,7 @@ import { createApp } from '../src/http/app.ts';
 import { operationHandlers } from '../src/http/handlers.ts';
 import type { OperationHandlers } from '../src/http/operation-types.ts';
 import { routesOf } from '../src/http/routes.ts';
+import { SCOPES } from '../src/domain/scopes.ts';
 import { internalSpec } from '../src/services.ts';
 import { MASTER_KEY, sign, type Credentials } from './support/api.ts';
 import { openTestStore, type OpenedStore } from './support/stores.ts';
@@ -132,5 +133,7 @@ describe('routes', () => {
       internal: false,
     });
     expect(routes.find((route) => route.operationId === 'publishEvent')).toMatchObject({ internal: true, scope: undefined });
+    // The scopes keys can carry are exactly those the spec's operations require.
+    expect(new Set(routes.map((route) => route.scope).filter(Boolean))).toEqual(new Set(SCOPES));
   });
 });

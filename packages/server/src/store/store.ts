@@ -87,14 +87,14 @@ export interface EventRecord {
   createdAt: number;
 }
 
-export type DeliveryTrigger = 'event' | 'retry' | 'redelivery' | 'test';
-export type DeliveryStatus = 'succeeded' | 'failed';
+export type DeliveryTrigger = components['schemas']['Delivery']['trigger'];
+export type DeliveryStatus = components['schemas']['DeliveryStatus'];
 
 /** A delivery job the worker has leased: the event, and the webhook as it is now. */
 export interface ClaimedDelivery {
   jobId: number;
   /** `event` jobs are retried on the schedule; `redelivery` jobs are one attempt. */
-  trigger: 'event' | 'redelivery';
+  trigger: Extract<DeliveryTrigger, 'event' | 'redelivery'>;
   /** Attempts this job has made so far. */
   attempts: number;
   event: EventRecord;
