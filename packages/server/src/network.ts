@@ -12,8 +12,12 @@ export const DEV_CA_FILE = join('dev-tls', 'ca.pem');
 /** The dev CA's certificate, re-read when the file changes (it may be created after the server started). */
 function devCaReader(file: string, logger: Logger): () => string[] {
   let seen = -1;
+  let checkedAt = 0;
   let certificates: string[] = [];
   return () => {
+    // Asked at every delivery: look at the file at most once a second.
+    if (Date.now() - checkedAt < 1000) return certificates;
+    checkedAt = Date.now();
     const modified = (() => {
       try {
         return statSync(file).mtimeMs;

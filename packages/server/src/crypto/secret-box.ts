@@ -22,6 +22,9 @@ export function deriveKey(masterKey: Buffer, purpose: string): Buffer {
 
 export class SecretBox {
   readonly #key: Buffer;
+  // Opening (AES-GCM) showed in profiles of signed requests and deliveries; opened secrets are kept,
+  // keyed by their sealed form, so that a rotated secret is never served from here.
+  readonly #opened = new Map<string, string>();
 
   constructor(masterKey: Buffer) {
     this.#key = deriveKey(masterKey, 'secrets-at-rest');
@@ -35,6 +38,16 @@ export class SecretBox {
   }
 
   open(sealed: string): string {
+    let secret = this.#opened.get(sealed);
+    if (secret === undefined) {
+      if (this.#opened.size >= 10_000) this.#opened.clear();
+      secret = this.#decrypt(sealed);
+      this.#opened.set(sealed, secret);
+    }
+    return secret;
+  }
+
+  #decrypt(sealed: string): string {
     const [version, payload] = sealed.split('.');
     if (version !== VERSION || !payload) throw new Error('not a sealed secret');
     const bytes = Buffer.from(payload, 'base64url');

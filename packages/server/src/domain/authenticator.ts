@@ -32,25 +32,12 @@ export class Authenticator {
   readonly #secrets: SecretBox;
   readonly #clock: Clock;
   readonly #windowMs: number;
-  // Opening a sealed secret (AES-GCM) on every request showed in profiles; keep the opened ones, keyed
-  // by their sealed form, so that a rotated secret is never served from here.
-  readonly #opened = new Map<string, string>();
 
   constructor(deps: { store: Store; secrets: SecretBox; clock: Clock; windowMs: number }) {
     this.#store = deps.store;
     this.#secrets = deps.secrets;
     this.#clock = deps.clock;
     this.#windowMs = deps.windowMs;
-  }
-
-  #open(sealed: string): string {
-    let secret = this.#opened.get(sealed);
-    if (secret === undefined) {
-      if (this.#opened.size >= 10_000) this.#opened.clear();
-      secret = this.#secrets.open(sealed);
-      this.#opened.set(sealed, secret);
-    }
-    return secret;
   }
 
   async authenticate(request: SignedRequest): Promise<Principal> {
@@ -64,7 +51,7 @@ export class Authenticator {
     const key = await this.#store.findApiKey(apiKey);
     if (!key || key.revokedAt !== null) throw unauthenticated('The API key is unknown or revoked.');
 
-    const expected = Buffer.from(signRequest(this.#open(key.sealedSecret), timestamp, request.method, request.target, request.body), 'hex');
+    const expected = Buffer.from(signRequest(this.#secrets.open(key.sealedSecret), timestamp, request.method, request.target, request.body), 'hex');
     if (!timingSafeEqual(expected, Buffer.from(signature, 'hex'))) {
       throw new ApiError('INVALID_SIGNATURE', 'X-PipAI-Signature does not match the request.');
     }

@@ -149,7 +149,9 @@ export class DeliveryWorker {
           if (count > 0) this.#inFlight.set(webhookId, count);
           else this.#inFlight.delete(webhookId);
           this.#startNext(webhookId);
-          this.notify();
+          // Claim again once a few slots are free (a claim per finished delivery costs more than it gains).
+          const free = this.#policy.concurrency - this.#active;
+          if (free >= Math.max(1, this.#policy.concurrency / 8) || this.#active === 0) this.notify();
         });
       this.#running.add(running);
     }

@@ -46,30 +46,6 @@ import { BUCKET_MS, bucketOf, lastExpiredBucket, retryAfterMs } from './weight-w
 const isUniqueViolation = (error: unknown, constraintColumns: string) =>
   error instanceof Error && error.message.includes(`UNIQUE constraint failed: ${constraintColumns}`);
 
-// The jobs a claim chooses from: the earliest due ones, of webhooks that may receive and are not at
-// their cap in this worker, and jobs whose lease expired. Bounded, so that a claim costs the same
-// with a backlog of twenty thousand as with twenty (each branch walks an index in due order).
-const CLAIM_CANDIDATES = `
-  SELECT * FROM (
-    SELECT j.id, j.webhook_id, j.next_attempt_at FROM delivery_jobs j JOIN webhooks w ON w.id = j.webhook_id
-    WHERE j.state = 'pending' AND j.next_attempt_at <= ? AND (w.status = 'active' OR j.trigger = 'redelivery')
-      AND j.webhook_id NOT IN (SELECT value FROM json_each(?))
-    ORDER BY j.next_attempt_at LIMIT ?
-  )
-  UNION ALL
-  SELECT * FROM (
-    SELECT j.id, j.webhook_id, j.next_attempt_at FROM delivery_jobs j
-    WHERE j.state = 'in_flight' AND j.lease_until < ? AND j.webhook_id NOT IN (SELECT value FROM json_each(?))
-    LIMIT ?
-  )`;
-
-const claimWindow = (options: ClaimOptions) => Math.max(256, options.limit * 8);
-
-function claimCandidateParams(now: number, options: ClaimOptions): SQLInputValue[] {
-  const excluded = JSON.stringify(options.excludeWebhookIds);
-  return [now, excluded, claimWindow(options), now, excluded, claimWindow(options)];
-}
-
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   readonly #db: DatabaseSync;
@@ -335,25 +311,34 @@ export class SqliteStore implements Store {
   }
 
   async claimDeliveries(now: number, options: ClaimOptions): Promise<ClaimedDelivery[]> {
+    // Choose from a bounded window of the earliest due jobs (the index is walked in due order and
+    // the scan stops there), so a claim costs the same whatever the backlog; expired leases first.
+    const window = Math.max(256, options.limit * 8);
     return this.#transaction(() => {
-      const ids = this.#prepare(
-          `UPDATE delivery_jobs SET state = 'in_flight', lease_until = ?
-           WHERE id IN (
-             SELECT id FROM (
-               SELECT id, next_attempt_at, ROW_NUMBER() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at, id) AS rank
-               FROM (${CLAIM_CANDIDATES})
-             ) WHERE rank <= ? ORDER BY next_attempt_at LIMIT ?
-           )
-           RETURNING id`,
-        )
-        .all(now + options.leaseMs, ...claimCandidateParams(now, options), options.perWebhook, options.limit)
-        .map((row) => Number(row.id));
-      if (ids.length === 0) return [];
+      const expired = this.#prepare("SELECT id, webhook_id FROM delivery_jobs WHERE state = 'in_flight' AND lease_until < ? LIMIT ?").all(now, window);
+      const due = this.#prepare(
+        `SELECT j.id, j.webhook_id FROM delivery_jobs j JOIN webhooks w ON w.id = j.webhook_id
+         WHERE j.state = 'pending' AND j.next_attempt_at <= ? AND (w.status = 'active' OR j.trigger = 'redelivery')
+         ORDER BY j.next_attempt_at, j.id LIMIT ?`,
+      ).all(now, window);
+      const perWebhook = new Map<string, number>();
+      const chosen: number[] = [];
+      for (const row of [...expired, ...due]) {
+        const webhookId = row.webhook_id as string;
+        const taken = perWebhook.get(webhookId) ?? 0;
+        if (options.excludeWebhookIds.includes(webhookId) || taken >= options.perWebhook) continue;
+        perWebhook.set(webhookId, taken + 1);
+        chosen.push(Number(row.id));
+        if (chosen.length >= options.limit) break;
+      }
+      if (chosen.length === 0) return [];
+      const lease = this.#prepare("UPDATE delivery_jobs SET state = 'in_flight', lease_until = ? WHERE id = ?");
+      for (const id of chosen) lease.run(now + options.leaseMs, id);
       return this.#prepare(
-          `SELECT ${CLAIMED_COLUMNS} FROM delivery_jobs j JOIN events e ON e.id = j.event_id JOIN webhooks w ON w.id = j.webhook_id
-           WHERE j.id IN (SELECT value FROM json_each(?)) ORDER BY j.next_attempt_at, j.id`,
-        )
-        .all(JSON.stringify(ids))
+        `SELECT ${CLAIMED_COLUMNS} FROM delivery_jobs j JOIN events e ON e.id = j.event_id JOIN webhooks w ON w.id = j.webhook_id
+         WHERE j.id IN (SELECT value FROM json_each(?)) ORDER BY j.next_attempt_at, j.id`,
+      )
+        .all(JSON.stringify(chosen))
         .map(claimedFromRow);
     });
   }
