@@ -15,8 +15,9 @@ function devCaReader(file: string, logger: Logger): () => string[] {
   let checkedAt = 0;
   let certificates: string[] = [];
   return () => {
-    // Asked at every delivery: look at the file at most once a second.
-    if (Date.now() - checkedAt < 1000) return certificates;
+    // Asked at every delivery: once the CA is there, look at the file at most once a second (until
+    // then, every time, so that `pipai listen` can register the moment it has made its CA).
+    if (certificates.length > 0 && Date.now() - checkedAt < 1000) return certificates;
     checkedAt = Date.now();
     const modified = (() => {
       try {
