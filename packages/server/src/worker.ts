@@ -3,8 +3,10 @@
 import { pino } from 'pino';
 import { resolveMasterKey } from './bootstrap.ts';
 import { loadConfig } from './config.ts';
+import { SecretBox } from './crypto/secret-box.ts';
+import { systemClock } from './domain/clock.ts';
+import { DeliveryWorker } from './domain/delivery-worker.ts';
 import { createNetwork } from './network.ts';
-import { createServices } from './services.ts';
 import { openStore } from './store/open-store.ts';
 
 const config = loadConfig();
@@ -14,12 +16,14 @@ async function main() {
   const store = openStore(config);
   await store.migrate();
   const network = createNetwork(config, logger);
-  const { worker } = createServices({
+  // Only what delivering needs: no HTTP app, no validator (a worker-only process stays small).
+  const worker = new DeliveryWorker({
     store,
-    masterKey: resolveMasterKey(config, logger),
+    secrets: new SecretBox(resolveMasterKey(config, logger)),
+    sender: network.sender,
+    clock: systemClock,
     logger,
-    ...network,
-    workerPolicy: { brokenAfterMs: config.brokenAfterMs, leaseMs: config.deliveryLeaseMs },
+    policy: { brokenAfterMs: config.brokenAfterMs, leaseMs: config.deliveryLeaseMs },
   });
   worker.start();
   logger.info({ store: store.kind, pid: process.pid }, 'PipAI delivery worker running');
