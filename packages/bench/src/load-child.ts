@@ -1,6 +1,6 @@
 // The load generator, in its own process: autocannon with every request signed afresh (the server
 // rejects a reused signature as a replay). Prints one JSON line: throughput, latency, its own CPU.
-import { createHmac } from 'node:crypto';
+import { signature as sign } from '@pipai/testkit/signing';
 import autocannon from 'autocannon';
 
 const config = JSON.parse(process.argv[2]!) as {
@@ -25,7 +25,7 @@ const result = await autocannon({
       path: config.path,
       setupRequest: (request) => {
         const timestamp = String((last = Math.max(Date.now(), last + 1)));
-        const signature = createHmac('sha256', config.apiSecret).update(`${timestamp}\nGET\n${config.path}\n`).digest('hex');
+        const signature = sign(config.apiSecret, timestamp, 'GET', config.path, '');
         return { ...request, headers: { ...request.headers, 'X-PipAI-API-Key': config.apiKey, 'X-PipAI-Timestamp': timestamp, 'X-PipAI-Signature': signature } };
       },
     },

@@ -1,8 +1,8 @@
 // Spec-driven negative tests on the real server: every generated request that breaks one documented
 // constraint gets 400 problem+json naming exactly that parameter; nothing ever gets a 5xx.
-import { createHmac } from 'node:crypto';
 import { startEmbeddedServer, type EmbeddedServer } from '@pipai/server';
 import { testCaPem } from '@pipai/testkit/pki';
+import { signedFetcher } from '@pipai/testkit/signing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { negativeCases } from '../src/negative-cases.ts';
 import { createResponseChecker, loadPublicSpec } from '../src/responses.ts';
@@ -11,15 +11,14 @@ const spec = loadPublicSpec();
 const cases = negativeCases(spec);
 const check = createResponseChecker(spec);
 let server: EmbeddedServer;
-let key: { api_key: string; api_secret: string };
-let lastTimestamp = 0;
+let signed: ReturnType<typeof signedFetcher>;
 
 beforeAll(async () => {
   server = await startEmbeddedServer({
     network: { lookup: async () => [{ address: '127.0.0.1', family: 4 }], allowLoopback: true, extraCa: [testCaPem] },
     weightBudgetPerMinute: 1_000_000,
   });
-  key = await server.issueKey('negative');
+  signed = signedFetcher(server.baseUrl, await server.issueKey('negative'));
 });
 afterAll(() => server.close());
 
@@ -27,18 +26,7 @@ async function send(request: (typeof cases)[number]) {
   const query = new URLSearchParams(request.query).toString();
   const target = `${request.path}${query ? `?${query}` : ''}`;
   const body = request.rawBody ?? (request.body === undefined ? '' : JSON.stringify(request.body));
-  const timestamp = String((lastTimestamp = Math.max(Date.now(), lastTimestamp + 1)));
-  const signature = createHmac('sha256', key.api_secret).update(`${timestamp}\n${request.method}\n${target}\n${body}`).digest('hex');
-  const response = await fetch(`${server.baseUrl}${target}`, {
-    method: request.method,
-    headers: {
-      'X-PipAI-API-Key': key.api_key,
-      'X-PipAI-Timestamp': timestamp,
-      'X-PipAI-Signature': signature,
-      ...(body ? { 'Content-Type': request.contentType ?? 'application/json' } : {}),
-    },
-    ...(body ? { body } : {}),
-  });
+  const response = await signed(request.method, target, body, request.contentType ? { 'Content-Type': request.contentType } : {});
   const text = await response.text();
   return { response, url: `${server.baseUrl}${target}`, body: text ? JSON.parse(text) : undefined };
 }

@@ -1,10 +1,10 @@
 // Property-based: bodies and queries generated from the spec's schemas, valid or mutated, sent to the
 // real server. Whatever arrives, the answer is never a 5xx, always a documented status, and always
 // matches the spec.
-import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { startEmbeddedServer, type EmbeddedServer } from '@pipai/server';
 import { testCaPem } from '@pipai/testkit/pki';
+import { signedFetcher } from '@pipai/testkit/signing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { arbitraryFor, mutated } from '../src/arbitraries.ts';
 import { createResponseChecker, loadPublicSpec } from '../src/responses.ts';
@@ -12,23 +12,11 @@ import { createResponseChecker, loadPublicSpec } from '../src/responses.ts';
 const spec = loadPublicSpec();
 const check = createResponseChecker(spec);
 let server: EmbeddedServer;
-let key: { api_key: string; api_secret: string };
+let signed: ReturnType<typeof signedFetcher>;
 let webhookId: string;
-let lastTimestamp = 0;
 
 async function send(method: string, target: string, body?: unknown) {
-  const text = body === undefined ? '' : JSON.stringify(body);
-  const timestamp = String((lastTimestamp = Math.max(Date.now(), lastTimestamp + 1)));
-  const response = await fetch(`${server.baseUrl}${target}`, {
-    method,
-    headers: {
-      'X-PipAI-API-Key': key.api_key,
-      'X-PipAI-Timestamp': timestamp,
-      'X-PipAI-Signature': createHmac('sha256', key.api_secret).update(`${timestamp}\n${method}\n${target}\n${text}`).digest('hex'),
-      ...(text ? { 'Content-Type': 'application/json' } : {}),
-    },
-    ...(text ? { body: text } : {}),
-  });
+  const response = await signed(method, target, body === undefined ? '' : JSON.stringify(body));
   const raw = await response.text();
   const parsed = raw ? JSON.parse(raw) : undefined;
   return { status: response.status, problems: check(method, `${server.baseUrl}${target}`, response.status, response.headers.get('content-type'), parsed) };
@@ -41,7 +29,7 @@ beforeAll(async () => {
     network: { lookup: async () => [{ address: '127.0.0.1', family: 4 }], allowLoopback: true, extraCa: [testCaPem] },
     weightBudgetPerMinute: 1_000_000,
   });
-  key = await server.issueKey('properties');
+  signed = signedFetcher(server.baseUrl, await server.issueKey('properties'));
   // An id that exists on no account: PATCH bodies are validated before the lookup (400), and valid
   // ones end in the documented 404.
   webhookId = 'wh_0000abcd';

@@ -25,16 +25,3 @@ export async function startApi(env: { dataDir?: string; databaseUrl?: string; wo
   });
   return { ...child, baseUrl };
 }
-
-export function signedGet(baseUrl: string, path: string, key: { api_key: string; api_secret: string }) {
-  return import('node:crypto').then(({ createHmac }) => {
-    const timestamp = String(Date.now());
-    return fetch(`${baseUrl}${path}`, {
-      headers: {
-        'X-PipAI-API-Key': key.api_key,
-        'X-PipAI-Timestamp': timestamp,
-        'X-PipAI-Signature': createHmac('sha256', key.api_secret).update(`${timestamp}\nGET\n${path}\n`).digest('hex'),
-      },
-    });
-  });
-}

@@ -6,8 +6,8 @@ import { certificateFor } from '@pipai/testkit/pki';
 
 export interface Receiver {
   url: string;
+  /** Deliveries received so far. */
   count: number;
-  /** webhook-id -> arrival time, when `onDelivery` is not enough. */
   close(): Promise<void>;
 }
 

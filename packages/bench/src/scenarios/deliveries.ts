@@ -1,12 +1,12 @@
 // delivery-throughput and delivery-latency: events through the outbox, the worker and the signed
 // sender to loopback HTTPS receivers.
 import { execFile } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { testCaPem } from '@pipai/testkit/pki';
+import { signedFetcher } from '@pipai/testkit/signing';
 import { createDatabase, startPostgres } from '@pipai/testkit/postgres';
 import { verifyWebhook } from '../../../client/src/verify.ts';
 import { systemClock } from '../../../server/src/domain/clock.ts';
@@ -135,18 +135,11 @@ export async function deliveryLatency(options: Options): Promise<ScenarioResult>
     await reopened.close();
     const { secrets } = await import('../lib/seed.ts');
     const apiSecret = secrets.open(key.sealedSecret);
-    const body = JSON.stringify({ url: receivers[0]!.url, events: ['*'] });
-    const timestamp = String(Date.now());
-    const created = await fetch(`${api.baseUrl}/v1/webhooks`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'X-PipAI-API-Key': key.id,
-        'X-PipAI-Timestamp': timestamp,
-        'X-PipAI-Signature': createHmac('sha256', apiSecret).update(`${timestamp}\nPOST\n/v1/webhooks\n${body}`).digest('hex'),
-      },
-      body,
-    });
+    const created = await signedFetcher(api.baseUrl, { api_key: key.id, api_secret: apiSecret })(
+      'POST',
+      '/v1/webhooks',
+      JSON.stringify({ url: receivers[0]!.url, events: ['*'] }),
+    );
     if (created.status !== 201) throw new Error(`create failed: ${created.status} ${await created.text()}`);
     secret = (await created.json()).secret;
 

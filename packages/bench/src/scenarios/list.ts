@@ -7,7 +7,8 @@ import { startPostgres, createDatabase } from '@pipai/testkit/postgres';
 import { PostgresStore } from '../../../server/src/store/postgres-store.ts';
 import { SqliteStore } from '../../../server/src/store/sqlite-store.ts';
 import type { Store } from '../../../server/src/store/store.ts';
-import { signedGet, startApi } from '../lib/api-server.ts';
+import { signedFetcher } from '@pipai/testkit/signing';
+import { startApi } from '../lib/api-server.ts';
 import { load, type LoadResult } from '../lib/load.ts';
 import { freePort, REPO, rssMb, startNode, waitForHttp } from '../lib/processes.ts';
 import { extraKey, seedAccount } from '../lib/seed.ts';
@@ -36,7 +37,7 @@ export async function listScenario(options: Options, storeKind: 'sqlite' | 'post
     await store.close();
 
     const api = await startApi(databaseUrl ? { databaseUrl } : { dataDir: dir });
-    const body = Buffer.from(await (await signedGet(api.baseUrl, PATH, key)).arrayBuffer());
+    const body = Buffer.from(await (await signedFetcher(api.baseUrl, key)('GET', PATH)).arrayBuffer());
     writeFileSync(join(dir, 'body.json'), body);
     const full = await measure(api.baseUrl, keys, options);
     const rss = rssMb(api.process.pid!);

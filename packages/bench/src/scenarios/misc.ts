@@ -1,12 +1,12 @@
 // list-scale, create and toolchain.
 import { execFile } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { promisify } from 'node:util';
 import { testCaPem } from '@pipai/testkit/pki';
+import { signedFetcher } from '@pipai/testkit/signing';
 import { SqliteStore } from '../../../server/src/store/sqlite-store.ts';
 import { startApi } from '../lib/api-server.ts';
 import { load, type LoadResult } from '../lib/load.ts';
@@ -86,20 +86,10 @@ export async function createScenario(options: Options): Promise<ScenarioResult> 
     const { key } = await seedAccount(store, 'bench', 0, () => '');
     await store.close();
     const api = await startApi({ dataDir: dir, extra: { PIPAI_DEV_ALLOW_LOOPBACK: '1', NODE_EXTRA_CA_CERTS: caFile } });
-    let last = 0;
+    const signed = signedFetcher(api.baseUrl, key);
     const call = async (method: string, path: string, body = '') => {
-      const timestamp = String((last = Math.max(Date.now(), last + 1)));
       const started = performance.now();
-      const response = await fetch(`${api.baseUrl}${path}`, {
-        method,
-        headers: {
-          'X-PipAI-API-Key': key.api_key,
-          'X-PipAI-Timestamp': timestamp,
-          'X-PipAI-Signature': createHmac('sha256', key.api_secret).update(`${timestamp}\n${method}\n${path}\n${body}`).digest('hex'),
-          ...(body ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(body ? { body } : {}),
-      });
+      const response = await signed(method, path, body);
       const text = await response.text();
       return { status: response.status, ms: performance.now() - started, body: text ? JSON.parse(text) : undefined };
     };

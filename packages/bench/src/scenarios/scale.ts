@@ -1,10 +1,10 @@
 // `pnpm bench scale`: one PostgreSQL, API processes and worker processes sharing it. Events go in
 // through the API processes while list traffic hits them; every delivery is counted at the receivers.
-import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testCaPem } from '@pipai/testkit/pki';
+import { signedFetcher } from '@pipai/testkit/signing';
 import { createDatabase, startPostgres } from '@pipai/testkit/postgres';
 import { PostgresStore } from '../../../server/src/store/postgres-store.ts';
 import { startApi, type ApiProcess } from '../lib/api-server.ts';
@@ -102,17 +102,11 @@ async function sharedBudget(serverUrl: string): Promise<{ admitted: number; limi
   await store.close();
   const apis = [await startApi({ databaseUrl, extra: { PIPAI_WEIGHT_PER_MINUTE: '100' } }), await startApi({ databaseUrl, extra: { PIPAI_WEIGHT_PER_MINUTE: '100' } })];
   try {
-    let last = 0;
+    // One key, two servers: each signer keeps its own timestamps strictly increasing.
+    const signers = apis.map((api) => signedFetcher(api.baseUrl, key));
     const statuses = await Promise.all(
       Array.from({ length: 80 }, async (_, index) => {
-        const timestamp = String((last = Math.max(Date.now(), last + 1)));
-        const response = await fetch(`${apis[index % 2]!.baseUrl}/v1/webhooks`, {
-          headers: {
-            'X-PipAI-API-Key': key.api_key,
-            'X-PipAI-Timestamp': timestamp,
-            'X-PipAI-Signature': createHmac('sha256', key.api_secret).update(`${timestamp}\nGET\n/v1/webhooks\n`).digest('hex'),
-          },
-        });
+        const response = await signers[index % 2]!('GET', '/v1/webhooks');
         await response.arrayBuffer();
         return response.status;
       }),

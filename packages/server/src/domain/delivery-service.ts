@@ -29,7 +29,7 @@ export interface DeliveryServiceDeps {
   onQueued?: () => void;
 }
 
-export function toDelivery(record: AttemptRecord): Schemas['Delivery'] {
+function toDelivery(record: AttemptRecord): Schemas['Delivery'] {
   return {
     id: record.id,
     webhook_id: record.webhookId,

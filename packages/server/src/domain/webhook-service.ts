@@ -39,7 +39,7 @@ export interface WebhookServiceDeps {
   clock: Clock;
 }
 
-export function toWebhook(record: NewWebhook): Webhook {
+function toWebhook(record: NewWebhook): Webhook {
   return {
     id: record.id,
     url: record.url,

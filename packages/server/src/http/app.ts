@@ -10,7 +10,7 @@ import { parseJsonBody, readRawBody } from './body.ts';
 import type { OperationHandlers } from './operation-types.ts';
 import { sendProblem } from './problem.ts';
 import { requestContext } from './request-context.ts';
-import { matchRoute, routesOf } from './routes.ts';
+import { routesOf, type Route } from './routes.ts';
 import { admitRequests } from './security.ts';
 import { toApiError } from './validator-errors.ts';
 
@@ -43,8 +43,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(parseJsonBody);
   // The validator checks unknown query parameters only where an operation documents some; refuse
   // them everywhere.
-  app.use((req, _res, next) => {
-    const route = matchRoute(routes, req.method, req.path);
+  app.use((req, res, next) => {
+    const route = res.locals.route as Route | undefined; // matched once, by admitRequests
     const unknown = route ? Object.keys(req.query).filter((name) => !route.queryParameters.includes(name)) : [];
     next(unknown.length ? invalidParameters(unknown.map((name) => ({ parameter: name, in: 'query' as const, message: 'is not a known parameter' }))) : undefined);
   });

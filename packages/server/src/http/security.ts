@@ -37,6 +37,7 @@ export function admitRequests(deps: {
     // Unknown routes pass through: the validator answers them with 404.
     const route = matchRoute(deps.routes, req.method, req.path);
     if (!route) return next();
+    res.locals.route = route;
     if (route.internal) {
       if (!bearerMatches(req.get('authorization'), deps.internalToken)) {
         throw new ApiError('UNAUTHENTICATED', 'A valid Authorization: Bearer internal token is required.');

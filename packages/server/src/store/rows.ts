@@ -7,7 +7,7 @@ export type Row = Record<string, unknown>;
 const json = <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(value) : value) as T;
 const nullableNumber = (value: unknown) => (value === null ? null : Number(value));
 
-export const WEBHOOK_COLUMNS: Record<keyof WebhookChanges, string> = {
+const WEBHOOK_COLUMNS: Record<keyof WebhookChanges, string> = {
   url: 'url',
   normalizedUrl: 'normalized_url',
   events: 'events',

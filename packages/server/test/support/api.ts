@@ -1,6 +1,5 @@
 // A real server on loopback over a real store, and a client that signs requests the way the spec's
 // Authentication section says (computed here independently of the server's code).
-import { createHmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
@@ -38,9 +37,9 @@ export interface SignOptions {
   signature?: string;
 }
 
-export function sign(secret: string, timestamp: string, method: string, target: string, body: string): string {
-  return createHmac('sha256', secret).update(`${timestamp}\n${method}\n${target}\n${body}`).digest('hex');
-}
+import { signature as sign } from '@pipai/testkit/signing';
+
+export { sign };
 
 export interface TestApi {
   baseUrl: string;
@@ -67,7 +66,7 @@ export const testLookup: NonNullable<TargetVerifierOptions['lookup']> = async (h
 // Like the SDK: strictly increasing timestamps, since two identical requests signed in the same
 // millisecond carry the same signature and the second is (rightly) rejected as a replay.
 let lastTimestamp = 0;
-export const monotonicNow = () => (lastTimestamp = Math.max(Date.now(), lastTimestamp + 1));
+const monotonicNow = () => (lastTimestamp = Math.max(Date.now(), lastTimestamp + 1));
 
 export async function startTestApi(
   kind: StoreKind,

@@ -1,0 +1,35 @@
+// Signed requests exactly as the spec's Authentication section documents them, written here
+// independently of the server's own code, for every test and benchmark that calls the API.
+import { createHmac } from 'node:crypto';
+
+export interface ApiKeyPair {
+  api_key: string;
+  api_secret: string;
+}
+
+/** Lowercase hex HMAC-SHA256(api_secret, `{timestamp}\n{METHOD}\n{path?query}\n{raw body}`). */
+export function signature(secret: string, timestamp: string, method: string, target: string, body: string): string {
+  return createHmac('sha256', secret).update(`${timestamp}\n${method}\n${target}\n${body}`).digest('hex');
+}
+
+/**
+ * A fetch for one key and server that signs every request, with strictly increasing timestamps (two
+ * identical requests signed in the same millisecond would be a replay).
+ */
+export function signedFetcher(baseUrl: string, key: ApiKeyPair) {
+  let last = 0;
+  return (method: string, target: string, body = '', headers: Record<string, string> = {}): Promise<Response> => {
+    const timestamp = String((last = Math.max(Date.now(), last + 1)));
+    return fetch(`${baseUrl}${target}`, {
+      method,
+      headers: {
+        'X-PipAI-API-Key': key.api_key,
+        'X-PipAI-Timestamp': timestamp,
+        'X-PipAI-Signature': signature(key.api_secret, timestamp, method, target, body),
+        ...(body ? { 'Content-Type': 'application/json' } : {}),
+        ...headers,
+      },
+      ...(body ? { body } : {}),
+    });
+  };
+}
