@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { publicSpecPath } from '@pipai/contract/node';
+import { deliveryTestVector } from '@pipai/contract/test-vectors';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium } from 'playwright-core';
@@ -61,8 +61,7 @@ beforeAll(async () => {
       include: ['sample.ts'],
     }),
   );
-  const vector = JSON.parse(readFileSync(publicSpecPath, 'utf8')).info.description as string;
-  const delivery = vector.slice(vector.indexOf('Delivery test vector'));
+  const delivery = deliveryTestVector();
   writeFileSync(
     join(consumer, 'sample.ts'),
     `import { createPipAIClient, paginate, PipAIError, verifyWebhook, type components, type WebhookEvent } from '@pipai/client';
@@ -84,13 +83,13 @@ try {
   if (error instanceof PipAIError) code = error.code;
 }
 const event: WebhookEvent = await verifyWebhook({
-  secret: ${JSON.stringify(delivery.match(/secret `([A-Za-z0-9_-]{40})`/)![1])},
+  secret: ${JSON.stringify(delivery.secret)},
   headers: {
-    'webhook-id': ${JSON.stringify(delivery.match(/`webhook-id`\s+`(evt_[0-9a-f]{24})`/)![1])},
-    'webhook-timestamp': ${JSON.stringify(delivery.match(/`webhook-timestamp` `(\d+)`/)![1])},
-    'webhook-signature': ${JSON.stringify(delivery.match(/gives `webhook-signature` `(v1,[A-Za-z0-9+/=]+)`/)![1])},
+    'webhook-id': ${JSON.stringify(delivery.id)},
+    'webhook-timestamp': ${JSON.stringify(delivery.timestamp)},
+    'webhook-signature': ${JSON.stringify(delivery.signature)},
   },
-  body: ${JSON.stringify(delivery.match(/\`\`\`\n(\{.*\})\n\`\`\`/)![1])},
+  body: ${JSON.stringify(delivery.body)},
   toleranceSeconds: 1e10,
 });
 console.log(JSON.stringify({ created: webhook.id, listed, code, verified: event.type, node: process.version }));

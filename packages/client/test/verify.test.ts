@@ -1,19 +1,12 @@
 // verifyWebhook for receivers: the Standard Webhooks rules, and interoperability with the public
 // standardwebhooks library in both directions.
-import { readFileSync } from 'node:fs';
-import { publicSpecPath } from '@pipai/contract/node';
+import { deliveryTestVector } from '@pipai/contract/test-vectors';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { verifyWebhook, WebhookVerificationError, type WebhookEvent } from '../src/index.ts';
 
 // The delivery test vector the spec documents (see "Verifying a delivery").
-const description: string = JSON.parse(readFileSync(publicSpecPath, 'utf8')).info.description;
-const vector = description.slice(description.indexOf('Delivery test vector'));
-const secret = vector.match(/secret `([A-Za-z0-9_-]{40})`/)![1]!;
-const id = vector.match(/`webhook-id`\s+`(evt_[0-9a-f]{24})`/)![1]!;
-const timestamp = vector.match(/`webhook-timestamp` `(\d+)`/)![1]!;
-const body = vector.match(/```\n(\{.*\})\n```/)![1]!;
-const signature = vector.match(/gives `webhook-signature` `(v1,[A-Za-z0-9+/=]+)`/)![1]!;
+const { secret, id, timestamp, body, signature } = deliveryTestVector();
 const now = Number(timestamp) * 1000;
 const headers = { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': signature };
 

@@ -3,6 +3,7 @@
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
+import { deliveryTestVector } from '../src/test-vectors.ts';
 import { loadPublicSpec } from './support.ts';
 
 const spec = loadPublicSpec();
@@ -42,12 +43,7 @@ describe('signed requests', () => {
 });
 
 describe('deliveries', () => {
-  const section = description.slice(description.indexOf('Delivery test vector'));
-  const secret = section.match(/secret `([A-Za-z0-9_-]{40})`/)![1]!;
-  const id = section.match(/`webhook-id`\s+`(evt_[0-9a-f]{24})`/)![1]!;
-  const timestamp = section.match(/`webhook-timestamp` `(\d+)`/)![1]!;
-  const body = section.match(/```\n(\{.*\})\n```/)![1]!;
-  const signature = section.match(/gives `webhook-signature` `(v1,[A-Za-z0-9+/=]+)`/)![1]!;
+  const { secret, id, timestamp, body, signature } = deliveryTestVector(description);
 
   it('the documented delivery verifies with the standardwebhooks library, keyed as documented', () => {
     const key = `whsec_${Buffer.from(secret, 'base64url').toString('base64')}`;
