@@ -313,6 +313,7 @@ export class SqliteStore implements Store {
   async claimDeliveries(now: number, options: ClaimOptions): Promise<ClaimedDelivery[]> {
     // Choose from a bounded window of the earliest due jobs (the index is walked in due order and
     // the scan stops there), so a claim costs the same whatever the backlog; expired leases first.
+    // The price: while one webhook's backlog fills the earliest due times, others wait behind it.
     const window = Math.max(256, options.limit * 8);
     return this.#transaction(() => {
       const expired = this.#prepare("SELECT id, webhook_id FROM delivery_jobs WHERE state = 'in_flight' AND lease_until < ? LIMIT ?").all(now, window);
