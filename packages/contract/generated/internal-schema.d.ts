@@ -597,7 +597,7 @@ export interface components {
          *
          *     | code | status | meaning |
          *     |---|---|---|
-         *     | `INVALID_PARAMETER` | 400 | A parameter or body field is missing, malformed or out of range; `errors[]` names each one. Also malformed JSON, a wrong `Content-Type` and an oversized body. |
+         *     | `INVALID_PARAMETER` | 400 | A parameter or body field is missing, malformed or out of range; `errors[]` names each one. Also an unknown query parameter, malformed JSON, a body that is not UTF-8 or is too large, and a body sent to an operation that takes none. |
          *     | `UNAUTHENTICATED` | 401 | A signing header is missing or malformed, or the API key is unknown or revoked. |
          *     | `INVALID_SIGNATURE` | 401 | `X-PipAI-Signature` does not match the request, or the same signature was already used (replay). |
          *     | `TIMESTAMP_OUT_OF_WINDOW` | 401 | `X-PipAI-Timestamp` is more than 30 seconds away from the server's clock. |
@@ -605,11 +605,13 @@ export interface components {
          *     | `NOT_FOUND` | 404 | No such resource on your account (another account's resources are never visible). |
          *     | `DUPLICATE_URL` | 409 | A webhook with this `url` is already registered on the account. |
          *     | `LIMIT_REACHED` | 429 | The account already has 25 webhooks (the per-account maximum). |
-         *     | `RATE_LIMITED` | 429 | The key spent its weight budget for the rolling minute; retry after `Retry-After` seconds. |
+         *     | `UNSUPPORTED_MEDIA_TYPE` | 415 | The request has a body but its `Content-Type` is missing, is not `application/json`, or names a charset other than UTF-8. |
+         *     | `RATE_LIMITED` | 429 | The key spent its weight budget for the rolling minute, or too many requests failed authentication (from your address, or naming your key); retry after `Retry-After` seconds. |
          *     | `INTERNAL` | 500 | An unexpected error on our side; nothing was changed. Retry later and quote `request_id`. |
+         *     | `UNAVAILABLE` | 503 | The service cannot reach its database for a moment; nothing was changed. Retry after `Retry-After` seconds. |
          * @enum {string}
          */
-        ErrorCode: "INVALID_PARAMETER" | "UNAUTHENTICATED" | "INVALID_SIGNATURE" | "TIMESTAMP_OUT_OF_WINDOW" | "INSUFFICIENT_PERMISSION" | "NOT_FOUND" | "DUPLICATE_URL" | "LIMIT_REACHED" | "RATE_LIMITED" | "INTERNAL";
+        ErrorCode: "INVALID_PARAMETER" | "UNAUTHENTICATED" | "INVALID_SIGNATURE" | "TIMESTAMP_OUT_OF_WINDOW" | "INSUFFICIENT_PERMISSION" | "NOT_FOUND" | "DUPLICATE_URL" | "LIMIT_REACHED" | "RATE_LIMITED" | "INTERNAL" | "UNSUPPORTED_MEDIA_TYPE" | "UNAVAILABLE";
         /** @description One offending parameter of an INVALID_PARAMETER error. */
         ParameterError: {
             /**
@@ -1023,7 +1025,7 @@ export interface components {
         BacktestJobId: string;
     };
     responses: {
-        /** @description INVALID_PARAMETER — a parameter or body field is missing, malformed or out of range, the body is not valid JSON, its `Content-Type` is not `application/json`, or it is larger than 64 KiB. `errors[]` names every offending parameter. */
+        /** @description INVALID_PARAMETER — a parameter or body field is missing, malformed or out of range (a string holding a NUL character or an unpaired surrogate included), a query parameter is unknown, the body is not valid JSON or not valid UTF-8, it is larger than 64 KiB, or the operation takes no body and one was sent. `errors[]` names every offending parameter. */
         BadRequest: {
             headers: {
                 "X-Request-Id": components["headers"]["RequestId"];
@@ -1076,7 +1078,7 @@ export interface components {
                 } & components["schemas"]["Problem"];
             };
         };
-        /** @description RATE_LIMITED — the key spent its weight budget for the rolling minute; retry after `Retry-After` seconds. */
+        /** @description RATE_LIMITED — the key spent its weight budget for the rolling minute, or too many requests failed authentication in the last minute from your address or naming your key (see Authentication); retry after `Retry-After` seconds. */
         RateLimited: {
             headers: {
                 "X-Request-Id": components["headers"]["RequestId"];
@@ -1117,6 +1119,30 @@ export interface components {
                 } & components["schemas"]["Problem"];
             };
         };
+        /** @description UNAVAILABLE — the service cannot reach its database for a moment; nothing was changed. Retry after `Retry-After` seconds (the SDK does when asked to retry). */
+        Unavailable: {
+            headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
+                "Retry-After": components["headers"]["RetryAfterUnavailable"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://docs.pipai.example/errors/unavailable",
+                 *       "title": "Service unavailable",
+                 *       "status": 503,
+                 *       "detail": "The service cannot reach its database right now; nothing was changed. Retry in 5 s.",
+                 *       "code": "UNAVAILABLE",
+                 *       "request_id": "req_6b8d0f2a4c6e8b0d2f4a6c8e"
+                 *     }
+                 */
+                "application/problem+json": {
+                    /** @constant */
+                    code?: "UNAVAILABLE";
+                } & components["schemas"]["Problem"];
+            };
+        };
         /** @description DUPLICATE_URL — a webhook with this `url` is already registered on the account. URLs are compared normalized: scheme and host case-insensitively, a default port (443) the same as none. */
         DuplicateUrl: {
             headers: {
@@ -1139,6 +1165,29 @@ export interface components {
                 "application/problem+json": {
                     /** @constant */
                     code?: "DUPLICATE_URL";
+                } & components["schemas"]["Problem"];
+            };
+        };
+        /** @description UNSUPPORTED_MEDIA_TYPE — the request has a body but its `Content-Type` is missing, is not `application/json`, or names a charset other than UTF-8. Nothing was read from the body. */
+        UnsupportedMediaType: {
+            headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://docs.pipai.example/errors/unsupported-media-type",
+                 *       "title": "Unsupported media type",
+                 *       "status": 415,
+                 *       "detail": "The request body must be sent as Content-Type: application/json (UTF-8); got text/plain.",
+                 *       "code": "UNSUPPORTED_MEDIA_TYPE",
+                 *       "request_id": "req_4d6f8a0c2e4b6d8f0a2c4e6b"
+                 *     }
+                 */
+                "application/problem+json": {
+                    /** @constant */
+                    code?: "UNSUPPORTED_MEDIA_TYPE";
                 } & components["schemas"]["Problem"];
             };
         };
@@ -1248,6 +1297,8 @@ export interface components {
         WeightLimit: number;
         /** @description Seconds to wait before the budget allows this request again. */
         RetryAfter: number;
+        /** @description Seconds to wait before trying again. */
+        RetryAfterUnavailable: number;
     };
     pathItems: never;
 }
@@ -1325,6 +1376,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     createWebhook: {
@@ -1378,8 +1430,10 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["DuplicateUrl"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["CreateWebhookTooMany"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     getWebhook: {
@@ -1430,6 +1484,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     deleteWebhook: {
@@ -1460,6 +1515,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     updateWebhook: {
@@ -1513,8 +1569,10 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["DuplicateUrl"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     rotateWebhookSecret: {
@@ -1562,8 +1620,10 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     testWebhook: {
@@ -1603,8 +1663,10 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listWebhookDeliveries: {
@@ -1687,6 +1749,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     redeliverWebhookDelivery: {
@@ -1728,6 +1791,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listWebhookEventTypes: {
@@ -1828,6 +1892,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     publishEvent: {
@@ -1884,7 +1949,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     reportBalance: {
@@ -1933,7 +2001,10 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     onStrategyDeployed: {

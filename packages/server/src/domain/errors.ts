@@ -28,3 +28,17 @@ export const invalidParameter = (parameter: string, location: ParameterError['in
   invalidParameters([{ parameter, in: location, message }]);
 
 export const notFound = (what: string) => new ApiError('NOT_FOUND', `No ${what} on this account.`);
+
+/**
+ * The store cannot be reached (the database is down, restarting or refusing connections). Stores
+ * throw it instead of the driver's error so that callers can tell "try again soon" from a bug.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`the database is unavailable: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/** How long clients are asked to wait while the database is unavailable. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;

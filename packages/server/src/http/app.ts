@@ -22,6 +22,8 @@ export interface AppDeps {
   rateLimiter: RateLimiter;
   logger: Logger;
   internalToken?: string | undefined;
+  /** GET /readyz: resolves with the checks that failed (none: ready). */
+  readiness?: () => Promise<string[]>;
   /** Validate every JSON response against the spec and fail the request on a mismatch (tests). */
   validateResponses?: boolean;
 }
@@ -33,8 +35,13 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'extended');
   app.set('etag', false);
 
+  // Liveness only: the process answers. Readiness (database, migrations, master key) is /readyz.
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const failing = deps.readiness ? await deps.readiness().catch((error: Error) => [error.message]) : [];
+    res.status(failing.length ? 503 : 200).json(failing.length ? { status: 'unavailable', failing } : { status: 'ready' });
   });
 
   app.use(requestContext(deps.logger));

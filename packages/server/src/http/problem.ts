@@ -15,8 +15,10 @@ const STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   DUPLICATE_URL: 409,
   LIMIT_REACHED: 429,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   INTERNAL: 500,
+  UNAVAILABLE: 503,
 };
 
 const TITLE: Record<ErrorCode, string> = {
@@ -28,8 +30,10 @@ const TITLE: Record<ErrorCode, string> = {
   NOT_FOUND: 'Not found',
   DUPLICATE_URL: 'Duplicate URL',
   LIMIT_REACHED: 'Limit reached',
+  UNSUPPORTED_MEDIA_TYPE: 'Unsupported media type',
   RATE_LIMITED: 'Rate limited',
   INTERNAL: 'Internal error',
+  UNAVAILABLE: 'Service unavailable',
 };
 
 export function problemFor(error: ApiError, requestId: string, instance: string): Problem {

@@ -1,6 +1,6 @@
 // Translates what express-openapi-validator and the body reader report into the API's own errors,
 // so that `errors[]` names each parameter the way the docs do: `url`, `events[2]`, `limit`.
-import { ApiError, invalidParameters, type ParameterError } from '../domain/errors.ts';
+import { ApiError, invalidParameters, StoreUnavailableError, UNAVAILABLE_RETRY_AFTER_SECONDS, type ParameterError } from '../domain/errors.ts';
 
 interface ValidatorItem {
   path?: string;
@@ -66,6 +66,13 @@ export function validationError(items: readonly ValidatorItem[]): ApiError {
 /** Any error thrown on the way to a handler, as an ApiError; undefined for a genuine internal error. */
 export function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
+  if (error instanceof StoreUnavailableError) {
+    return new ApiError(
+      'UNAVAILABLE',
+      `The service cannot reach its database right now; nothing was changed. Retry in ${UNAVAILABLE_RETRY_AFTER_SECONDS} s.`,
+      { retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS },
+    );
+  }
   const status = (error as { status?: number }).status;
   const type = (error as { type?: string }).type;
   if (type === 'entity.too.large') {
