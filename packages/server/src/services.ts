@@ -49,6 +49,8 @@ export interface ServiceOptions {
   workerPolicy?: Partial<WorkerPolicy>;
   clock?: Clock;
   signatureWindowMs?: number;
+  /** Failed authentications per client address and per key id per minute before 429 (default 20). */
+  authFailuresPerMinute?: number;
   weightBudgetPerMinute?: number;
   internalToken?: string | undefined;
   validateResponses?: boolean;
@@ -86,7 +88,13 @@ export function createServices(options: ServiceOptions) {
   const app = createApp({
     spec: internalSpec,
     handlers,
-    authenticator: new Authenticator({ store, secrets, clock, windowMs: options.signatureWindowMs ?? 30_000 }),
+    authenticator: new Authenticator({
+      store,
+      secrets,
+      clock,
+      windowMs: options.signatureWindowMs ?? 30_000,
+      ...(options.authFailuresPerMinute ? { failuresPerMinute: options.authFailuresPerMinute } : {}),
+    }),
     rateLimiter: new RateLimiter({ store, clock, budgetPerMinute: options.weightBudgetPerMinute ?? 1200 }),
     logger: options.logger,
     internalToken: options.internalToken,

@@ -112,10 +112,10 @@ describe('unexpected errors', () => {
     expect(logs.join('')).toContain('database on fire');
   });
 
-  it('a malformed percent-encoding in the path is a 400 naming the path', async () => {
+  it('a malformed percent-encoding in a path parameter is a 400 naming the parameter', async () => {
     const response = await get('/v1/webhooks/%E0%A4%A');
     expect(response.status).toBe(400);
-    expect(JSON.parse(response.text).errors).toEqual([{ parameter: 'path', in: 'path', message: 'is not validly percent-encoded' }]);
+    expect(JSON.parse(response.text).errors).toEqual([{ parameter: 'webhook_id', in: 'path', message: 'is not validly percent-encoded' }]);
   });
 });
 
@@ -127,12 +127,18 @@ describe('routes', () => {
     expect(Object.keys(handlers).sort()).toEqual([...operationIds].sort());
     expect(routes.find((route) => route.operationId === 'createWebhook')).toMatchObject({
       method: 'POST',
-      expressPath: '/v1/webhooks',
+      path: '/v1/webhooks',
       scope: 'webhooks:write',
+      takesBody: true,
       weight: 5,
       internal: false,
     });
     expect(routes.find((route) => route.operationId === 'publishEvent')).toMatchObject({ internal: true, scope: undefined });
+    expect(routes.find((route) => route.operationId === 'listWebhooks')).toMatchObject({
+      takesBody: false,
+      queryParameters: ['status', 'event', 'limit', 'cursor'],
+      integerQueryParameters: ['limit'],
+    });
     // The scopes keys can carry are exactly those the spec's operations require.
     expect(new Set(routes.map((route) => route.scope).filter(Boolean))).toEqual(new Set(SCOPES));
   });

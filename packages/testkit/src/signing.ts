@@ -8,17 +8,18 @@ export interface ApiKeyPair {
 }
 
 /** Lowercase hex HMAC-SHA256(api_secret, `{timestamp}\n{METHOD}\n{path?query}\n{raw body}`). */
-export function signature(secret: string, timestamp: string, method: string, target: string, body: string): string {
-  return createHmac('sha256', secret).update(`${timestamp}\n${method}\n${target}\n${body}`).digest('hex');
+export function signature(secret: string, timestamp: string, method: string, target: string, body: string | Uint8Array): string {
+  return createHmac('sha256', secret).update(`${timestamp}\n${method}\n${target}\n`).update(body).digest('hex');
 }
 
 /**
  * A fetch for one key and server that signs every request, with strictly increasing timestamps (two
- * identical requests signed in the same millisecond would be a replay).
+ * identical requests signed in the same millisecond would be a replay). A text body goes as
+ * application/json unless `headers` say otherwise; a byte body goes with no Content-Type but theirs.
  */
 export function signedFetcher(baseUrl: string, key: ApiKeyPair) {
   let last = 0;
-  return (method: string, target: string, body = '', headers: Record<string, string> = {}): Promise<Response> => {
+  return (method: string, target: string, body: string | Uint8Array = '', headers: Record<string, string> = {}): Promise<Response> => {
     const timestamp = String((last = Math.max(Date.now(), last + 1)));
     return fetch(`${baseUrl}${target}`, {
       method,
@@ -26,10 +27,10 @@ export function signedFetcher(baseUrl: string, key: ApiKeyPair) {
         'X-PipAI-API-Key': key.api_key,
         'X-PipAI-Timestamp': timestamp,
         'X-PipAI-Signature': signature(key.api_secret, timestamp, method, target, body),
-        ...(body ? { 'Content-Type': 'application/json' } : {}),
+        ...(typeof body === 'string' && body ? { 'Content-Type': 'application/json' } : {}),
         ...headers,
       },
-      ...(body ? { body } : {}),
+      ...(body.length ? { body } : {}),
     });
   };
 }

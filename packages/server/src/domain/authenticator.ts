@@ -3,6 +3,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { Store } from '../store/store.ts';
+import { AuthThrottle } from './auth-throttle.ts';
 import type { Clock } from './clock.ts';
 import { ApiError } from './errors.ts';
 import type { Principal } from './principal.ts';
@@ -15,7 +16,12 @@ export interface SignedRequest {
   /** The request target as sent: path and query string, byte for byte. */
   target: string;
   body: Buffer;
+  /** Where the request came from: failed authentication is throttled per address. */
+  clientAddress: string;
 }
+
+/** Failures per rolling minute, per client address and per key id, before 429 replaces 401. */
+export const DEFAULT_AUTH_FAILURES_PER_MINUTE = 20;
 
 export function canonicalString(timestamp: string, method: string, target: string, body: Buffer | string): Buffer {
   return Buffer.concat([Buffer.from(`${timestamp}\n${method.toUpperCase()}\n${target}\n`), Buffer.from(body)]);
@@ -32,15 +38,33 @@ export class Authenticator {
   readonly #secrets: SecretBox;
   readonly #clock: Clock;
   readonly #windowMs: number;
+  readonly throttle: AuthThrottle;
 
-  constructor(deps: { store: Store; secrets: SecretBox; clock: Clock; windowMs: number }) {
+  constructor(deps: { store: Store; secrets: SecretBox; clock: Clock; windowMs: number; failuresPerMinute?: number }) {
     this.#store = deps.store;
     this.#secrets = deps.secrets;
     this.#clock = deps.clock;
     this.#windowMs = deps.windowMs;
+    this.throttle = new AuthThrottle({
+      store: deps.store,
+      clock: deps.clock,
+      failuresPerMinute: deps.failuresPerMinute ?? DEFAULT_AUTH_FAILURES_PER_MINUTE,
+    });
   }
 
+  /** The request's principal; throws 401 (or 429 once failures from its address or for its key pile up). */
   async authenticate(request: SignedRequest): Promise<Principal> {
+    this.throttle.checkAddress(request.clientAddress);
+    const known: { keyId?: string } = {};
+    try {
+      return await this.#verify(request, known);
+    } catch (error) {
+      if (error instanceof ApiError) await this.throttle.recordFailure(request.clientAddress, known.keyId);
+      throw error;
+    }
+  }
+
+  async #verify(request: SignedRequest, known: { keyId?: string }): Promise<Principal> {
     const { apiKey, timestamp, signature } = request;
     if (!apiKey) throw unauthenticated('The X-PipAI-API-Key header is missing.');
     if (!timestamp) throw unauthenticated('The X-PipAI-Timestamp header is missing.');
@@ -50,6 +74,7 @@ export class Authenticator {
 
     const key = await this.#store.findApiKey(apiKey);
     if (!key || key.revokedAt !== null) throw unauthenticated('The API key is unknown or revoked.');
+    known.keyId = key.id;
 
     const expected = Buffer.from(signRequest(this.#secrets.open(key.sealedSecret), timestamp, request.method, request.target, request.body), 'hex');
     if (!timingSafeEqual(expected, Buffer.from(signature, 'hex'))) {

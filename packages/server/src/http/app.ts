@@ -1,17 +1,18 @@
-// The Express app: request context, raw body, admission (auth, weights, scopes), JSON parsing, the
-// OpenAPI validator fed the bundled spec, one handler per operation, and problem+json for any error.
+// The Express app: request context, the one exact route match, raw body, admission (auth, weights,
+// scopes), JSON parsing, parameter text checks, the OpenAPI validator fed the bundled spec, the
+// matched operation's handler, and problem+json for any error.
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import type { Logger } from 'pino';
-import { ApiError, invalidParameters } from '../domain/errors.ts';
+import { ApiError } from '../domain/errors.ts';
 import type { Authenticator } from '../domain/authenticator.ts';
 import type { RateLimiter } from '../domain/rate-limiter.ts';
-import { parseJsonBody, readRawBody } from './body.ts';
+import { checkParameters, parseJsonBody, readRawBody } from './body.ts';
 import type { OperationHandlers } from './operation-types.ts';
 import { sendProblem } from './problem.ts';
 import { requestContext } from './request-context.ts';
-import { routesOf, type Route } from './routes.ts';
-import { admitRequests } from './security.ts';
+import { createRouter, routesOf, type RouteMatch } from './routes.ts';
+import { admitRequests, matchRequest } from './security.ts';
 import { toApiError } from './validator-errors.ts';
 
 export interface AppDeps {
@@ -30,9 +31,13 @@ export interface AppDeps {
 
 export function createApp(deps: AppDeps): Express {
   const routes = routesOf(deps.spec as Parameters<typeof routesOf>[0]);
+  const match = createRouter(routes);
   const app = express();
   app.disable('x-powered-by');
-  app.set('query parser', 'extended');
+  // Express's own routing only serves the probes below; make it as exact as the route table.
+  app.set('strict routing', true);
+  app.set('case sensitive routing', true);
+  app.set('query parser', parseQuery);
   app.set('etag', false);
 
   // Liveness only: the process answers. Readiness (database, migrations, master key) is /readyz.
@@ -45,16 +50,11 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.use(requestContext(deps.logger));
+  app.use(matchRequest(match));
   app.use(readRawBody);
-  app.use(admitRequests({ routes, authenticator: deps.authenticator, rateLimiter: deps.rateLimiter, internalToken: deps.internalToken }));
+  app.use(admitRequests({ authenticator: deps.authenticator, rateLimiter: deps.rateLimiter, internalToken: deps.internalToken }));
   app.use(parseJsonBody);
-  // The validator checks unknown query parameters only where an operation documents some; refuse
-  // them everywhere.
-  app.use((req, res, next) => {
-    const route = res.locals.route as Route | undefined; // matched once, by admitRequests
-    const unknown = route ? Object.keys(req.query).filter((name) => !route.queryParameters.includes(name)) : [];
-    next(unknown.length ? invalidParameters(unknown.map((name) => ({ parameter: name, in: 'query' as const, message: 'is not a known parameter' }))) : undefined);
-  });
+  app.use(checkParameters);
   app.use(
     OpenApiValidator.middleware({
       apiSpec: structuredClone(deps.spec) as never,
@@ -65,14 +65,14 @@ export function createApp(deps: AppDeps): Express {
       ignoreUndocumented: false,
     }),
   );
-
-  for (const route of routes) {
-    const handler = deps.handlers[route.operationId as keyof OperationHandlers];
-    if (handler) app[route.method.toLowerCase() as 'get'](route.expressPath, handler as express.RequestHandler);
-  }
-
-  // Whatever no handler answered (Express would send an HTML page) is a problem+json 404 too.
-  app.use((_req, _res, next) => next(new ApiError('NOT_FOUND', 'No such operation. See the API reference for the available ones.')));
+  // Dispatch through the match that admitted the request: no second router can disagree with it.
+  app.use((req, res, next) => {
+    const { route, params } = res.locals.match as RouteMatch;
+    const handler = deps.handlers[route.operationId as keyof OperationHandlers] as express.RequestHandler | undefined;
+    if (!handler) return next(new ApiError('NOT_FOUND', 'No such operation. See the API reference for the available ones.'));
+    req.params = params as Record<string, string>;
+    return handler(req, res, next);
+  });
 
   const handleError: ErrorRequestHandler = (error, req, res, _next) => {
     let apiError = toApiError(error);
@@ -88,4 +88,18 @@ export function createApp(deps: AppDeps): Express {
   };
   app.use(handleError);
   return app;
+}
+
+/**
+ * The query string as documented parameters read it: names to values (an array when repeated), in an
+ * object whose keys are all own data properties, so `__proto__` is just an unknown parameter.
+ */
+function parseQuery(text: string | null | undefined): Record<string, string | string[]> {
+  const query: Record<string, string | string[]> = {};
+  for (const [name, value] of new URLSearchParams(text ?? '')) {
+    const previous = Object.hasOwn(query, name) ? query[name] : undefined;
+    const next = previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value];
+    Object.defineProperty(query, name, { value: next, enumerable: true, writable: true, configurable: true });
+  }
+  return query;
 }

@@ -1,19 +1,31 @@
 // The route table, read from the bundled spec: every operation with its method, path, required scope
 // and weight. Nothing here is written by hand, so the server cannot disagree with the spec about them.
+//
+// It is also the only router: a request is admitted, validated and dispatched through the one match
+// made here. Matching is exact: the path as sent (not decoded, not case-folded, no trailing slash,
+// no dot segments or doubled slashes) must be the template with one non-empty segment per parameter.
+// Anything else names no operation and is answered 404 before its body is read.
 export interface Route {
   operationId: string;
   method: string;
   /** As in the spec: /v1/webhooks/{webhook_id} */
   path: string;
-  /** As Express wants it: /v1/webhooks/:webhook_id */
-  expressPath: string;
-  pattern: RegExp;
   /** The ApiKey scope the operation requires; undefined for operations not on the public API. */
   scope: string | undefined;
   weight: number;
   internal: boolean;
+  /** Whether the operation documents a request body; one sent to any other is refused. */
+  takesBody: boolean;
   /** The query parameters the operation documents; any other is refused. */
   queryParameters: string[];
+  /** Query parameters typed integer: their text must be plain decimal digits. */
+  integerQueryParameters: string[];
+}
+
+export interface RouteMatch {
+  route: Route;
+  /** Path parameters, percent-decoded; undefined where a segment does not decode. */
+  params: Record<string, string | undefined>;
 }
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
@@ -22,11 +34,13 @@ interface SpecParameter {
   $ref?: string;
   name?: string;
   in?: string;
+  schema?: { type?: string | string[] };
 }
 
 interface SpecOperation {
   operationId: string;
   parameters?: SpecParameter[];
+  requestBody?: unknown;
   'x-weight'?: number;
   'x-internal'?: boolean;
   security?: Record<string, string[]>[];
@@ -39,32 +53,63 @@ type SpecDocument = {
 
 export function routesOf(spec: SpecDocument): Route[] {
   const resolve = (parameter: SpecParameter) =>
-    parameter.$ref ? spec.components?.parameters?.[parameter.$ref.split('/').pop()!] ?? parameter : parameter;
+    parameter.$ref ? (spec.components?.parameters?.[parameter.$ref.split('/').pop()!] ?? parameter) : parameter;
   return Object.entries(spec.paths).flatMap(([path, item]) =>
     METHODS.flatMap((method) => {
       const operation = item[method];
       if (!operation) return [];
-      const escaped = path.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+      const query = [...(item.parameters ?? []), ...(operation.parameters ?? [])]
+        .map(resolve)
+        .filter((parameter) => parameter.in === 'query');
       return [
         {
           operationId: operation.operationId,
           method: method.toUpperCase(),
           path,
-          expressPath: path.replace(/\{(\w+)\}/g, ':$1'),
-          pattern: new RegExp(`^${escaped.replace(/\\?\{\w+\\?\}/g, '[^/]+')}$`),
           scope: operation.security?.[0]?.ApiKey?.[0],
           weight: operation['x-weight'] ?? 0,
           internal: operation['x-internal'] === true,
-          queryParameters: [...(item.parameters ?? []), ...(operation.parameters ?? [])]
-            .map(resolve)
-            .filter((parameter) => parameter.in === 'query')
-            .map((parameter) => parameter.name!),
+          takesBody: operation.requestBody !== undefined,
+          queryParameters: query.map((parameter) => parameter.name!),
+          integerQueryParameters: query.filter((parameter) => parameter.schema?.type === 'integer').map((parameter) => parameter.name!),
         },
       ];
     }),
   );
 }
 
-export function matchRoute(routes: readonly Route[], method: string, path: string): Route | undefined {
-  return routes.find((route) => route.method === method && route.pattern.test(path));
+interface CompiledRoute {
+  route: Route;
+  /** The template split on '/': literal segments, or the parameter's name in braces. */
+  segments: string[];
+}
+
+const decodeSegment = (segment: string): string | undefined => {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+};
+
+/** A matcher over the routes: method and the raw path of the request target (no query). */
+export function createRouter(routes: readonly Route[]): (method: string, rawPath: string) => RouteMatch | undefined {
+  const compiled: CompiledRoute[] = routes.map((route) => ({ route, segments: route.path.split('/') }));
+  return (method, rawPath) => {
+    const segments = rawPath.split('/');
+    for (const { route, segments: template } of compiled) {
+      if (route.method !== method || template.length !== segments.length) continue;
+      const params: Record<string, string | undefined> = {};
+      const matches = template.every((part, index) => {
+        const segment = segments[index]!;
+        if (!part.startsWith('{')) return part === segment;
+        // A parameter is one whole, non-empty segment; '.' and '..' are dot segments, not values.
+        if (segment === '' || segment === '.' || segment === '..') return false;
+        params[part.slice(1, -1)] = decodeSegment(segment);
+        return true;
+      });
+      if (matches) return { route, params };
+    }
+    return undefined;
+  };
 }

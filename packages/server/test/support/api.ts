@@ -73,6 +73,7 @@ export async function startTestApi(
   options: {
     clock?: Clock;
     weightBudgetPerMinute?: number;
+    authFailuresPerMinute?: number;
     allowLoopback?: boolean;
     postgresUrl?: string;
     lookup?: TargetVerifierOptions['lookup'];
@@ -101,6 +102,7 @@ export async function startTestApi(
     sender,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.weightBudgetPerMinute ? { weightBudgetPerMinute: options.weightBudgetPerMinute } : {}),
+    ...(options.authFailuresPerMinute ? { authFailuresPerMinute: options.authFailuresPerMinute } : {}),
     ...(options.workerPolicy ? { workerPolicy: options.workerPolicy } : {}),
     internalToken: INTERNAL_TOKEN,
     validateResponses: true,
