@@ -30,7 +30,7 @@ export function signedFetcher(baseUrl: string, key: ApiKeyPair) {
         ...(typeof body === 'string' && body ? { 'Content-Type': 'application/json' } : {}),
         ...headers,
       },
-      ...(body.length ? { body } : {}),
+      ...(body.length ? { body: body as string | Uint8Array<ArrayBuffer> } : {}),
     });
   };
 }
