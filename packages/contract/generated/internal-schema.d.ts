@@ -513,7 +513,7 @@ export interface components {
         WebhookId: string;
         /**
          * Format: uri
-         * @description Target URL. Must start with `https://` and resolve to a publicly reachable host serving a valid TLS certificate. Plain `http://` and self-signed certificates are rejected, as are hosts that resolve to loopback, private, link-local, carrier-grade NAT, multicast or cloud-metadata addresses (checked when the webhook is created or its URL changed, and again at every delivery).
+         * @description Target URL. Must start with `https://` and resolve to a publicly reachable host serving a valid TLS certificate. Plain `http://` and self-signed certificates are rejected, and so is a URL with a user name or password in it. Hosts must resolve only to globally reachable addresses: every entry the IANA IPv4 and IPv6 special-purpose address registries mark not globally reachable (loopback, private-use, link-local, shared, documentation, benchmarking, 6to4, Teredo, local-use NAT64...), multicast and cloud-metadata addresses are refused, and IPv6 forms that carry an IPv4 address are judged by it (checked when the webhook is created or its URL changed, and again at every delivery).
          * @example https://example.com/pipai-webhook
          */
         WebhookUrl: string;
@@ -1143,7 +1143,7 @@ export interface components {
                 } & components["schemas"]["Problem"];
             };
         };
-        /** @description DUPLICATE_URL — a webhook with this `url` is already registered on the account. URLs are compared normalized: scheme and host case-insensitively, a default port (443) the same as none. */
+        /** @description DUPLICATE_URL — a webhook with this `url` is already registered on the account. URLs are compared normalized: scheme and host case-insensitively (an IDN as punycode, a trailing dot on the host ignored), port 443 the same as none, the fragment ignored, dot segments resolved, and a percent-encoded unreserved character the same as the character; the path's case and the query are significant. */
         DuplicateUrl: {
             headers: {
                 "X-Request-Id": components["headers"]["RequestId"];

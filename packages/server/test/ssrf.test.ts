@@ -24,6 +24,9 @@ const hostileDns: Record<string, { address: string; family: number }[]> = {
   ],
   'ula.example': [{ address: 'fd00::1', family: 6 }],
   'mapped.example': [{ address: '::ffff:127.0.0.1', family: 6 }],
+  'translated.example': [{ address: '::ffff:0:7f00:1', family: 6 }],
+  'nat64.example': [{ address: '64:ff9b:1:7f00:0:100::', family: 6 }],
+  'teredo.example': [{ address: '2001:0:4136:e378:8000:63bf:80ff:fffe', family: 6 }],
 };
 
 const targets = () => [
@@ -53,6 +56,15 @@ const targets = () => [
   `https://mixed.example:${port}/`,
   'https://ula.example/',
   `https://mapped.example:${port}/`,
+  // IPv6 forms that carry an IPv4 address
+  `https://[::ffff:0:127.0.0.1]:${port}/`,
+  `https://[::127.0.0.1]:${port}/`,
+  `https://[64:ff9b:1:7f00:0:100::]:${port}/`,
+  `https://[2002:7f00:1::]:${port}/`,
+  `https://[2001:0:4136:e378:8000:63bf:80ff:fffe]:${port}/`,
+  `https://translated.example:${port}/`,
+  `https://nat64.example:${port}/`,
+  `https://teredo.example:${port}/`,
 ];
 
 beforeAll(async () => {
@@ -115,5 +127,8 @@ describe('hostile delivery targets', () => {
     expect(classes.size).toBe(list.length);
     expect(classes.get(`https://rebind.example:${port}/`)).toMatch(/loopback/);
     expect(classes.get('https://169.254.169.254/latest/meta-data/')).toMatch(/cloud metadata/);
+    expect(classes.get(`https://[::ffff:0:127.0.0.1]:${port}/`)).toMatch(/Loopback, RFC 1122, embedded in IPv4-translated/);
+    expect(classes.get(`https://nat64.example:${port}/`)).toMatch(/Loopback, RFC 1122, embedded in local-use NAT64/);
+    expect(classes.get(`https://teredo.example:${port}/`)).toMatch(/Loopback, RFC 1122, embedded in Teredo client/);
   });
 });
