@@ -6,15 +6,13 @@
 //   events balance --account NAME --asset ASSET --available DECIMAL
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { resolveMasterKey } from './bootstrap.ts';
-import { loadConfig } from './config.ts';
-import { SecretBox } from './crypto/secret-box.ts';
+import { exitCannotStart, openDatabase } from './bootstrap.ts';
+import { loadConfig, type Config } from './config.ts';
 import { AccountService, UsageError } from './domain/accounts.ts';
 import { systemClock } from './domain/clock.ts';
 import { ApiError } from './domain/errors.ts';
 import { EventService } from './domain/event-service.ts';
 import { validatePayload } from './services.ts';
-import { openStore } from './store/open-store.ts';
 
 const USAGE = `Usage: pipai-admin <keys|events> <command> [options]
 
@@ -50,13 +48,19 @@ async function run(argv: string[]): Promise<number> {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
-  const config = loadConfig();
   const logger = pino({ level: 'warn' }, pino.destination(2));
-  const store = openStore(config);
+  let config: Config | undefined;
+  let opened: Awaited<ReturnType<typeof openDatabase>>;
   try {
-    await store.migrate();
+    config = loadConfig();
+    opened = await openDatabase(config, logger);
+  } catch (error) {
+    return exitCannotStart(error, config);
+  }
+  const { store, secrets } = opened;
+  try {
     const events = new EventService({ store, clock: systemClock, validatePayload });
-    const accounts = new AccountService({ store, secrets: new SecretBox(resolveMasterKey(config, logger)), clock: systemClock, events });
+    const accounts = new AccountService({ store, secrets, clock: systemClock, events });
     if (group === 'events') return await runEvents(events, command, values);
     switch (command) {
       case 'create': {
@@ -133,6 +137,9 @@ async function runEvents(events: EventService, command: string, values: { accoun
   else for (const event of published) console.log(`${event.id}  ${event.type}  stored; the worker delivers it`);
   return 0;
 }
+
+// Output piped into a reader that went away (`| head -1`) is not worth a crash.
+process.stdout.on('error', () => undefined);
 
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),

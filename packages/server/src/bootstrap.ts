@@ -1,27 +1,132 @@
-// First-start conveniences of the embedded setup, and the rules that keep them out of production:
-// a generated master key only with SQLite, dev credentials only into an empty embedded store.
+// What every process (`pnpm start`, `pnpm worker`, `pnpm pipai-admin`) does at start and at exit:
+// open and migrate the store, resolve the master key and check it against the stored canary, say in
+// one line why it cannot start, log without ever waiting on a dead stdout, and drain on a signal.
+// Also the first-start conveniences of the embedded setup, kept out of production: a generated
+// master key only with SQLite, dev credentials only into an empty embedded store.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Logger } from 'pino';
-import type { Config } from './config.ts';
-import { generateMasterKey, parseMasterKey } from './crypto/secret-box.ts';
+import { pino, type Logger } from 'pino';
+import { ConfigError, CONFIG_ERROR_EXIT_CODE, redactUrl, type Config } from './config.ts';
+import { generateMasterKey, parseMasterKey, SecretBox } from './crypto/secret-box.ts';
 import type { AccountService } from './domain/accounts.ts';
+import { StoreUnavailableError } from './domain/errors.ts';
+import { ensureKeyCanary } from './readiness.ts';
+import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
 
 export const DEV_CREDENTIALS_FILE = 'dev-credentials.json';
 
-export function resolveMasterKey(config: Config, logger: Logger): Buffer {
-  if (config.masterKey) return parseMasterKey(config.masterKey);
+/** The master key, and how to name it in messages (the variable, or the generated file). */
+export async function resolveMasterKey(config: Config, store: Store, logger: Logger): Promise<{ key: Buffer; source: string }> {
+  if (config.masterKey) return { key: parseMasterKey(config.masterKey), source: 'PIPAI_MASTER_KEY' };
   if (config.databaseUrl) {
-    throw new Error('PIPAI_MASTER_KEY is required with DATABASE_URL: every process sharing the database needs the same key.');
+    throw new ConfigError('PIPAI_MASTER_KEY is required with DATABASE_URL: every process sharing the database needs the same key');
   }
   const file = join(config.dataDir, 'master.key');
   if (!existsSync(file)) {
+    // A new key for a store that already holds sealed secrets would only lock them away.
+    if ((await store.readKeyCanary()) !== undefined || (await store.sampleSealedSecrets(1)).length > 0) {
+      throw new Error(`${file} is missing, but the database holds secrets sealed with a master key: restore the file, or set PIPAI_MASTER_KEY to that key`);
+    }
     mkdirSync(config.dataDir, { recursive: true });
     writeFileSync(file, `${generateMasterKey()}\n`, { mode: 0o600, flag: 'wx' });
     logger.warn({ file }, 'generated a master key for encryption at rest; set PIPAI_MASTER_KEY in production');
   }
-  return parseMasterKey(readFileSync(file, 'utf8'));
+  try {
+    return { key: parseMasterKey(readFileSync(file, 'utf8')), source: `the master key in ${file}` };
+  } catch {
+    throw new Error(`${file} does not hold a master key (32 bytes, base64)`);
+  }
+}
+
+/** The store, migrated, with a master key that opens what it holds; closed again if any of that fails. */
+export async function openDatabase(config: Config, logger: Logger): Promise<{ store: Store; masterKey: Buffer; secrets: SecretBox }> {
+  const store = openStore(config, logger);
+  try {
+    await store.migrate();
+    const { key, source } = await resolveMasterKey(config, store, logger);
+    const secrets = new SecretBox(key);
+    if ((await ensureKeyCanary(store, secrets, Date.now(), source)) === 'written') {
+      logger.info('stored the master key canary: processes with another key will refuse to start');
+    }
+    return { store, masterKey: key, secrets };
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' ').trim();
+
+function causeText(error: unknown): string {
+  const { message, code, errors } = (error ?? {}) as { message?: string; code?: string; errors?: unknown[] };
+  if (message) return message;
+  // Node reports "every address refused" as an AggregateError without a message.
+  if (Array.isArray(errors) && errors.length > 0) return errors.map(causeText).join('; ');
+  return code ?? String(error);
+}
+
+/** Why the process cannot start, in one line (no stack: these are for operators, not bugs). */
+export function startFailureMessage(error: unknown, config?: Config): string {
+  const database = config?.databaseUrl ? ` at ${redactUrl(config.databaseUrl)}` : '';
+  if (error instanceof StoreUnavailableError) return oneLine(`cannot reach the database${database}: ${causeText(error.cause)}`);
+  const { code, severity } = (error ?? {}) as { code?: string; severity?: string };
+  if (severity !== undefined) return oneLine(`the database${database} refused: ${causeText(error)}`); // pg's DatabaseError
+  if (code === 'EADDRINUSE' && config) return `PORT ${config.port} is already in use on ${config.host}`;
+  if (code === 'EACCES' && config) return `not permitted to listen on ${config.host}:${config.port} (PORT)`;
+  return oneLine(causeText(error));
+}
+
+/** Prints the one line on stderr and exits: 2 for configuration, 1 for anything else. */
+export function exitCannotStart(error: unknown, config?: Config): never {
+  process.stderr.write(`cannot start: ${startFailureMessage(error, config)}\n`);
+  process.exit(error instanceof ConfigError ? CONFIG_ERROR_EXIT_CODE : 1);
+}
+
+/**
+ * A logger writing JSON lines to stdout for as long as stdout works. When its reader is gone (EPIPE,
+ * `pnpm start | cat` after Ctrl-C) logging stops and the process carries on: an unhandled stream
+ * error would kill it, and pino's own exit-time flush would spin forever on the dead pipe.
+ */
+export function createProcessLogger(level: string): Logger {
+  let writable = true;
+  process.stdout.on('error', () => {
+    writable = false;
+  });
+  // The start failure line goes there; a dead stderr must not turn it into a crash either.
+  process.stderr.on('error', () => undefined);
+  return pino({ level }, {
+    write(line: string) {
+      if (writable) process.stdout.write(line);
+    },
+  });
+}
+
+/**
+ * SIGTERM and SIGINT run `stop` once and exit 0 when it is done; if it is still running after
+ * `drainMs`, the process exits 1. Later signals are ignored: `pnpm` forwards a Ctrl-C the process
+ * has already received, and the drain must not be cut short by that.
+ */
+export function exitOnSignals(logger: Logger, drainMs: number, stop: (signal: string) => Promise<void>): void {
+  let stopping = false;
+  const onSignal = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    const force = setTimeout(() => {
+      logger.error(`still stopping after ${drainMs / 1000} s; exiting`);
+      process.exit(1);
+    }, drainMs);
+    force.unref();
+    stop(signal).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'stopping failed; exiting');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
 }
 
 /** On the first start of an empty embedded store: a dev account and key, saved 0600 in the data dir. */

@@ -1,20 +1,18 @@
 // `pnpm start`: migrate, then serve the API on PORT with SQLite in PIPAI_DATA_DIR, or PostgreSQL when
-// DATABASE_URL is set. SIGTERM drains in-flight requests and exits.
+// DATABASE_URL is set. SIGTERM/SIGINT drain in-flight requests and exit. A process that cannot start
+// (configuration, database, master key) says why in one line on stderr.
 import type { AddressInfo } from 'node:net';
-import { pino } from 'pino';
-import { createDevCredentials, resolveMasterKey } from './bootstrap.ts';
-import { loadConfig } from './config.ts';
+import { createDevCredentials, createProcessLogger, exitCannotStart, exitOnSignals, openDatabase } from './bootstrap.ts';
+import { loadConfig, type Config } from './config.ts';
 import { createNetwork } from './network.ts';
 import { createServices } from './services.ts';
-import { openStore } from './store/open-store.ts';
 
-const config = loadConfig();
-const logger = pino({ level: config.logLevel });
+/** How long requests (and the in-process worker's deliveries) may take to finish after a signal. */
+const DRAIN_MS = 10_000;
 
-async function main() {
-  const masterKey = resolveMasterKey(config, logger);
-  const store = openStore(config);
-  await store.migrate();
+async function main(config: Config) {
+  const logger = createProcessLogger(config.logLevel);
+  const { store, masterKey } = await openDatabase(config, logger);
   const network = createNetwork(config, logger);
   const { app, accounts, worker } = createServices({
     store,
@@ -37,30 +35,23 @@ async function main() {
     'PipAI API listening',
   );
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  exitOnSignals(logger, DRAIN_MS, async (signal) => {
     logger.info({ signal }, 'shutting down: draining requests');
-    const force = setTimeout(() => {
-      logger.error('requests still open after 10 s; exiting');
-      process.exit(1);
-    }, 10_000);
-    force.unref();
-    server.close(async () => {
-      await worker.stop();
-      await network.sender.close();
-      await store.close();
-      logger.info('stopped');
-      process.exit(0);
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
     });
-    server.closeIdleConnections();
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+    await worker.stop();
+    await network.sender.close();
+    await store.close();
+    logger.info('stopped');
+  });
 }
 
-main().catch((error: Error) => {
-  logger.fatal({ err: error }, `cannot start: ${error.message}`);
-  process.exit(1);
-});
+let config: Config | undefined;
+try {
+  config = loadConfig();
+  await main(config);
+} catch (error) {
+  exitCannotStart(error, config);
+}

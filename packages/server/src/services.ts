@@ -20,6 +20,7 @@ import { WebhookService } from './domain/webhook-service.ts';
 import { createApp } from './http/app.ts';
 import { operationHandlers } from './http/handlers.ts';
 import { routesOf } from './http/routes.ts';
+import { createReadiness } from './readiness.ts';
 import type { Store } from './store/store.ts';
 
 type Spec = { webhooks: Record<string, { post: { requestBody: { content: { 'application/json': { example: { data: unknown } } } } } }> };
@@ -98,6 +99,7 @@ export function createServices(options: ServiceOptions) {
     rateLimiter: new RateLimiter({ store, clock, budgetPerMinute: options.weightBudgetPerMinute ?? 1200 }),
     logger: options.logger,
     internalToken: options.internalToken,
+    readiness: createReadiness({ store, secrets, now: () => clock.now(), logger: options.logger }),
     validateResponses: options.validateResponses ?? false,
   });
   return { app, accounts, webhooks, events, deliveries, worker, secrets };

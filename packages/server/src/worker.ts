@@ -1,25 +1,23 @@
 // `pnpm worker`: the delivery worker alone, for deployments that scale it apart from the API.
-// Any number of these can share one PostgreSQL database; SIGTERM finishes the deliveries under way.
-import { pino } from 'pino';
-import { resolveMasterKey } from './bootstrap.ts';
-import { loadConfig } from './config.ts';
-import { SecretBox } from './crypto/secret-box.ts';
+// Any number of these can share one PostgreSQL database; SIGTERM/SIGINT finish the deliveries under
+// way. While the database is unreachable it waits (backing off) rather than exiting.
+import { createProcessLogger, exitCannotStart, exitOnSignals, openDatabase } from './bootstrap.ts';
+import { loadConfig, type Config } from './config.ts';
 import { systemClock } from './domain/clock.ts';
 import { DeliveryWorker } from './domain/delivery-worker.ts';
 import { createNetwork } from './network.ts';
-import { openStore } from './store/open-store.ts';
 
-const config = loadConfig();
-const logger = pino({ level: config.logLevel });
+/** Longer than one delivery attempt may take (the sender's 15 s timeout), with its completion. */
+const DRAIN_MS = 20_000;
 
-async function main() {
-  const store = openStore(config);
-  await store.migrate();
+async function main(config: Config) {
+  const logger = createProcessLogger(config.logLevel);
+  const { store, secrets } = await openDatabase(config, logger);
   const network = createNetwork(config, logger);
   // Only what delivering needs: no HTTP app, no validator (a worker-only process stays small).
   const worker = new DeliveryWorker({
     store,
-    secrets: new SecretBox(resolveMasterKey(config, logger)),
+    secrets,
     sender: network.sender,
     clock: systemClock,
     logger,
@@ -27,22 +25,19 @@ async function main() {
   });
   worker.start();
   logger.info({ store: store.kind, pid: process.pid }, 'PipAI delivery worker running');
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  exitOnSignals(logger, DRAIN_MS, async (signal) => {
     logger.info({ signal }, 'worker stopping: finishing deliveries under way');
     await worker.stop();
     await network.sender.close();
     await store.close();
     logger.info('worker stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  });
 }
 
-main().catch((error: Error) => {
-  logger.fatal({ err: error }, `cannot start: ${error.message}`);
-  process.exit(1);
-});
+let config: Config | undefined;
+try {
+  config = loadConfig();
+  await main(config);
+} catch (error) {
+  exitCannotStart(error, config);
+}

@@ -91,8 +91,11 @@ describe('pnpm start on a fresh data dir', () => {
     expect(output).not.toContain(credentials.api_secret);
   });
 
-  it('answers /healthz', async () => {
+  it('answers /healthz, and /readyz once the database, its schema and the master key are fine', async () => {
     expect(await (await fetch(`${baseUrl}/healthz`)).json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${baseUrl}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready' });
   });
 
   it('the dev credentials work', async () => {
@@ -187,11 +190,12 @@ describe('pnpm start on a fresh data dir', () => {
 });
 
 describe('configuration guards', () => {
-  it('refuses to start on PostgreSQL without PIPAI_MASTER_KEY', async () => {
+  it('refuses to start on PostgreSQL without PIPAI_MASTER_KEY: one line, exit code 2, before connecting', async () => {
     const failure = await run(process.execPath, [join(SERVER_SRC, 'main.ts')], {
       env: { ...env, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' },
     }).catch((error) => error);
-    expect(failure.code).toBe(1);
-    expect(failure.stdout + failure.stderr).toMatch(/PIPAI_MASTER_KEY is required with DATABASE_URL/);
+    expect(failure.code).toBe(2);
+    expect(failure.stdout).toBe('');
+    expect(failure.stderr).toBe('cannot start: PIPAI_MASTER_KEY is required with DATABASE_URL: every process sharing the database needs the same key\n');
   });
 });

@@ -26,6 +26,24 @@ describe.each(STORE_KINDS)('the %s store', (kind) => {
     expect(await store.findAccountByName('alpha')).toEqual(account('alpha'));
   });
 
+  it('is at head once migrated', async () => {
+    expect(await store.pendingMigrations()).toEqual([]);
+  });
+
+  it('keeps one master key canary: the first written stays', async () => {
+    expect(await store.readKeyCanary()).toBeUndefined();
+    expect(await store.writeKeyCanary('v1.first', 10)).toBe('v1.first');
+    expect(await store.writeKeyCanary('v1.second', 20)).toBe('v1.first');
+    expect(await store.readKeyCanary()).toBe('v1.first');
+  });
+
+  it('samples the sealed secrets of keys and webhooks', async () => {
+    expect(await store.sampleSealedSecrets(5)).toEqual([]);
+    await store.insertApiKey({ id: 'key_1', accountId: 'acct_alpha', sealedSecret: 'v1.key', scopes: ['webhooks:read'], createdAt: 10 });
+    expect(await store.insertWebhook(webhook('acct_alpha', { sealedSecret: 'v1.hook' }), 25)).toBe('created');
+    expect((await store.sampleSealedSecrets(5)).sort()).toEqual(['v1.hook', 'v1.key']);
+  });
+
   it('ensureAccount keeps the first account of a name', async () => {
     const again = await store.ensureAccount({ id: 'acct_other', name: 'alpha', createdAt: 5 });
     expect(again.id).toBe('acct_alpha');

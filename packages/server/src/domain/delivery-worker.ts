@@ -1,13 +1,16 @@
 // The worker: leases due delivery jobs from the store and sends them, many at a time. A slow or
 // failing endpoint only ever occupies its own few slots (per-webhook cap, bounded timeouts), so it
 // never holds up the others. Several workers, in several processes, can share one PostgreSQL queue.
+// While the database is unreachable the worker backs off (exponentially, capped) and keeps the
+// outcomes of deliveries already sent until it can record them; it says so once per outage.
 import type { Logger } from 'pino';
 import type { SecretBox } from '../crypto/secret-box.ts';
-import type { ClaimedDelivery, Store } from '../store/store.ts';
+import type { ClaimedDelivery, CompletedDelivery, Store } from '../store/store.ts';
 import type { Clock } from './clock.ts';
 import { attemptRecord, envelopeOf, signingSecrets } from './delivery-envelope.ts';
 import type { DeliverySender } from './delivery-sender.ts';
 import { deliveryHeaders } from './delivery-signing.ts';
+import { StoreUnavailableError } from './errors.ts';
 import { nextAttemptAt } from './retry-policy.ts';
 
 export interface WorkerPolicy {
@@ -21,6 +24,10 @@ export interface WorkerPolicy {
   pollMs: number;
   /** A webhook failing continuously this long becomes broken (PIPAI_BROKEN_AFTER). */
   brokenAfterMs: number;
+  /** After a failed store call: the first wait, doubled at each further failure in a row... */
+  backoffMs: number;
+  /** ...up to this (then jittered down by at most half, so that workers do not retry in step). */
+  maxBackoffMs: number;
   /** The jitter's randomness; injectable for tests. */
   random: () => number;
 }
@@ -31,6 +38,8 @@ export const DEFAULT_WORKER_POLICY: WorkerPolicy = {
   leaseMs: 5 * 60_000,
   pollMs: 250,
   brokenAfterMs: 72 * 3_600_000,
+  backoffMs: 250,
+  maxBackoffMs: 5_000,
   random: Math.random,
 };
 
@@ -46,8 +55,13 @@ export class DeliveryWorker {
   readonly #running = new Set<Promise<void>>();
   #active = 0;
   #started = false;
+  #stopping = false;
   #wake: (() => void) | undefined;
+  /** Backoff waits, cut short only by stop(). */
+  readonly #pauses = new Set<() => void>();
   #loop: Promise<void> | undefined;
+  /** When the store became unreachable, while it is. */
+  #outageSince: number | undefined;
 
   constructor(deps: { store: Store; secrets: SecretBox; sender: DeliverySender; clock: Clock; logger: Logger; policy?: Partial<WorkerPolicy> }) {
     this.#store = deps.store;
@@ -66,13 +80,19 @@ export class DeliveryWorker {
   start(): void {
     if (this.#started) return;
     this.#started = true;
+    this.#stopping = false;
     this.#loop = this.#run();
   }
 
-  /** Stops claiming and waits for the deliveries under way (their leases would expire otherwise). */
+  /**
+   * Stops claiming and waits for the deliveries under way (their leases would expire otherwise).
+   * Outcomes still waiting for the database are given up: their jobs go to a worker after the lease.
+   */
   async stop(): Promise<void> {
     this.#started = false;
+    this.#stopping = true;
     this.notify();
+    for (const resume of this.#pauses) resume();
     await this.#loop;
     await this.#idle();
   }
@@ -94,12 +114,16 @@ export class DeliveryWorker {
   }
 
   async #run(): Promise<void> {
+    let failures = 0;
     while (this.#started) {
       let claimed = 0;
       try {
         claimed = await this.#claim();
+        failures = 0;
       } catch (error) {
-        this.#logger.error({ err: error }, 'claiming deliveries failed; retrying');
+        failures += 1;
+        await this.#pause(this.#storeFailed(error, failures, 'claim'));
+        continue;
       }
       if (claimed === 0 || this.#active >= this.#policy.concurrency) {
         await new Promise<void>((resolve) => {
@@ -110,6 +134,58 @@ export class DeliveryWorker {
           };
         });
         this.#wake = undefined;
+      }
+    }
+  }
+
+  /** Sleeps `ms`, or less if the worker stops; new work (notify) does not cut a backoff short. */
+  async #pause(ms: number): Promise<void> {
+    if (this.#stopping) return;
+    await new Promise<void>((resolve) => {
+      const resume = () => {
+        clearTimeout(timer);
+        this.#pauses.delete(resume);
+        resolve();
+      };
+      const timer = setTimeout(resume, ms);
+      this.#pauses.add(resume);
+    });
+  }
+
+  /**
+   * After the `failures`-th failed store call in a row: how long to wait, exponentially longer up to
+   * the cap, jittered. An unreachable store is one outage, logged (at warn) when it starts; each retry
+   * shows at debug level only. Any other failure is logged each time.
+   */
+  #storeFailed(error: unknown, failures: number, operation: 'claim' | 'record'): number {
+    const backoffMs = Math.min(this.#policy.maxBackoffMs, this.#policy.backoffMs * 2 ** Math.min(failures - 1, 30));
+    if (!(error instanceof StoreUnavailableError)) {
+      this.#logger.error({ err: error, operation, backoff_ms: backoffMs }, 'store call failed; retrying');
+    } else if (this.#outageSince === undefined) {
+      this.#outageSince = this.#clock.now();
+      this.#logger.warn({ reason: error.message }, 'database unreachable: deliveries paused, retrying with backoff');
+    } else {
+      this.#logger.debug({ operation, failures, backoff_ms: backoffMs }, 'database still unreachable');
+    }
+    return backoffMs / 2 + (backoffMs / 2) * this.#policy.random();
+  }
+
+  #reachable(): void {
+    if (this.#outageSince === undefined) return;
+    this.#logger.info({ unreachable_ms: this.#clock.now() - this.#outageSince }, 'database reachable again: deliveries resumed');
+    this.#outageSince = undefined;
+  }
+
+  /** Records an outcome, waiting out an unreachable store (the endpoint has it: sending again would repeat it). */
+  async #complete(completed: CompletedDelivery): Promise<Awaited<ReturnType<Store['completeDelivery']>>> {
+    for (let failures = 1; ; failures += 1) {
+      try {
+        const result = await this.#store.completeDelivery(completed);
+        this.#reachable();
+        return result;
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError) || this.#stopping) throw error;
+        await this.#pause(this.#storeFailed(error, failures, 'record'));
       }
     }
   }
@@ -125,6 +201,7 @@ export class DeliveryWorker {
       perWebhook: this.#policy.perWebhookConcurrency,
       excludeWebhookIds: atCap,
     });
+    this.#reachable();
     for (const delivery of claimed) {
       const queue = this.#waiting.get(delivery.webhook.id) ?? [];
       queue.push(delivery);
@@ -141,7 +218,14 @@ export class DeliveryWorker {
       const delivery = queue.shift()!;
       this.#inFlight.set(webhookId, (this.#inFlight.get(webhookId) ?? 0) + 1);
       const running: Promise<void> = this.#deliver(delivery)
-        .catch((error: unknown) => this.#logger.error({ err: error, webhook_id: webhookId, event_id: delivery.event.id }, 'delivery failed unexpectedly'))
+        .catch((error: unknown) => {
+          const context = { webhook_id: webhookId, event_id: delivery.event.id };
+          if (error instanceof StoreUnavailableError) {
+            this.#logger.warn({ ...context, lease_ms: this.#policy.leaseMs }, 'stopped before the outcome could be recorded; the job is retried after its lease');
+          } else {
+            this.#logger.error({ err: error, ...context }, 'delivery failed unexpectedly');
+          }
+        })
         .finally(() => {
           this.#running.delete(running);
           this.#active -= 1;
@@ -170,7 +254,7 @@ export class DeliveryWorker {
       outcome.succeeded || delivery.trigger === 'redelivery'
         ? null
         : nextAttemptAt(attemptsMade, this.#clock.now(), outcome.retryAfterMs, this.#policy.random);
-    const result = await this.#store.completeDelivery({
+    const result = await this.#complete({
       jobId: delivery.jobId,
       retryAt,
       gone: outcome.gone,

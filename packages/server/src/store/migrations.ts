@@ -134,6 +134,19 @@ function migrationsFor(dialect: Dialect): Migration[] {
         );
       `,
     },
+    {
+      version: 4,
+      name: 'master key canary',
+      // One row, sealed with the master key by the first start after this migration: a process with
+      // another key finds out at start, before it seals new secrets the others cannot open.
+      sql: `
+        CREATE TABLE key_canary (
+          id INTEGER PRIMARY KEY CHECK (id = 1),
+          sealed TEXT NOT NULL,
+          created_at ${time} NOT NULL
+        );
+      `,
+    },
   ];
 }
 

@@ -1,6 +1,8 @@
 // The scale-out store: PostgreSQL through `pg`, shared by any number of API (and worker) processes.
 // Cross-process atomicity comes from row locks and advisory locks inside transactions.
 import pg from 'pg';
+import type { Logger } from 'pino';
+import { StoreUnavailableError } from '../domain/errors.ts';
 import { postgresMigrations } from './migrations.ts';
 import type {
   AccountRecord,
@@ -50,26 +52,105 @@ const types = {
 const isUniqueViolation = (error: unknown, constraint: string) =>
   (error as { code?: string; constraint?: string }).code === '23505' && (error as { constraint?: string }).constraint === constraint;
 
+// The server is going away, restarting or refusing connections for a moment: admin_shutdown,
+// crash_shutdown, cannot_connect_now, too_many_connections, and every connection exception (08xxx).
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+const UNREACHABLE_NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+// What pg and pg-pool say, without a code, when a connection ends or cannot be had in time.
+const UNREACHABLE_MESSAGES =
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable)/;
+
+/** Whether a pg error means "the database cannot be reached now" rather than "this statement failed". */
+export function isDatabaseUnreachable(error: unknown): boolean {
+  if (error instanceof AggregateError && error.errors.some(isDatabaseUnreachable)) return true; // every address refused
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08') || UNREACHABLE_NETWORK_CODES.has(code))) return true;
+  return typeof message === 'string' && UNREACHABLE_MESSAGES.test(message);
+}
+
+const unavailableOr = (error: unknown): unknown => (isDatabaseUnreachable(error) ? new StoreUnavailableError(error) : error);
+
+/** A failed connection is noticed in this long rather than when the operating system gives up. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+
+export interface PostgresStoreOptions {
+  maxConnections?: number;
+  connectTimeoutMs?: number;
+  /** Where dropped connections are reported (a connection ending while idle is not an error of any call). */
+  logger?: Pick<Logger, 'warn'>;
+}
+
 export class PostgresStore implements Store {
   readonly kind = 'postgres';
   readonly #pool: pg.Pool;
+  readonly #logger: Pick<Logger, 'warn'> | undefined;
 
-  constructor(connectionString: string, options: { maxConnections?: number } = {}) {
-    this.#pool = new pg.Pool({ connectionString, types, max: options.maxConnections ?? 10 });
+  constructor(connectionString: string, options: PostgresStoreOptions = {}) {
+    this.#logger = options.logger;
+    this.#pool = new pg.Pool({
+      connectionString,
+      types,
+      max: options.maxConnections ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    });
+    // An idle pooled connection that the server ends (a restart, `pg_ctl stop`) is reported here;
+    // pg-pool has already dropped it. Without a listener the process would die of it.
+    this.#pool.on('error', (error) => this.#dropped(error));
+  }
+
+  #dropped(error: Error): void {
+    this.#logger?.warn({ reason: error.message, code: (error as { code?: string }).code }, 'database connection lost; dropped from the pool');
+  }
+
+  /** Every statement outside a transaction goes through here, so that unreachability is told apart once. */
+  async #query(text: string, values?: unknown[]): Promise<pg.QueryResult> {
+    try {
+      return await this.#pool.query(text, values);
+    } catch (error) {
+      throw unavailableOr(error);
+    }
   }
 
   async #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect();
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw unavailableOr(error);
+    }
+    // A checked-out client has no pool listener: its connection dying would otherwise be unhandled.
+    let lost: Error | undefined;
+    const onError = (error: Error) => {
+      lost ??= error;
+    };
+    client.on('error', onError);
+    let broken: Error | undefined;
     try {
       await client.query('BEGIN');
       const result = await work(client);
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
+      if (lost || isDatabaseUnreachable(error)) broken = lost ?? (error as Error);
+      else await client.query('ROLLBACK').catch(() => undefined);
+      throw unavailableOr(error);
     } finally {
-      client.release();
+      client.removeListener('error', onError);
+      if (lost) this.#dropped(lost);
+      // A broken connection is not returned to the pool.
+      client.release(broken);
     }
   }
 
@@ -98,8 +179,38 @@ export class PostgresStore implements Store {
     await this.#pool.end();
   }
 
+  async pendingMigrations(): Promise<number[]> {
+    let applied = new Set<number>();
+    try {
+      const { rows } = await this.#query('SELECT version FROM schema_migrations');
+      applied = new Set(rows.map((row) => Number(row.version)));
+    } catch (error) {
+      if ((error as { code?: string }).code !== '42P01') throw error; // undefined_table: never migrated
+    }
+    return postgresMigrations.map((migration) => migration.version).filter((version) => !applied.has(version));
+  }
+
+  async readKeyCanary(): Promise<string | undefined> {
+    const { rows } = await this.#query('SELECT sealed FROM key_canary WHERE id = 1');
+    return rows[0]?.sealed;
+  }
+
+  async writeKeyCanary(sealed: string, at: number): Promise<string> {
+    await this.#query('INSERT INTO key_canary (id, sealed, created_at) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING', [sealed, at]);
+    return (await this.readKeyCanary())!;
+  }
+
+  async sampleSealedSecrets(limit: number): Promise<string[]> {
+    const { rows } = await this.#query(
+      `(SELECT sealed_secret FROM api_keys ORDER BY created_at DESC LIMIT $1)
+       UNION ALL (SELECT sealed_secret FROM webhooks ORDER BY seq DESC LIMIT $1)`,
+      [limit],
+    );
+    return rows.map((row) => row.sealed_secret as string);
+  }
+
   async ensureAccount(account: AccountRecord): Promise<AccountRecord> {
-    await this.#pool.query('INSERT INTO accounts (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING', [
+    await this.#query('INSERT INTO accounts (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING', [
       account.id,
       account.name,
       account.createdAt,
@@ -108,20 +219,20 @@ export class PostgresStore implements Store {
   }
 
   async findAccountByName(name: string): Promise<AccountRecord | undefined> {
-    const { rows } = await this.#pool.query('SELECT id, name, created_at FROM accounts WHERE name = $1', [name]);
+    const { rows } = await this.#query('SELECT id, name, created_at FROM accounts WHERE name = $1', [name]);
     const row = rows[0];
     return row && { id: row.id, name: row.name, createdAt: row.created_at };
   }
 
   async insertApiKey(key: NewApiKey): Promise<void> {
-    await this.#pool.query(
+    await this.#query(
       'INSERT INTO api_keys (id, account_id, sealed_secret, scopes, created_at) VALUES ($1, $2, $3, $4, $5)',
       [key.id, key.accountId, key.sealedSecret, JSON.stringify(key.scopes), key.createdAt],
     );
   }
 
   async findApiKey(id: string): Promise<ApiKeyRecord | undefined> {
-    const { rows } = await this.#pool.query(
+    const { rows } = await this.#query(
       'SELECT k.*, a.name AS account_name FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.id = $1',
       [id],
     );
@@ -129,7 +240,7 @@ export class PostgresStore implements Store {
   }
 
   async listApiKeys(accountName?: string): Promise<ApiKeyRecord[]> {
-    const { rows } = await this.#pool.query(
+    const { rows } = await this.#query(
       `SELECT k.*, a.name AS account_name FROM api_keys k JOIN accounts a ON a.id = k.account_id
        WHERE $1::text IS NULL OR a.name = $1 ORDER BY k.created_at, k.id`,
       [accountName ?? null],
@@ -138,17 +249,17 @@ export class PostgresStore implements Store {
   }
 
   async revokeApiKey(id: string, at: number): Promise<boolean> {
-    const result = await this.#pool.query('UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id]);
+    const result = await this.#query('UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id]);
     return (result.rowCount ?? 0) > 0;
   }
 
   async countApiKeys(): Promise<number> {
-    const { rows } = await this.#pool.query('SELECT COUNT(*)::int AS n FROM api_keys');
+    const { rows } = await this.#query('SELECT COUNT(*)::int AS n FROM api_keys');
     return rows[0].n;
   }
 
   async rememberSignature(signature: string, expiresAt: number, now: number): Promise<boolean> {
-    const { rows } = await this.#pool.query(
+    const { rows } = await this.#query(
       // An expired entry for the same signature counts as absent (the upsert's WHERE), and expired
       // entries of others are pruned on the way.
       `WITH pruned AS (DELETE FROM seen_signatures WHERE expires_at < $3 AND signature <> $1)
@@ -210,7 +321,7 @@ export class PostgresStore implements Store {
   }
 
   async findWebhook(accountId: string, id: string): Promise<WebhookRecord | undefined> {
-    const { rows } = await this.#pool.query('SELECT * FROM webhooks WHERE account_id = $1 AND id = $2', [accountId, id]);
+    const { rows } = await this.#query('SELECT * FROM webhooks WHERE account_id = $1 AND id = $2', [accountId, id]);
     return rows[0] && webhookFromRow(rows[0]);
   }
 
@@ -230,7 +341,7 @@ export class PostgresStore implements Store {
       where.push(`seq < $${params.length}`);
     }
     params.push(query.limit);
-    const { rows } = await this.#pool.query(
+    const { rows } = await this.#query(
       `SELECT * FROM webhooks WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT $${params.length}`,
       params,
     );
@@ -258,12 +369,12 @@ export class PostgresStore implements Store {
   }
 
   async deleteWebhook(accountId: string, id: string): Promise<boolean> {
-    const result = await this.#pool.query('DELETE FROM webhooks WHERE account_id = $1 AND id = $2', [accountId, id]);
+    const result = await this.#query('DELETE FROM webhooks WHERE account_id = $1 AND id = $2', [accountId, id]);
     return (result.rowCount ?? 0) > 0;
   }
 
   async rotateWebhookSecret(accountId: string, id: string, sealedSecret: string, previousExpiresAt: number): Promise<WebhookRecord | undefined> {
-    const { rows } = await this.#pool.query(
+    const { rows } = await this.#query(
       `UPDATE webhooks SET previous_sealed_secret = sealed_secret, previous_secret_expires_at = $1, sealed_secret = $2
        WHERE account_id = $3 AND id = $4 RETURNING *`,
       [previousExpiresAt, sealedSecret, accountId, id],
@@ -272,7 +383,7 @@ export class PostgresStore implements Store {
   }
 
   async updateApiKeySecret(id: string, sealedSecret: string): Promise<boolean> {
-    const result = await this.#pool.query('UPDATE api_keys SET sealed_secret = $1 WHERE id = $2 AND revoked_at IS NULL', [sealedSecret, id]);
+    const result = await this.#query('UPDATE api_keys SET sealed_secret = $1 WHERE id = $2 AND revoked_at IS NULL', [sealedSecret, id]);
     return (result.rowCount ?? 0) > 0;
   }
 
@@ -286,8 +397,14 @@ export class PostgresStore implements Store {
     ]);
   }
 
-  async #insertJob(client: pg.PoolClient | pg.Pool, eventId: string, webhookId: string, trigger: 'event' | 'redelivery', now: number): Promise<void> {
-    await client.query(
+  async #insertJob(
+    run: (text: string, values: unknown[]) => Promise<unknown>,
+    eventId: string,
+    webhookId: string,
+    trigger: 'event' | 'redelivery',
+    now: number,
+  ): Promise<void> {
+    await run(
       `INSERT INTO delivery_jobs (event_id, webhook_id, state, trigger, attempts, next_attempt_at, created_at)
        VALUES ($1, $2, 'pending', $3, 0, $4, $4)`,
       [eventId, webhookId, trigger, now],
@@ -311,12 +428,12 @@ export class PostgresStore implements Store {
   }
 
   async findEvent(accountId: string, id: string): Promise<EventRecord | undefined> {
-    const { rows } = await this.#pool.query('SELECT * FROM events WHERE account_id = $1 AND id = $2', [accountId, id]);
+    const { rows } = await this.#query('SELECT * FROM events WHERE account_id = $1 AND id = $2', [accountId, id]);
     return rows[0] && eventFromRow(rows[0]);
   }
 
   async listActiveWebhooks(accountId: string): Promise<WebhookRecord[]> {
-    const { rows } = await this.#pool.query("SELECT * FROM webhooks WHERE account_id = $1 AND status = 'active' ORDER BY seq", [accountId]);
+    const { rows } = await this.#query("SELECT * FROM webhooks WHERE account_id = $1 AND status = 'active' ORDER BY seq", [accountId]);
     return rows.map(webhookFromRow);
   }
 
@@ -335,7 +452,7 @@ export class PostgresStore implements Store {
         await client.query('UPDATE balance_alerts SET below = $3 WHERE webhook_id = $1 AND asset = $2', [crossing.webhookId, asset, crossing.below]);
         if (crossing.below && !wasBelow) {
           await this.#insertEventRow(client, crossing.event);
-          await this.#insertJob(client, crossing.event.id, crossing.webhookId, 'event', crossing.event.createdAt);
+          await this.#insertJob((text, values) => client.query(text, values), crossing.event.id, crossing.webhookId, 'event', crossing.event.createdAt);
           published.push(crossing.event);
         }
       }
@@ -430,7 +547,7 @@ export class PostgresStore implements Store {
   }
 
   async enqueueRedelivery(webhookId: string, eventId: string, now: number): Promise<void> {
-    await this.#insertJob(this.#pool, eventId, webhookId, 'redelivery', now);
+    await this.#insertJob((text, values) => this.#query(text, values), eventId, webhookId, 'redelivery', now);
   }
 
   async listAttempts(accountId: string, webhookId: string, query: AttemptQuery): Promise<AttemptRecord[]> {
@@ -448,7 +565,7 @@ export class PostgresStore implements Store {
       }
     }
     params.push(query.limit);
-    const { rows } = await this.#pool.query(
+    const { rows } = await this.#query(
       `SELECT a.* FROM delivery_attempts a JOIN webhooks w ON w.id = a.webhook_id WHERE ${where.join(' AND ')} ORDER BY a.seq DESC LIMIT $${params.length}`,
       params,
     );
@@ -456,7 +573,7 @@ export class PostgresStore implements Store {
   }
 
   async findAttempt(accountId: string, webhookId: string, attemptId: string): Promise<AttemptRecord | undefined> {
-    const { rows } = await this.#pool.query(
+    const { rows } = await this.#query(
       'SELECT a.* FROM delivery_attempts a JOIN webhooks w ON w.id = a.webhook_id WHERE w.account_id = $1 AND a.webhook_id = $2 AND a.id = $3',
       [accountId, webhookId, attemptId],
     );
@@ -464,7 +581,7 @@ export class PostgresStore implements Store {
   }
 
   async countUnfinishedDeliveries(): Promise<number> {
-    const { rows } = await this.#pool.query("SELECT COUNT(*)::int AS n FROM delivery_jobs WHERE state IN ('pending', 'in_flight')");
+    const { rows } = await this.#query("SELECT COUNT(*)::int AS n FROM delivery_jobs WHERE state IN ('pending', 'in_flight')");
     return rows[0].n;
   }
 }

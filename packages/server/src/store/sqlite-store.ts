@@ -103,6 +103,30 @@ export class SqliteStore implements Store {
     if (this.#db.isOpen) this.#db.close();
   }
 
+  async pendingMigrations(): Promise<number[]> {
+    const table = this.#prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
+    const applied = new Set(table ? this.#prepare('SELECT version FROM schema_migrations').all().map((row) => Number(row.version)) : []);
+    return sqliteMigrations.map((migration) => migration.version).filter((version) => !applied.has(version));
+  }
+
+  async readKeyCanary(): Promise<string | undefined> {
+    const row = this.#prepare('SELECT sealed FROM key_canary WHERE id = 1').get();
+    return row?.sealed as string | undefined;
+  }
+
+  async writeKeyCanary(sealed: string, at: number): Promise<string> {
+    this.#prepare('INSERT INTO key_canary (id, sealed, created_at) VALUES (1, ?, ?) ON CONFLICT (id) DO NOTHING').run(sealed, at);
+    return (await this.readKeyCanary())!;
+  }
+
+  async sampleSealedSecrets(limit: number): Promise<string[]> {
+    const rows = this.#prepare(
+      `SELECT sealed_secret FROM (SELECT sealed_secret FROM api_keys ORDER BY created_at DESC LIMIT ?)
+       UNION ALL SELECT sealed_secret FROM (SELECT sealed_secret FROM webhooks ORDER BY seq DESC LIMIT ?)`,
+    ).all(limit, limit);
+    return rows.map((row) => row.sealed_secret as string);
+  }
+
   async ensureAccount(account: AccountRecord): Promise<AccountRecord> {
     this.#prepare('INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING')
       .run(account.id, account.name, account.createdAt);

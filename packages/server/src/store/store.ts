@@ -175,7 +175,16 @@ export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** Applies every pending versioned migration; safe to call from several processes at once. */
   migrate(): Promise<void>;
+  /** Versions of this build's migrations that the database lacks (none: the schema is at head). */
+  pendingMigrations(): Promise<number[]>;
   close(): Promise<void>;
+
+  /** The master-key canary (a constant sealed with the master key); undefined until a start writes it. */
+  readKeyCanary(): Promise<string | undefined>;
+  /** Stores the canary unless one is stored already; returns the stored one (a concurrent start may win). */
+  writeKeyCanary(sealed: string, at: number): Promise<string>;
+  /** A few stored sealed secrets (API keys', webhooks'): what a master key must open when there is no canary yet. */
+  sampleSealedSecrets(limit: number): Promise<string[]>;
 
   ensureAccount(account: AccountRecord): Promise<AccountRecord>;
   findAccountByName(name: string): Promise<AccountRecord | undefined>;
