@@ -1,41 +1,46 @@
-// Spec-driven negative tests on the real server: every generated request that breaks one documented
-// constraint gets 400 problem+json naming exactly that parameter (415 for a body's media type), and
-// nothing ever gets a 5xx.
+// Spec-driven negative tests on the real server, on SQLite and on PostgreSQL: every generated request
+// that breaks one documented constraint gets 400 problem+json naming exactly that parameter (415 for
+// a body's media type), the same on both stores, and nothing ever gets a 5xx.
 import { startEmbeddedServer, type EmbeddedServer } from '@pipai/server';
 import { testCaPem } from '@pipai/testkit/pki';
+import { createDatabase } from '@pipai/testkit/postgres';
 import { signedFetcher } from '@pipai/testkit/signing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '@pipai/testkit/vitest-context';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { negativeCases, type NegativeCase } from '../src/negative-cases.ts';
 import { createResponseChecker, loadPublicSpec } from '../src/responses.ts';
 
 const spec = loadPublicSpec();
 const cases = negativeCases(spec);
 const check = createResponseChecker(spec);
-let server: EmbeddedServer;
-let signed: ReturnType<typeof signedFetcher>;
-const statuses: number[] = [];
 
-beforeAll(async () => {
-  server = await startEmbeddedServer({
-    network: { lookup: async () => [{ address: '127.0.0.1', family: 4 }], allowLoopback: true, extraCa: [testCaPem] },
-    weightBudgetPerMinute: 1_000_000,
+describe.each(['sqlite', 'postgres'] as const)('negative cases generated from the spec, on %s', (store) => {
+  let server: EmbeddedServer;
+  let signed: ReturnType<typeof signedFetcher>;
+  const statuses: number[] = [];
+
+  beforeAll(async () => {
+    server = await startEmbeddedServer({
+      network: { lookup: async () => [{ address: '127.0.0.1', family: 4 }], allowLoopback: true, extraCa: [testCaPem] },
+      weightBudgetPerMinute: 1_000_000,
+      ...(store === 'postgres' ? { databaseUrl: await createDatabase(inject('postgresUrl')) } : {}),
+    });
+    signed = signedFetcher(server.baseUrl, await server.issueKey('negative'));
   });
-  signed = signedFetcher(server.baseUrl, await server.issueKey('negative'));
-});
-afterAll(() => server.close());
+  afterAll(() => server.close());
 
-async function send(request: NegativeCase) {
-  const query = new URLSearchParams(request.query).toString();
-  const target = `${request.path}${query ? `?${query}` : ''}`;
-  const body = request.rawBody ?? (request.body === undefined ? '' : JSON.stringify(request.body));
-  const contentType = request.contentType === undefined ? (body.length ? 'application/json' : undefined) : request.contentType;
-  const response = await signed(request.method, target, typeof body === 'string' ? Buffer.from(body) : body, contentType === null || contentType === undefined ? {} : { 'Content-Type': contentType });
-  statuses.push(response.status);
-  const text = await response.text();
-  return { response, url: `${server.baseUrl}${target}`, body: text ? JSON.parse(text) : undefined };
-}
+  async function send(request: NegativeCase) {
+    const query = new URLSearchParams(request.query).toString();
+    const target = `${request.path}${query ? `?${query}` : ''}`;
+    const body = request.rawBody ?? (request.body === undefined ? '' : JSON.stringify(request.body));
+    const contentType = request.contentType === undefined ? (body.length ? 'application/json' : undefined) : request.contentType;
+    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+    const response = await signed(request.method, target, bytes, contentType === null || contentType === undefined ? {} : { 'Content-Type': contentType });
+    statuses.push(response.status);
+    const text = await response.text();
+    return { response, url: `${server.baseUrl}${target}`, body: text ? JSON.parse(text) : undefined };
+  }
 
-describe('negative cases generated from the spec', () => {
   it('cover every public operation, many constraints each', () => {
     const operations = new Set(cases.map((entry) => entry.name.split(':')[0]));
     expect(operations.size).toBe(10);

@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { parseMasterKey } from './crypto/secret-box.ts';
+import { DEFAULT_AUTH_FAILURES_PER_MINUTE } from './domain/authenticator.ts';
 
 export interface Config {
   port: number;
@@ -15,6 +16,8 @@ export interface Config {
   devAllowLoopback: boolean;
   signatureWindowMs: number;
   weightBudgetPerMinute: number;
+  /** Failed authentications per client address and per API key id per rolling minute before 429. */
+  authFailuresPerMinute: number;
   /** A webhook failing continuously this long becomes broken. */
   brokenAfterMs: number;
   /** How long a worker holds a claimed delivery before another may take it over (after a crash). */
@@ -141,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     devAllowLoopback: choice(env, 'PIPAI_DEV_ALLOW_LOOPBACK', '0', ['1', '0'], problems) === '1',
     signatureWindowMs: integer(env, 'PIPAI_SIGNATURE_WINDOW_SECONDS', 30, 1, 3600, problems) * 1000,
     weightBudgetPerMinute: integer(env, 'PIPAI_WEIGHT_PER_MINUTE', 1200, 1, 1_000_000_000, problems),
+    authFailuresPerMinute: integer(env, 'PIPAI_AUTH_FAILURES_PER_MINUTE', DEFAULT_AUTH_FAILURES_PER_MINUTE, 1, 1_000_000_000, problems),
     brokenAfterMs: duration(env, 'PIPAI_BROKEN_AFTER', 72 * 3_600_000, problems),
     deliveryLeaseMs: duration(env, 'PIPAI_DELIVERY_LEASE', 5 * 60_000, problems),
     runWorker: choice(env, 'PIPAI_WORKER', 'on', ['on', 'off'], problems) === 'on',

@@ -1,5 +1,6 @@
-// The server in-process on loopback over a temp SQLite file: for the client's and the conformance
-// tests, and for benchmarks. Callers choose the network trust (a test CA, loopback targets).
+// The server in-process on loopback over a temp SQLite file (or a PostgreSQL database when given
+// one): for the client's and the conformance tests, and for benchmarks. Callers choose the network
+// trust (a test CA, loopback targets).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -11,13 +12,17 @@ import type { IssuedKey } from './domain/accounts.ts';
 import { createDeliverySender, type DeliverySenderOptions } from './net/delivery-sender.ts';
 import { createTargetVerifier } from './net/target-verifier.ts';
 import { createServices } from './services.ts';
+import { PostgresStore } from './store/postgres-store.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 
 export interface EmbeddedServerOptions {
   network: Pick<DeliverySenderOptions, 'lookup' | 'allowLoopback' | 'extraCa'>;
   logger?: Logger;
   clock?: Clock;
+  /** An empty PostgreSQL database to use instead of a temp SQLite file. */
+  databaseUrl?: string;
   weightBudgetPerMinute?: number;
+  authFailuresPerMinute?: number;
   signatureWindowMs?: number;
   internalToken?: string;
   validateResponses?: boolean;
@@ -32,7 +37,7 @@ export interface EmbeddedServer {
 
 export async function startEmbeddedServer(options: EmbeddedServerOptions): Promise<EmbeddedServer> {
   const dir = mkdtempSync(join(tmpdir(), 'pipai-embedded-'));
-  const store = new SqliteStore(join(dir, 'pipai.sqlite'));
+  const store = options.databaseUrl ? new PostgresStore(options.databaseUrl) : new SqliteStore(join(dir, 'pipai.sqlite'));
   await store.migrate();
   const sender = createDeliverySender(options.network);
   const services = createServices({
@@ -44,6 +49,7 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions): Promi
     validateResponses: options.validateResponses ?? true,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.weightBudgetPerMinute ? { weightBudgetPerMinute: options.weightBudgetPerMinute } : {}),
+    ...(options.authFailuresPerMinute ? { authFailuresPerMinute: options.authFailuresPerMinute } : {}),
     ...(options.signatureWindowMs ? { signatureWindowMs: options.signatureWindowMs } : {}),
     ...(options.internalToken ? { internalToken: options.internalToken } : {}),
   });

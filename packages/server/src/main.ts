@@ -22,6 +22,7 @@ async function main(config: Config) {
     workerPolicy: { brokenAfterMs: config.brokenAfterMs, leaseMs: config.deliveryLeaseMs },
     signatureWindowMs: config.signatureWindowMs,
     weightBudgetPerMinute: config.weightBudgetPerMinute,
+    authFailuresPerMinute: config.authFailuresPerMinute,
     internalToken: config.internalToken,
   });
   const server = app.listen(config.port, config.host);
