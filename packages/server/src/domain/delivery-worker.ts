@@ -51,8 +51,10 @@ export class DeliveryWorker {
   readonly #logger: Logger;
   readonly #policy: WorkerPolicy;
   readonly #inFlight = new Map<string, number>();
-  readonly #waiting = new Map<string, ClaimedDelivery[]>();
   readonly #running = new Set<Promise<void>>();
+  /** The leases of the attempts under way, renewed while they run. */
+  readonly #held = new Map<number, number>();
+  #renewal: ReturnType<typeof setInterval> | undefined;
   #active = 0;
   #started = false;
   #stopping = false;
@@ -82,6 +84,11 @@ export class DeliveryWorker {
     this.#started = true;
     this.#stopping = false;
     this.#loop = this.#run();
+    // Well inside the lease: a renewal that fails once (a slow database) still leaves time for the next.
+    this.#renewal = setInterval(() => {
+      this.renewLeases().catch((error: unknown) => this.#logger.debug({ err: error }, 'renewing leases failed; retrying at the next renewal'));
+    }, this.#policy.leaseMs / 3);
+    this.#renewal.unref();
   }
 
   /**
@@ -95,6 +102,7 @@ export class DeliveryWorker {
     for (const resume of this.#pauses) resume();
     await this.#loop;
     await this.#idle();
+    clearInterval(this.#renewal);
   }
 
   /** One pass for tests and tools: claim everything due now, deliver it, wait for all of it. */
@@ -190,7 +198,11 @@ export class DeliveryWorker {
     }
   }
 
-  /** Leases as many due jobs as there are free slots; starts those whose webhook has room. */
+  /**
+   * Leases as many due jobs as there are free slots and starts every one at once: a job is leased
+   * only when its attempt starts, never parked behind its webhook's cap while its lease runs out.
+   * A claim can bring more jobs of one webhook than it has room for; those go straight back.
+   */
   async #claim(): Promise<number> {
     const free = this.#policy.concurrency - this.#active;
     if (free <= 0) return 0;
@@ -202,44 +214,50 @@ export class DeliveryWorker {
       excludeWebhookIds: atCap,
     });
     this.#reachable();
+    const extra: ClaimedDelivery[] = [];
     for (const delivery of claimed) {
-      const queue = this.#waiting.get(delivery.webhook.id) ?? [];
-      queue.push(delivery);
-      this.#waiting.set(delivery.webhook.id, queue);
-      this.#active += 1;
+      if ((this.#inFlight.get(delivery.webhook.id) ?? 0) < this.#policy.perWebhookConcurrency) this.#start(delivery);
+      else extra.push(delivery);
     }
-    for (const webhookId of new Set(claimed.map((delivery) => delivery.webhook.id))) this.#startNext(webhookId);
-    return claimed.length;
+    await this.#store.releaseDeliveries(extra);
+    return claimed.length - extra.length;
   }
 
-  #startNext(webhookId: string): void {
-    const queue = this.#waiting.get(webhookId);
-    while (queue?.length && (this.#inFlight.get(webhookId) ?? 0) < this.#policy.perWebhookConcurrency) {
-      const delivery = queue.shift()!;
-      this.#inFlight.set(webhookId, (this.#inFlight.get(webhookId) ?? 0) + 1);
-      const running: Promise<void> = this.#deliver(delivery)
-        .catch((error: unknown) => {
-          const context = { webhook_id: webhookId, event_id: delivery.event.id };
-          if (error instanceof StoreUnavailableError) {
-            this.#logger.warn({ ...context, lease_ms: this.#policy.leaseMs }, 'stopped before the outcome could be recorded; the job is retried after its lease');
-          } else {
-            this.#logger.error({ err: error, ...context }, 'delivery failed unexpectedly');
-          }
-        })
-        .finally(() => {
-          this.#running.delete(running);
-          this.#active -= 1;
-          const count = (this.#inFlight.get(webhookId) ?? 1) - 1;
-          if (count > 0) this.#inFlight.set(webhookId, count);
-          else this.#inFlight.delete(webhookId);
-          this.#startNext(webhookId);
-          // Claim again once a few slots are free (a claim per finished delivery costs more than it gains).
-          const free = this.#policy.concurrency - this.#active;
-          if (free >= Math.max(1, this.#policy.concurrency / 8) || this.#active === 0) this.notify();
-        });
-      this.#running.add(running);
-    }
-    if (queue?.length === 0) this.#waiting.delete(webhookId);
+  #start(delivery: ClaimedDelivery): void {
+    const webhookId = delivery.webhook.id;
+    this.#active += 1;
+    this.#inFlight.set(webhookId, (this.#inFlight.get(webhookId) ?? 0) + 1);
+    this.#held.set(delivery.jobId, delivery.lease);
+    const running: Promise<void> = this.#deliver(delivery)
+      .catch((error: unknown) => {
+        const context = { webhook_id: webhookId, event_id: delivery.event.id };
+        if (error instanceof StoreUnavailableError) {
+          this.#logger.warn({ ...context, lease_ms: this.#policy.leaseMs }, 'stopped before the outcome could be recorded; the job is retried after its lease');
+        } else {
+          this.#logger.error({ err: error, ...context }, 'delivery failed unexpectedly');
+        }
+      })
+      .finally(() => {
+        this.#running.delete(running);
+        this.#held.delete(delivery.jobId);
+        this.#active -= 1;
+        const count = (this.#inFlight.get(webhookId) ?? 1) - 1;
+        if (count > 0) this.#inFlight.set(webhookId, count);
+        else this.#inFlight.delete(webhookId);
+        // Claim again once a few slots are free (a claim per finished delivery costs more than it gains).
+        const free = this.#policy.concurrency - this.#active;
+        if (free >= Math.max(1, this.#policy.concurrency / 8) || this.#active === 0) this.notify();
+      });
+    this.#running.add(running);
+  }
+
+  /** Extends the leases of the attempts under way; one no longer held will not be recorded (fenced). */
+  async renewLeases(): Promise<void> {
+    const held = [...this.#held].map(([jobId, lease]) => ({ jobId, lease }));
+    if (held.length === 0) return;
+    const renewed = new Set(await this.#store.renewLeases(held, this.#clock.now() + this.#policy.leaseMs));
+    const lost = held.filter((lease) => !renewed.has(lease.jobId) && this.#held.get(lease.jobId) === lease.lease);
+    if (lost.length) this.#logger.warn({ jobs: lost.map((lease) => lease.jobId) }, 'leases taken over by another worker while their attempts ran');
   }
 
   async #deliver(delivery: ClaimedDelivery): Promise<void> {
@@ -256,6 +274,7 @@ export class DeliveryWorker {
         : nextAttemptAt(attemptsMade, this.#clock.now(), outcome.retryAfterMs, this.#policy.random);
     const result = await this.#complete({
       jobId: delivery.jobId,
+      lease: delivery.lease,
       retryAt,
       gone: outcome.gone,
       brokenAfterMs: this.#policy.brokenAfterMs,
@@ -267,7 +286,9 @@ export class DeliveryWorker {
         startedAt,
       ),
     });
-    if (result?.webhookBroke) {
+    if (result.outcome === 'lease_lost') {
+      this.#logger.warn({ webhook_id: webhook.id, event_id: event.id, job_id: delivery.jobId }, 'lease lost during the attempt: its outcome is not recorded');
+    } else if (result.outcome === 'recorded' && result.webhookBroke) {
       this.#logger.warn({ webhook_id: webhook.id, status: outcome.responseStatus }, 'webhook marked broken; its pending deliveries stop');
     }
   }

@@ -147,6 +147,17 @@ function migrationsFor(dialect: Dialect): Migration[] {
         );
       `,
     },
+    {
+      version: 5,
+      name: 'fenced delivery leases',
+      // Each claim bumps a job's lease version; only the holder of the current version may renew or
+      // complete it, so a worker whose lease was taken over can never overwrite the new holder's work.
+      // The second index serves the in-flight counts that cap claims per webhook and per account.
+      sql: `
+        ALTER TABLE delivery_jobs ADD COLUMN lease_version INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX delivery_jobs_leases ON delivery_jobs (state, lease_until);
+      `,
+    },
   ];
 }
 

@@ -13,6 +13,8 @@ import type {
   ClaimedDelivery,
   ClaimOptions,
   CompletedDelivery,
+  CompletionResult,
+  HeldLease,
   EventRecord,
   NewAttempt,
   InsertWebhookResult,
@@ -481,7 +483,7 @@ export class PostgresStore implements Store {
              AND ((j.state = 'pending' AND j.next_attempt_at <= $1) OR (j.state = 'in_flight' AND j.lease_until < $1))
            FOR UPDATE SKIP LOCKED
          )
-         UPDATE delivery_jobs SET state = 'in_flight', lease_until = $5 FROM picked WHERE delivery_jobs.id = picked.id
+         UPDATE delivery_jobs SET state = 'in_flight', lease_until = $5, lease_version = delivery_jobs.lease_version + 1 FROM picked WHERE delivery_jobs.id = picked.id
          RETURNING delivery_jobs.id`,
         [now, options.excludeWebhookIds, options.perWebhook, options.limit, now + options.leaseMs, Math.max(256, options.limit * 8)],
       );
@@ -507,12 +509,18 @@ export class PostgresStore implements Store {
     return attemptFromRow(rows[0]);
   }
 
-  async completeDelivery(completed: CompletedDelivery): Promise<{ attempt: AttemptRecord; webhookBroke: boolean } | undefined> {
+  async completeDelivery(completed: CompletedDelivery): Promise<CompletionResult> {
     return this.#transaction(async (client) => {
       const { attempt } = completed;
+      // The webhook first, then the job: the order every transaction touching both takes.
       const { rows } = await client.query('SELECT status, consecutive_failures, failing_since FROM webhooks WHERE id = $1 FOR UPDATE', [attempt.webhookId]);
       const webhook = rows[0];
-      if (!webhook) return undefined; // deleted while the attempt was under way
+      if (!webhook) return { outcome: 'webhook_deleted' } as const;
+      const { rowCount: held } = await client.query('SELECT 1 FROM delivery_jobs WHERE id = $1 AND lease_version = $2 FOR UPDATE', [
+        completed.jobId,
+        completed.lease,
+      ]);
+      if (!held) return { outcome: 'lease_lost' } as const;
       const succeeded = attempt.status === 'succeeded';
       const health = healthAfterAttempt(
         { status: webhook.status, consecutiveFailures: webhook.consecutive_failures, failingSince: webhook.failing_since },
@@ -528,15 +536,34 @@ export class PostgresStore implements Store {
       );
       const state = succeeded ? 'done' : health.status === 'broken' ? 'cancelled' : nextAttemptAt === null ? 'dead' : 'pending';
       await client.query(
-        'UPDATE delivery_jobs SET state = $1, attempts = attempts + 1, next_attempt_at = COALESCE($2, next_attempt_at), lease_until = NULL WHERE id = $3',
-        [state, nextAttemptAt, completed.jobId],
+        'UPDATE delivery_jobs SET state = $1, attempts = attempts + 1, next_attempt_at = COALESCE($2, next_attempt_at), lease_until = NULL WHERE id = $3 AND lease_version = $4',
+        [state, nextAttemptAt, completed.jobId, completed.lease],
       );
       // A broken webhook's pending deliveries stop.
       if (health.broke) {
         await client.query("UPDATE delivery_jobs SET state = 'cancelled' WHERE webhook_id = $1 AND state IN ('pending', 'in_flight')", [attempt.webhookId]);
       }
-      return { attempt: record, webhookBroke: health.broke };
+      return { outcome: 'recorded', attempt: record, webhookBroke: health.broke } as const;
     });
+  }
+
+  async renewLeases(leases: readonly HeldLease[], until: number): Promise<number[]> {
+    if (leases.length === 0) return [];
+    const { rows } = await this.#query(
+      `UPDATE delivery_jobs j SET lease_until = $1 FROM unnest($2::bigint[], $3::int[]) AS held(id, lease)
+       WHERE j.id = held.id AND j.lease_version = held.lease AND j.state = 'in_flight' RETURNING j.id`,
+      [until, leases.map((held) => held.jobId), leases.map((held) => held.lease)],
+    );
+    return rows.map((row) => Number(row.id));
+  }
+
+  async releaseDeliveries(leases: readonly HeldLease[]): Promise<void> {
+    if (leases.length === 0) return;
+    await this.#query(
+      `UPDATE delivery_jobs j SET state = 'pending', lease_until = NULL FROM unnest($1::bigint[], $2::int[]) AS held(id, lease)
+       WHERE j.id = held.id AND j.lease_version = held.lease AND j.state = 'in_flight'`,
+      [leases.map((held) => held.jobId), leases.map((held) => held.lease)],
+    );
   }
 
   async recordTestAttempt(event: EventRecord, attempt: NewAttempt): Promise<AttemptRecord> {

@@ -59,12 +59,13 @@ export function eventFromRow(row: Row, prefix = ''): EventRecord {
 }
 
 /** The SELECT list of a claimed job: the webhook's columns as they are, the job's and event's prefixed. */
-export const CLAIMED_COLUMNS = `w.*, j.id AS job_id, j.trigger AS job_trigger, j.attempts AS job_attempts,
+export const CLAIMED_COLUMNS = `w.*, j.id AS job_id, j.lease_version AS job_lease, j.trigger AS job_trigger, j.attempts AS job_attempts,
   e.id AS event_id, e.account_id AS event_account_id, e.type AS event_type, e.data AS event_data, e.created_at AS event_created_at`;
 
 export function claimedFromRow(row: Row): ClaimedDelivery {
   return {
     jobId: Number(row.job_id),
+    lease: Number(row.job_lease),
     trigger: row.job_trigger as ClaimedDelivery['trigger'],
     attempts: Number(row.job_attempts),
     event: eventFromRow(row, 'event_'),

@@ -14,6 +14,8 @@ import type {
   ClaimedDelivery,
   ClaimOptions,
   CompletedDelivery,
+  CompletionResult,
+  HeldLease,
   EventRecord,
   NewAttempt,
   InsertWebhookResult,
@@ -357,7 +359,7 @@ export class SqliteStore implements Store {
         if (chosen.length >= options.limit) break;
       }
       if (chosen.length === 0) return [];
-      const lease = this.#prepare("UPDATE delivery_jobs SET state = 'in_flight', lease_until = ? WHERE id = ?");
+      const lease = this.#prepare("UPDATE delivery_jobs SET state = 'in_flight', lease_until = ?, lease_version = lease_version + 1 WHERE id = ?");
       for (const id of chosen) lease.run(now + options.leaseMs, id);
       return this.#prepare(
         `SELECT ${CLAIMED_COLUMNS} FROM delivery_jobs j JOIN events e ON e.id = j.event_id JOIN webhooks w ON w.id = j.webhook_id
@@ -377,11 +379,13 @@ export class SqliteStore implements Store {
     return attemptFromRow(row);
   }
 
-  async completeDelivery(completed: CompletedDelivery): Promise<{ attempt: AttemptRecord; webhookBroke: boolean } | undefined> {
+  async completeDelivery(completed: CompletedDelivery): Promise<CompletionResult> {
     return this.#transaction(() => {
       const { attempt } = completed;
       const webhook = this.#prepare('SELECT status, consecutive_failures, failing_since FROM webhooks WHERE id = ?').get(attempt.webhookId);
-      if (!webhook) return undefined; // deleted while the attempt was under way
+      if (!webhook) return { outcome: 'webhook_deleted' } as const;
+      const held = this.#prepare('SELECT 1 FROM delivery_jobs WHERE id = ? AND lease_version = ?').get(completed.jobId, completed.lease);
+      if (!held) return { outcome: 'lease_lost' } as const;
       const succeeded = attempt.status === 'succeeded';
       const health = healthAfterAttempt(
         {
@@ -400,13 +404,30 @@ export class SqliteStore implements Store {
         )
         .run(health.status, health.consecutiveFailures, health.failingSince, attempt.createdAt, health.lastSuccessAt, attempt.webhookId);
       const state = succeeded ? 'done' : health.status === 'broken' ? 'cancelled' : nextAttemptAt === null ? 'dead' : 'pending';
-      this.#prepare('UPDATE delivery_jobs SET state = ?, attempts = attempts + 1, next_attempt_at = COALESCE(?, next_attempt_at), lease_until = NULL WHERE id = ?')
-        .run(state, nextAttemptAt, completed.jobId);
+      this.#prepare(
+        'UPDATE delivery_jobs SET state = ?, attempts = attempts + 1, next_attempt_at = COALESCE(?, next_attempt_at), lease_until = NULL WHERE id = ? AND lease_version = ?',
+      ).run(state, nextAttemptAt, completed.jobId, completed.lease);
       // A broken webhook's pending deliveries stop.
       if (health.broke) {
         this.#prepare("UPDATE delivery_jobs SET state = 'cancelled' WHERE webhook_id = ? AND state IN ('pending', 'in_flight')").run(attempt.webhookId);
       }
-      return { attempt: record, webhookBroke: health.broke };
+      return { outcome: 'recorded', attempt: record, webhookBroke: health.broke } as const;
+    });
+  }
+
+  async renewLeases(leases: readonly HeldLease[], until: number): Promise<number[]> {
+    if (leases.length === 0) return [];
+    return this.#transaction(() => {
+      const renew = this.#prepare("UPDATE delivery_jobs SET lease_until = ? WHERE id = ? AND lease_version = ? AND state = 'in_flight' RETURNING id");
+      return leases.flatMap((held) => renew.all(until, held.jobId, held.lease).map((row) => Number(row.id)));
+    });
+  }
+
+  async releaseDeliveries(leases: readonly HeldLease[]): Promise<void> {
+    if (leases.length === 0) return;
+    this.#transaction(() => {
+      const release = this.#prepare("UPDATE delivery_jobs SET state = 'pending', lease_until = NULL WHERE id = ? AND lease_version = ? AND state = 'in_flight'");
+      for (const held of leases) release.run(held.jobId, held.lease);
     });
   }
 

@@ -93,6 +93,8 @@ export type DeliveryStatus = components['schemas']['DeliveryStatus'];
 /** A delivery job the worker has leased: the event, and the webhook as it is now. */
 export interface ClaimedDelivery {
   jobId: number;
+  /** The lease this claim holds: only its holder may renew, release or complete the job. */
+  lease: number;
   /** `event` jobs are retried on the schedule; `redelivery` jobs are one attempt. */
   trigger: Extract<DeliveryTrigger, 'event' | 'redelivery'>;
   /** Attempts this job has made so far. */
@@ -123,8 +125,16 @@ export interface AttemptRecord extends NewAttempt {
   attempt: number;
 }
 
+/** A job as one worker holds it. */
+export interface HeldLease {
+  jobId: number;
+  lease: number;
+}
+
 export interface CompletedDelivery {
   jobId: number;
+  /** Completion is fenced: refused unless this is still the job's current lease. */
+  lease: number;
   attempt: NewAttempt;
   /** After a failure, when to try again; null when the job gives up. Ignored after a success. */
   retryAt: number | null;
@@ -133,6 +143,13 @@ export interface CompletedDelivery {
   /** A webhook failing continuously this long breaks. */
   brokenAfterMs: number;
 }
+
+export type CompletionResult =
+  | { outcome: 'recorded'; attempt: AttemptRecord; webhookBroke: boolean }
+  /** Another worker holds the job now (this one's lease expired): nothing was recorded. */
+  | { outcome: 'lease_lost' }
+  /** The webhook was deleted while the attempt was under way. */
+  | { outcome: 'webhook_deleted' };
 
 export interface AttemptQuery {
   status?: DeliveryStatus;
@@ -227,7 +244,11 @@ export interface Store {
   /** Leases due jobs (and jobs whose lease expired: their worker died) for delivery. */
   claimDeliveries(now: number, options: ClaimOptions): Promise<ClaimedDelivery[]>;
   /** Records an attempt, moves its job on and keeps the webhook's health, atomically. */
-  completeDelivery(completed: CompletedDelivery): Promise<{ attempt: AttemptRecord; webhookBroke: boolean } | undefined>;
+  completeDelivery(completed: CompletedDelivery): Promise<CompletionResult>;
+  /** Extends the leases still held to `until`; returns the job ids whose lease was extended. */
+  renewLeases(leases: readonly HeldLease[], until: number): Promise<number[]>;
+  /** Gives leased jobs back to the queue untried (still held leases only). */
+  releaseDeliveries(leases: readonly HeldLease[]): Promise<void>;
   /** A test delivery: its event and attempt are logged; the webhook's health is untouched. */
   recordTestAttempt(event: EventRecord, attempt: NewAttempt): Promise<AttemptRecord>;
   /** A new one-attempt job for an event already delivered (or not) to a webhook. */

@@ -1,0 +1,105 @@
+// Fenced leases, on both stores: each claim takes a new lease on a job; only its holder can renew,
+// release or complete it. A worker whose lease was taken over (it stalled past the lease) can never
+// record its outcome over the new holder's, so an attempt is repeated only when a worker really lost
+// its job, and it is recorded once.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AttemptRecord, ClaimedDelivery, NewAttempt, Store } from '../src/store/store.ts';
+import { webhookRecord } from './support/records.ts';
+import { openTestStore, STORE_KINDS, type OpenedStore } from './support/stores.ts';
+
+const LEASE_MS = 1_000;
+const T0 = 1_000_000;
+const claimOptions = { limit: 10, leaseMs: LEASE_MS, perWebhook: 4, excludeWebhookIds: [] };
+
+function attemptFor(claimed: ClaimedDelivery, at: number, id: string): NewAttempt {
+  return {
+    id,
+    webhookId: claimed.webhook.id,
+    eventId: claimed.event.id,
+    type: claimed.event.type,
+    trigger: 'event',
+    status: 'succeeded',
+    responseStatus: 200,
+    latencyMs: 5,
+    responseBody: null,
+    error: null,
+    errorClass: null,
+    createdAt: at,
+    nextAttemptAt: null,
+  };
+}
+
+const complete = (store: Store, claimed: ClaimedDelivery, at: number, id: string) =>
+  store.completeDelivery({ jobId: claimed.jobId, lease: claimed.lease, retryAt: null, gone: false, brokenAfterMs: 3_600_000, attempt: attemptFor(claimed, at, id) });
+
+describe.each(STORE_KINDS)('delivery leases on %s', (kind) => {
+  let opened: OpenedStore;
+  let store: Store;
+  let webhookId: string;
+  let accountId: string;
+
+  beforeEach(async () => {
+    opened = await openTestStore(kind);
+    store = opened.store;
+    accountId = (await store.ensureAccount({ id: 'acct_leases', name: 'leases', createdAt: 1 })).id;
+    const webhook = webhookRecord(accountId, { events: ['*'] });
+    webhookId = webhook.id;
+    expect(await store.insertWebhook(webhook, 25)).toBe('created');
+    await store.insertEvent({ id: 'evt_000000000000000000000001', accountId, type: 'strategy.deployed', data: {}, createdAt: T0 }, (hooks) =>
+      hooks.map((hook) => hook.id),
+    );
+  });
+  afterEach(() => opened.dispose());
+
+  const attemptsLogged = async (): Promise<AttemptRecord[]> => store.listAttempts(accountId, webhookId, { limit: 100 });
+
+  it('a worker whose lease was taken over cannot complete; the new holder can, once', async () => {
+    const [first] = await store.claimDeliveries(T0, claimOptions);
+    expect(first).toBeDefined();
+    // The first worker stalls past its lease; another takes the job over with a new lease.
+    expect(await store.claimDeliveries(T0 + LEASE_MS / 2, claimOptions)).toEqual([]);
+    const [second] = await store.claimDeliveries(T0 + LEASE_MS + 1, claimOptions);
+    expect(second!.jobId).toBe(first!.jobId);
+    expect(second!.lease).toBeGreaterThan(first!.lease);
+
+    expect(await complete(store, first!, T0 + LEASE_MS + 5, 'dlv_000000000000000000000001')).toEqual({ outcome: 'lease_lost' });
+    expect(await attemptsLogged()).toEqual([]);
+    expect(await store.countUnfinishedDeliveries()).toBe(1);
+
+    expect(await complete(store, second!, T0 + LEASE_MS + 6, 'dlv_000000000000000000000002')).toMatchObject({ outcome: 'recorded', webhookBroke: false });
+    expect((await attemptsLogged()).map((attempt) => attempt.id)).toEqual(['dlv_000000000000000000000002']);
+    expect(await store.countUnfinishedDeliveries()).toBe(0);
+    // Completing again, by either, changes nothing.
+    expect(await complete(store, first!, T0 + LEASE_MS + 7, 'dlv_000000000000000000000003')).toEqual({ outcome: 'lease_lost' });
+  });
+
+  it('a renewed lease keeps the job from other workers; a stale lease cannot renew', async () => {
+    const [claimed] = await store.claimDeliveries(T0, claimOptions);
+    expect(await store.renewLeases([{ jobId: claimed!.jobId, lease: claimed!.lease }], T0 + 3 * LEASE_MS)).toEqual([claimed!.jobId]);
+    // Past the original lease, within the renewed one: nobody else may claim it.
+    expect(await store.claimDeliveries(T0 + 2 * LEASE_MS, claimOptions)).toEqual([]);
+    const [taken] = await store.claimDeliveries(T0 + 3 * LEASE_MS + 1, claimOptions);
+    expect(taken!.jobId).toBe(claimed!.jobId);
+    // The old holder's renewal is refused: the lease is the new holder's.
+    expect(await store.renewLeases([{ jobId: claimed!.jobId, lease: claimed!.lease }], T0 + 10 * LEASE_MS)).toEqual([]);
+    expect(await complete(store, claimed!, T0 + 3 * LEASE_MS + 2, 'dlv_000000000000000000000004')).toEqual({ outcome: 'lease_lost' });
+  });
+
+  it('a released job goes back to the queue untried, under a new lease when claimed again', async () => {
+    const [claimed] = await store.claimDeliveries(T0, claimOptions);
+    await store.releaseDeliveries([{ jobId: claimed!.jobId, lease: claimed!.lease }]);
+    const [again] = await store.claimDeliveries(T0 + 1, claimOptions);
+    expect(again).toMatchObject({ jobId: claimed!.jobId, attempts: 0 });
+    expect(again!.lease).toBeGreaterThan(claimed!.lease);
+    // A stale release leaves the new holder's lease alone.
+    await store.releaseDeliveries([{ jobId: claimed!.jobId, lease: claimed!.lease }]);
+    expect(await store.claimDeliveries(T0 + 2, claimOptions)).toEqual([]);
+    expect(await complete(store, again!, T0 + 3, 'dlv_000000000000000000000005')).toMatchObject({ outcome: 'recorded' });
+  });
+
+  it('an attempt by a job whose webhook was paused meanwhile is still recorded (its lease was not taken over)', async () => {
+    const [claimed] = await store.claimDeliveries(T0, claimOptions);
+    await store.updateWebhook(accountId, webhookId, { status: 'paused' });
+    expect(await complete(store, claimed!, T0 + 5, 'dlv_000000000000000000000006')).toMatchObject({ outcome: 'recorded' });
+  });
+});
