@@ -32,6 +32,25 @@ export interface WorkerPolicy {
   random: () => number;
 }
 
+/** One attempt as operators see it: ids, outcome, timing; never secrets, bodies or signatures. */
+export interface AttemptObservation {
+  accountId: string;
+  webhookId: string;
+  eventId: string;
+  jobId: number;
+  trigger: 'event' | 'retry' | 'redelivery';
+  /** `lease_lost`: sent, but another worker had taken the job over, so it was not recorded. */
+  outcome: 'succeeded' | 'failed' | 'lease_lost' | 'webhook_deleted';
+  responseStatus: number | null;
+  errorClass: string | null;
+  latencyMs: number;
+}
+
+/** Told of every attempt the worker makes (metrics). */
+export interface DeliveryObserver {
+  attempted(observation: AttemptObservation): void;
+}
+
 export const DEFAULT_WORKER_POLICY: WorkerPolicy = {
   concurrency: 64,
   perWebhookConcurrency: 4,
@@ -65,7 +84,18 @@ export class DeliveryWorker {
   /** When the store became unreachable, while it is. */
   #outageSince: number | undefined;
 
-  constructor(deps: { store: Store; secrets: SecretBox; sender: DeliverySender; clock: Clock; logger: Logger; policy?: Partial<WorkerPolicy> }) {
+  readonly #observer: DeliveryObserver | undefined;
+
+  constructor(deps: {
+    store: Store;
+    secrets: SecretBox;
+    sender: DeliverySender;
+    clock: Clock;
+    logger: Logger;
+    policy?: Partial<WorkerPolicy>;
+    observer?: DeliveryObserver;
+  }) {
+    this.#observer = deps.observer;
     this.#store = deps.store;
     this.#secrets = deps.secrets;
     this.#sender = deps.sender;
@@ -267,6 +297,7 @@ export class DeliveryWorker {
     const headers = deliveryHeaders(signingSecrets(webhook, this.#secrets, startedAt), event.id, startedAt, body);
     const outcome = await this.#sender.send(webhook.url, headers, body);
     const attemptsMade = delivery.attempts + 1;
+    const trigger = delivery.trigger === 'redelivery' ? 'redelivery' : delivery.attempts === 0 ? 'event' : 'retry';
     // Redeliveries are one attempt; event deliveries follow the retry schedule.
     const retryAt =
       outcome.succeeded || delivery.trigger === 'redelivery'
@@ -278,14 +309,34 @@ export class DeliveryWorker {
       retryAt,
       gone: outcome.gone,
       brokenAfterMs: this.#policy.brokenAfterMs,
-      attempt: attemptRecord(
-        event,
-        webhook.id,
-        delivery.trigger === 'redelivery' ? 'redelivery' : delivery.attempts === 0 ? 'event' : 'retry',
-        outcome,
-        startedAt,
-      ),
+      attempt: attemptRecord(event, webhook.id, trigger, outcome, startedAt),
     });
+    const observation: AttemptObservation = {
+      accountId: webhook.accountId,
+      webhookId: webhook.id,
+      eventId: event.id,
+      jobId: delivery.jobId,
+      trigger,
+      outcome: result.outcome === 'recorded' ? (outcome.succeeded ? 'succeeded' : 'failed') : result.outcome,
+      responseStatus: outcome.responseStatus,
+      errorClass: outcome.errorClass,
+      latencyMs: outcome.latencyMs,
+    };
+    this.#logger.info(
+      {
+        account_id: observation.accountId,
+        webhook_id: observation.webhookId,
+        event_id: observation.eventId,
+        job_id: observation.jobId,
+        trigger,
+        outcome: observation.outcome,
+        status: observation.responseStatus,
+        error_class: observation.errorClass,
+        latency_ms: observation.latencyMs,
+      },
+      'delivery attempt',
+    );
+    this.#observer?.attempted(observation);
     if (result.outcome === 'lease_lost') {
       this.#logger.warn({ webhook_id: webhook.id, event_id: event.id, job_id: delivery.jobId }, 'lease lost during the attempt: its outcome is not recorded');
     } else if (result.outcome === 'recorded' && result.webhookBroke) {

@@ -14,6 +14,7 @@ import type {
   ClaimOptions,
   CompletedDelivery,
   CompletionResult,
+  QueueStats,
   HeldLease,
   EventRecord,
   NewAttempt,
@@ -610,5 +611,23 @@ export class PostgresStore implements Store {
   async countUnfinishedDeliveries(): Promise<number> {
     const { rows } = await this.#query("SELECT COUNT(*)::int AS n FROM delivery_jobs WHERE state IN ('pending', 'in_flight')");
     return rows[0].n;
+  }
+
+  async queueStats(now: number): Promise<QueueStats> {
+    const { rows: due } = await this.#query(
+      `SELECT COUNT(*)::int AS n, MIN(j.next_attempt_at) AS oldest FROM delivery_jobs j JOIN webhooks w ON w.id = j.webhook_id
+       WHERE j.state = 'pending' AND j.next_attempt_at <= $1 AND (w.status = 'active' OR j.trigger = 'redelivery')`,
+      [now],
+    );
+    const { rows: running } = await this.#query(
+      `SELECT w.account_id, COUNT(*)::int AS n FROM delivery_jobs j JOIN webhooks w ON w.id = j.webhook_id
+       WHERE j.state = 'in_flight' AND j.lease_until >= $1 GROUP BY w.account_id`,
+      [now],
+    );
+    return {
+      due: due[0].n,
+      oldestDueAt: due[0].oldest === null ? null : Number(due[0].oldest),
+      inFlightByAccount: Object.fromEntries(running.map((row) => [row.account_id as string, row.n as number])),
+    };
   }
 }

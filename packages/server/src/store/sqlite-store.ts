@@ -15,6 +15,7 @@ import type {
   ClaimOptions,
   CompletedDelivery,
   CompletionResult,
+  QueueStats,
   HeldLease,
   EventRecord,
   NewAttempt,
@@ -473,5 +474,21 @@ export class SqliteStore implements Store {
 
   async countUnfinishedDeliveries(): Promise<number> {
     return Number(this.#prepare("SELECT COUNT(*) AS n FROM delivery_jobs WHERE state IN ('pending', 'in_flight')").get()!.n);
+  }
+
+  async queueStats(now: number): Promise<QueueStats> {
+    const due = this.#prepare(
+      `SELECT COUNT(*) AS n, MIN(j.next_attempt_at) AS oldest FROM delivery_jobs j JOIN webhooks w ON w.id = j.webhook_id
+       WHERE j.state = 'pending' AND j.next_attempt_at <= ? AND (w.status = 'active' OR j.trigger = 'redelivery')`,
+    ).get(now)!;
+    const running = this.#prepare(
+      `SELECT w.account_id, COUNT(*) AS n FROM delivery_jobs j JOIN webhooks w ON w.id = j.webhook_id
+       WHERE j.state = 'in_flight' AND j.lease_until >= ? GROUP BY w.account_id`,
+    ).all(now);
+    return {
+      due: Number(due.n),
+      oldestDueAt: due.oldest === null ? null : Number(due.oldest),
+      inFlightByAccount: Object.fromEntries(running.map((row) => [row.account_id as string, Number(row.n)])),
+    };
   }
 }

@@ -159,6 +159,15 @@ export interface AttemptQuery {
   limit: number;
 }
 
+export interface QueueStats {
+  /** Pending jobs due now (their webhook active, or a redelivery). */
+  due: number;
+  /** The due time of the oldest of them; null when none is due. */
+  oldestDueAt: number | null;
+  /** Jobs under an unexpired lease, per account id. */
+  inFlightByAccount: Record<string, number>;
+}
+
 export interface ClaimOptions {
   limit: number;
   leaseMs: number;
@@ -258,4 +267,6 @@ export interface Store {
   findAttempt(accountId: string, webhookId: string, attemptId: string): Promise<AttemptRecord | undefined>;
   /** Jobs not yet finished (pending or in flight), for monitoring and tests. */
   countUnfinishedDeliveries(): Promise<number>;
+  /** The queue as operators watch it (metrics): what is due, since when, and what runs per account. */
+  queueStats(now: number): Promise<QueueStats>;
 }
