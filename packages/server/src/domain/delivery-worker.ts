@@ -1,6 +1,7 @@
-// The worker: leases due delivery jobs from the store and sends them, many at a time. A slow or
-// failing endpoint only ever occupies its own few slots (per-webhook cap, bounded timeouts), so it
-// never holds up the others. Several workers, in several processes, can share one PostgreSQL queue.
+// The worker: leases due delivery jobs from the store and sends them, many at a time. Claims are fair
+// across accounts, then endpoints, within in-flight caps all workers share (claim-policy.ts), so a
+// slow, hanging or failing endpoint, or a whole account of them, only ever occupies its own slots.
+// Several workers, in several processes, can share one queue; leases are fenced and renewed.
 // While the database is unreachable the worker backs off (exponentially, capped) and keeps the
 // outcomes of deliveries already sent until it can record them; it says so once per outage.
 import type { Logger } from 'pino';
@@ -16,8 +17,10 @@ import { nextAttemptAt } from './retry-policy.ts';
 export interface WorkerPolicy {
   /** Deliveries in flight at once, in this worker. */
   concurrency: number;
-  /** Deliveries in flight at once to one webhook, in this worker. */
+  /** Deliveries in flight at once to one webhook, over all workers. */
   perWebhookConcurrency: number;
+  /** Deliveries in flight at once for one account, over all workers: what one tenant can occupy. */
+  perAccountConcurrency: number;
   /** How long a claimed job is this worker's; after that (a crash) another worker takes it. */
   leaseMs: number;
   /** How often to look for due jobs when nobody said there were new ones. */
@@ -54,6 +57,7 @@ export interface DeliveryObserver {
 export const DEFAULT_WORKER_POLICY: WorkerPolicy = {
   concurrency: 64,
   perWebhookConcurrency: 4,
+  perAccountConcurrency: 32,
   leaseMs: 5 * 60_000,
   pollMs: 250,
   brokenAfterMs: 72 * 3_600_000,
@@ -69,7 +73,6 @@ export class DeliveryWorker {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #policy: WorkerPolicy;
-  readonly #inFlight = new Map<string, number>();
   readonly #running = new Set<Promise<void>>();
   /** The leases of the attempts under way, renewed while they run. */
   readonly #held = new Map<number, number>();
@@ -229,34 +232,27 @@ export class DeliveryWorker {
   }
 
   /**
-   * Leases as many due jobs as there are free slots and starts every one at once: a job is leased
-   * only when its attempt starts, never parked behind its webhook's cap while its lease runs out.
-   * A claim can bring more jobs of one webhook than it has room for; those go straight back.
+   * Leases as many due jobs as there are free slots, chosen fairly (claim-policy.ts) within the
+   * in-flight caps every worker shares, and starts every one at once: a job is leased only when its
+   * attempt starts, never parked while its lease runs out.
    */
   async #claim(): Promise<number> {
     const free = this.#policy.concurrency - this.#active;
     if (free <= 0) return 0;
-    const atCap = [...this.#inFlight].filter(([, count]) => count >= this.#policy.perWebhookConcurrency).map(([id]) => id);
     const claimed = await this.#store.claimDeliveries(this.#clock.now(), {
       limit: free,
       leaseMs: this.#policy.leaseMs,
       perWebhook: this.#policy.perWebhookConcurrency,
-      excludeWebhookIds: atCap,
+      perAccount: this.#policy.perAccountConcurrency,
     });
     this.#reachable();
-    const extra: ClaimedDelivery[] = [];
-    for (const delivery of claimed) {
-      if ((this.#inFlight.get(delivery.webhook.id) ?? 0) < this.#policy.perWebhookConcurrency) this.#start(delivery);
-      else extra.push(delivery);
-    }
-    await this.#store.releaseDeliveries(extra);
-    return claimed.length - extra.length;
+    for (const delivery of claimed) this.#start(delivery);
+    return claimed.length;
   }
 
   #start(delivery: ClaimedDelivery): void {
     const webhookId = delivery.webhook.id;
     this.#active += 1;
-    this.#inFlight.set(webhookId, (this.#inFlight.get(webhookId) ?? 0) + 1);
     this.#held.set(delivery.jobId, delivery.lease);
     const running: Promise<void> = this.#deliver(delivery)
       .catch((error: unknown) => {
@@ -271,9 +267,6 @@ export class DeliveryWorker {
         this.#running.delete(running);
         this.#held.delete(delivery.jobId);
         this.#active -= 1;
-        const count = (this.#inFlight.get(webhookId) ?? 1) - 1;
-        if (count > 0) this.#inFlight.set(webhookId, count);
-        else this.#inFlight.delete(webhookId);
         // Claim again once a few slots are free (a claim per finished delivery costs more than it gains).
         const free = this.#policy.concurrency - this.#active;
         if (free >= Math.max(1, this.#policy.concurrency / 8) || this.#active === 0) this.notify();

@@ -158,6 +158,22 @@ function migrationsFor(dialect: Dialect): Migration[] {
         CREATE INDEX delivery_jobs_leases ON delivery_jobs (state, lease_until);
       `,
     },
+    {
+      version: 6,
+      name: 'fair claims and per-endpoint rate limits',
+      // Claims find every webhook with pending jobs by a skip scan of this index, then take each
+      // one's earliest due jobs; a webhook's optional rate limit counts its starts per second.
+      sql: `
+        CREATE INDEX delivery_jobs_pending ON delivery_jobs (state, webhook_id, next_attempt_at);
+        ALTER TABLE webhooks ADD COLUMN rate_limit INTEGER;
+        CREATE TABLE webhook_starts (
+          webhook_id TEXT NOT NULL,
+          second ${time} NOT NULL,
+          started INTEGER NOT NULL,
+          PRIMARY KEY (webhook_id, second)
+        );
+      `,
+    },
   ];
 }
 

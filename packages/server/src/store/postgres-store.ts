@@ -2,6 +2,7 @@
 // Cross-process atomicity comes from row locks and advisory locks inside transactions.
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { chooseFairly } from '../domain/claim-policy.ts';
 import { StoreUnavailableError } from '../domain/errors.ts';
 import { postgresMigrations } from './migrations.ts';
 import type {
@@ -44,7 +45,19 @@ import {
   webhookInsertValues,
 } from './rows.ts';
 import { BUCKET_MS, bucketOf, lastExpiredBucket, retryAfterMs } from './weight-window.ts';
+import {
+  candidatesSql,
+  candidateFromRow,
+  COUNT_STARTS_SQL,
+  endpointStates,
+  FORGET_STARTS_SQL,
+  IN_FLIGHT_SQL,
+  secondOf,
+  STARTS_SQL,
+  startsToCount,
+} from './claim-sql.ts';
 
+const CANDIDATES = candidatesSql('postgres');
 const INT8_OID = 20;
 // BIGINT columns hold epoch milliseconds and sequence numbers, all below 2^53.
 const types = {
@@ -465,36 +478,31 @@ export class PostgresStore implements Store {
 
   async claimDeliveries(now: number, options: ClaimOptions): Promise<ClaimedDelivery[]> {
     return this.#transaction(async (client) => {
-      // The earliest due candidates (bounded: a claim costs the same whatever the backlog), ranked per
-      // webhook (at most perWebhook each); then lock what no other worker holds.
-      const { rows: claimed } = await client.query(
-        `WITH candidates AS (
-           (SELECT j.id, j.webhook_id, j.next_attempt_at FROM delivery_jobs j JOIN webhooks w ON w.id = j.webhook_id
-            WHERE j.state = 'pending' AND j.next_attempt_at <= $1 AND (w.status = 'active' OR j.trigger = 'redelivery')
-              AND NOT (j.webhook_id = ANY($2::text[]))
-            ORDER BY j.next_attempt_at LIMIT $6)
-           UNION ALL
-           (SELECT j.id, j.webhook_id, j.next_attempt_at FROM delivery_jobs j
-            WHERE j.state = 'in_flight' AND j.lease_until < $1 AND NOT (j.webhook_id = ANY($2::text[])) LIMIT $6)
-         ), ranked AS (
-           SELECT id, next_attempt_at, ROW_NUMBER() OVER (PARTITION BY webhook_id ORDER BY next_attempt_at, id) AS rank FROM candidates
-         ), picked AS (
-           SELECT j.id FROM delivery_jobs j
-           WHERE j.id IN (SELECT id FROM ranked WHERE rank <= $3 ORDER BY next_attempt_at LIMIT $4)
-             AND ((j.state = 'pending' AND j.next_attempt_at <= $1) OR (j.state = 'in_flight' AND j.lease_until < $1))
-           FOR UPDATE SKIP LOCKED
-         )
-         UPDATE delivery_jobs SET state = 'in_flight', lease_until = $5, lease_version = delivery_jobs.lease_version + 1 FROM picked WHERE delivery_jobs.id = picked.id
-         RETURNING delivery_jobs.id`,
-        [now, options.excludeWebhookIds, options.perWebhook, options.limit, now + options.leaseMs, Math.max(256, options.limit * 8)],
+      // One claim at a time across workers, so the in-flight caps it counts hold exactly.
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('pipai:delivery-claims'))");
+      const second = secondOf(now);
+      await client.query(FORGET_STARTS_SQL, [second]);
+      const { rows: candidateRows } = await client.query(CANDIDATES, [now, options.perWebhook, Math.max(256, options.limit * 8)]);
+      const { rows: inFlightRows } = await client.query(IN_FLIGHT_SQL, [now]);
+      const { rows: startRows } = await client.query(STARTS_SQL, [second]);
+      const candidates = candidateRows.map(candidateFromRow);
+      const endpoints = endpointStates(candidateRows, inFlightRows, startRows);
+      const chosen = chooseFairly(candidates, endpoints, options);
+      if (chosen.length === 0) return [];
+      await client.query(
+        "UPDATE delivery_jobs SET state = 'in_flight', lease_until = $1, lease_version = lease_version + 1 WHERE id = ANY($2::bigint[])",
+        [now + options.leaseMs, chosen],
       );
-      if (claimed.length === 0) return [];
+      for (const [webhookId, started] of startsToCount(chosen, candidates, endpoints)) {
+        await client.query(COUNT_STARTS_SQL, [webhookId, second, started]);
+      }
       const { rows } = await client.query(
         `SELECT ${CLAIMED_COLUMNS} FROM delivery_jobs j JOIN events e ON e.id = j.event_id JOIN webhooks w ON w.id = j.webhook_id
-         WHERE j.id = ANY($1::bigint[]) ORDER BY j.next_attempt_at, j.id`,
-        [claimed.map((row) => row.id)],
+         WHERE j.id = ANY($1::bigint[])`,
+        [chosen],
       );
-      return rows.map(claimedFromRow);
+      const order = new Map(chosen.map((id, index) => [id, index]));
+      return rows.map(claimedFromRow).sort((a, b) => order.get(a.jobId)! - order.get(b.jobId)!);
     });
   }
 
@@ -556,15 +564,6 @@ export class PostgresStore implements Store {
       [until, leases.map((held) => held.jobId), leases.map((held) => held.lease)],
     );
     return rows.map((row) => Number(row.id));
-  }
-
-  async releaseDeliveries(leases: readonly HeldLease[]): Promise<void> {
-    if (leases.length === 0) return;
-    await this.#query(
-      `UPDATE delivery_jobs j SET state = 'pending', lease_until = NULL FROM unnest($1::bigint[], $2::int[]) AS held(id, lease)
-       WHERE j.id = held.id AND j.lease_version = held.lease AND j.state = 'in_flight'`,
-      [leases.map((held) => held.jobId), leases.map((held) => held.lease)],
-    );
   }
 
   async recordTestAttempt(event: EventRecord, attempt: NewAttempt): Promise<AttemptRecord> {

@@ -45,6 +45,21 @@ import {
   webhookInsertValues,
 } from './rows.ts';
 import { BUCKET_MS, bucketOf, lastExpiredBucket, retryAfterMs } from './weight-window.ts';
+import { chooseFairly } from '../domain/claim-policy.ts';
+import {
+  candidatesSql,
+  candidateFromRow,
+  COUNT_STARTS_SQL,
+  endpointStates,
+  FORGET_STARTS_SQL,
+  IN_FLIGHT_SQL,
+  secondOf,
+  sqlitePlaceholders,
+  STARTS_SQL,
+  startsToCount,
+} from './claim-sql.ts';
+
+const CANDIDATES = candidatesSql('sqlite');
 
 const isUniqueViolation = (error: unknown, constraintColumns: string) =>
   error instanceof Error && error.message.includes(`UNIQUE constraint failed: ${constraintColumns}`);
@@ -338,36 +353,29 @@ export class SqliteStore implements Store {
   }
 
   async claimDeliveries(now: number, options: ClaimOptions): Promise<ClaimedDelivery[]> {
-    // Choose from a bounded window of the earliest due jobs (the index is walked in due order and
-    // the scan stops there), so a claim costs the same whatever the backlog; expired leases first.
-    // The price: while one webhook's backlog fills the earliest due times, others wait behind it.
-    const window = Math.max(256, options.limit * 8);
+    // BEGIN IMMEDIATE makes claims one at a time across processes, so the caps they count hold.
     return this.#transaction(() => {
-      const expired = this.#prepare("SELECT id, webhook_id FROM delivery_jobs WHERE state = 'in_flight' AND lease_until < ? LIMIT ?").all(now, window);
-      const due = this.#prepare(
-        `SELECT j.id, j.webhook_id FROM delivery_jobs j JOIN webhooks w ON w.id = j.webhook_id
-         WHERE j.state = 'pending' AND j.next_attempt_at <= ? AND (w.status = 'active' OR j.trigger = 'redelivery')
-         ORDER BY j.next_attempt_at, j.id LIMIT ?`,
-      ).all(now, window);
-      const perWebhook = new Map<string, number>();
-      const chosen: number[] = [];
-      for (const row of [...expired, ...due]) {
-        const webhookId = row.webhook_id as string;
-        const taken = perWebhook.get(webhookId) ?? 0;
-        if (options.excludeWebhookIds.includes(webhookId) || taken >= options.perWebhook) continue;
-        perWebhook.set(webhookId, taken + 1);
-        chosen.push(Number(row.id));
-        if (chosen.length >= options.limit) break;
-      }
+      const second = secondOf(now);
+      this.#prepare(sqlitePlaceholders(FORGET_STARTS_SQL)).run(second);
+      const candidateRows = this.#prepare(CANDIDATES).all(now, options.perWebhook, Math.max(256, options.limit * 8));
+      const inFlightRows = this.#prepare(sqlitePlaceholders(IN_FLIGHT_SQL)).all(now);
+      const startRows = this.#prepare(sqlitePlaceholders(STARTS_SQL)).all(second);
+      const candidates = candidateRows.map(candidateFromRow);
+      const endpoints = endpointStates(candidateRows, inFlightRows, startRows);
+      const chosen = chooseFairly(candidates, endpoints, options);
       if (chosen.length === 0) return [];
       const lease = this.#prepare("UPDATE delivery_jobs SET state = 'in_flight', lease_until = ?, lease_version = lease_version + 1 WHERE id = ?");
       for (const id of chosen) lease.run(now + options.leaseMs, id);
+      const countStarts = this.#prepare(sqlitePlaceholders(COUNT_STARTS_SQL));
+      for (const [webhookId, started] of startsToCount(chosen, candidates, endpoints)) countStarts.run(webhookId, second, started);
+      const order = new Map(chosen.map((id, index) => [id, index]));
       return this.#prepare(
         `SELECT ${CLAIMED_COLUMNS} FROM delivery_jobs j JOIN events e ON e.id = j.event_id JOIN webhooks w ON w.id = j.webhook_id
-         WHERE j.id IN (SELECT value FROM json_each(?)) ORDER BY j.next_attempt_at, j.id`,
+         WHERE j.id IN (SELECT value FROM json_each(?))`,
       )
         .all(JSON.stringify(chosen))
-        .map(claimedFromRow);
+        .map(claimedFromRow)
+        .sort((a, b) => order.get(a.jobId)! - order.get(b.jobId)!);
     });
   }
 
@@ -424,13 +432,6 @@ export class SqliteStore implements Store {
     });
   }
 
-  async releaseDeliveries(leases: readonly HeldLease[]): Promise<void> {
-    if (leases.length === 0) return;
-    this.#transaction(() => {
-      const release = this.#prepare("UPDATE delivery_jobs SET state = 'pending', lease_until = NULL WHERE id = ? AND lease_version = ? AND state = 'in_flight'");
-      for (const held of leases) release.run(held.jobId, held.lease);
-    });
-  }
 
   async recordTestAttempt(event: EventRecord, attempt: NewAttempt): Promise<AttemptRecord> {
     return this.#transaction(() => {

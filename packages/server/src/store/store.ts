@@ -171,10 +171,9 @@ export interface QueueStats {
 export interface ClaimOptions {
   limit: number;
   leaseMs: number;
-  /** At most this many jobs of one webhook per claim. */
+  /** In-flight caps, counted over every worker: per webhook, and per account. */
   perWebhook: number;
-  /** Webhooks whose jobs not to claim now (already at their in-flight cap in this worker). */
-  excludeWebhookIds: readonly string[];
+  perAccount: number;
 }
 
 export interface BalanceCrossing {
@@ -256,8 +255,6 @@ export interface Store {
   completeDelivery(completed: CompletedDelivery): Promise<CompletionResult>;
   /** Extends the leases still held to `until`; returns the job ids whose lease was extended. */
   renewLeases(leases: readonly HeldLease[], until: number): Promise<number[]>;
-  /** Gives leased jobs back to the queue untried (still held leases only). */
-  releaseDeliveries(leases: readonly HeldLease[]): Promise<void>;
   /** A test delivery: its event and attempt are logged; the webhook's health is untouched. */
   recordTestAttempt(event: EventRecord, attempt: NewAttempt): Promise<AttemptRecord>;
   /** A new one-attempt job for an event already delivered (or not) to a webhook. */
