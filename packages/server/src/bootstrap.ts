@@ -77,6 +77,14 @@ export function startFailureMessage(error: unknown, config?: Config): string {
   return oneLine(causeText(error));
 }
 
+/** A listen error as the one start-failure line, naming the variable that chose the port (not PORT). */
+export function listenFailure(error: unknown, variable: string, host: string, port: number): unknown {
+  const { code } = (error ?? {}) as { code?: string };
+  if (code === 'EADDRINUSE') return new Error(`${variable} ${port} is already in use on ${host}`);
+  if (code === 'EACCES') return new Error(`not permitted to listen on ${host}:${port} (${variable})`);
+  return error;
+}
+
 /** Prints the one line on stderr and exits: 2 for configuration, 1 for anything else. */
 export function exitCannotStart(error: unknown, config?: Config): never {
   process.stderr.write(`cannot start: ${startFailureMessage(error, config)}\n`);

@@ -24,6 +24,8 @@ export interface Config {
   deliveryLeaseMs: number;
   /** Whether `pnpm start` also runs the delivery worker (PIPAI_WORKER=off for API-only processes). */
   runWorker: boolean;
+  /** `pnpm worker`'s GET /metrics port on HOST (0: a free one); undefined: off, no server. */
+  workerMetricsPort: number | undefined;
   logLevel: string;
 }
 
@@ -75,6 +77,18 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   if (!Number.isSafeInteger(value) || value < min || value > max) {
     problems.push(`${name} must be an integer from ${min} to ${max}, got ${quoted(raw)}`);
     return fallback;
+  }
+  return value;
+}
+
+/** A port (0 picks a free one), or `off`; unset is `off`. */
+function portOrOff(env: NodeJS.ProcessEnv, name: string, problems: string[]): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === 'off') return undefined;
+  const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(value) || value > 65535) {
+    problems.push(`${name} must be off or an integer from 0 to 65535, got ${quoted(raw)}`);
+    return undefined;
   }
   return value;
 }
@@ -148,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     brokenAfterMs: duration(env, 'PIPAI_BROKEN_AFTER', 72 * 3_600_000, problems),
     deliveryLeaseMs: duration(env, 'PIPAI_DELIVERY_LEASE', 5 * 60_000, problems),
     runWorker: choice(env, 'PIPAI_WORKER', 'on', ['on', 'off'], problems) === 'on',
+    workerMetricsPort: portOrOff(env, 'PIPAI_WORKER_METRICS_PORT', problems),
     logLevel: choice(env, 'LOG_LEVEL', 'info', LOG_LEVELS, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems.join('; '));

@@ -32,7 +32,14 @@ async function main(config: Config) {
   await createDevCredentials(config, store, accounts, baseUrl, logger);
   if (config.runWorker) worker.start();
   logger.info(
-    { url: baseUrl, store: store.kind, data_dir: store.kind === 'sqlite' ? config.dataDir : undefined, worker: config.runWorker },
+    {
+      url: baseUrl,
+      store: store.kind,
+      data_dir: store.kind === 'sqlite' ? config.dataDir : undefined,
+      worker: config.runWorker,
+      // On the API's own port, unauthenticated like /healthz: keep it off the public load balancer.
+      metrics_url: `${baseUrl}/metrics`,
+    },
     'PipAI API listening',
   );
 

@@ -20,6 +20,7 @@ import { WebhookService } from './domain/webhook-service.ts';
 import { createApp } from './http/app.ts';
 import { operationHandlers } from './http/handlers.ts';
 import { routesOf } from './http/routes.ts';
+import { Metrics } from './metrics.ts';
 import { createReadiness } from './readiness.ts';
 import type { Store } from './store/store.ts';
 
@@ -68,7 +69,17 @@ export function createServices(options: ServiceOptions) {
     targets: options.targets,
     cursors: new CursorCodec(deriveKey(options.masterKey, 'cursors')),
   });
-  const worker = new DeliveryWorker({ store, secrets, sender: options.sender, clock, logger: options.logger, policy: options.workerPolicy ?? {} });
+  // This process's own registry: GET /metrics on the app serves it, the in-process worker feeds it.
+  const metrics = new Metrics({ store, now: () => clock.now(), logger: options.logger });
+  const worker = new DeliveryWorker({
+    store,
+    secrets,
+    sender: options.sender,
+    clock,
+    logger: options.logger,
+    policy: options.workerPolicy ?? {},
+    observer: metrics,
+  });
   const events = new EventService({ store, clock, validatePayload, onPublished: () => worker.notify() });
   const accounts = new AccountService({ store, secrets, clock, events });
   const deliveries = new DeliveryService({
@@ -101,6 +112,7 @@ export function createServices(options: ServiceOptions) {
     internalToken: options.internalToken,
     readiness: createReadiness({ store, secrets, now: () => clock.now(), logger: options.logger }),
     validateResponses: options.validateResponses ?? false,
+    metrics,
   });
-  return { app, accounts, webhooks, events, deliveries, worker, secrets };
+  return { app, accounts, webhooks, events, deliveries, worker, secrets, metrics };
 }

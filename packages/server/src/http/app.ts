@@ -10,7 +10,7 @@ import type { RateLimiter } from '../domain/rate-limiter.ts';
 import { checkParameters, parseJsonBody, readRawBody } from './body.ts';
 import type { OperationHandlers } from './operation-types.ts';
 import { sendProblem } from './problem.ts';
-import { requestContext } from './request-context.ts';
+import { requestContext, type RequestObserver } from './request-context.ts';
 import { createRouter, routesOf, type RouteMatch } from './routes.ts';
 import { admitRequests, matchRequest } from './security.ts';
 import { toApiError } from './validator-errors.ts';
@@ -27,6 +27,8 @@ export interface AppDeps {
   readiness?: () => Promise<string[]>;
   /** Validate every JSON response against the spec and fail the request on a mismatch (tests). */
   validateResponses?: boolean;
+  /** This process's metrics: GET /metrics serves them (outside the spec, like the probes); every request is counted. */
+  metrics?: RequestObserver & { handler: express.RequestHandler };
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -48,8 +50,9 @@ export function createApp(deps: AppDeps): Express {
     const failing = deps.readiness ? await deps.readiness().catch((error: Error) => [error.message]) : [];
     res.status(failing.length ? 503 : 200).json(failing.length ? { status: 'unavailable', failing } : { status: 'ready' });
   });
+  if (deps.metrics) app.get('/metrics', deps.metrics.handler);
 
-  app.use(requestContext(deps.logger));
+  app.use(requestContext(deps.logger, deps.metrics));
   app.use(matchRequest(match));
   app.use(readRawBody);
   app.use(admitRequests({ authenticator: deps.authenticator, rateLimiter: deps.rateLimiter, internalToken: deps.internalToken }));

@@ -1,10 +1,17 @@
-// Gives every request an id (X-Request-Id, and request_id in errors) and one structured log line.
+// Gives every request an id (X-Request-Id, and request_id in errors), one structured log line, and
+// (when an observer is attached) one metrics observation, all from the same `finish` listener.
 import { randomBytes } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Principal } from '../domain/principal.ts';
+import type { RouteMatch } from './routes.ts';
 
-export function requestContext(logger: Logger): RequestHandler {
+/** Told of every finished request: its operationId (`unmatched` when none), status and duration. */
+export interface RequestObserver {
+  requestFinished(operation: string, status: number, seconds: number): void;
+}
+
+export function requestContext(logger: Logger, observer?: RequestObserver): RequestHandler {
   // Unique, not secret: a random prefix per process and a counter (random bytes per request showed in profiles).
   const prefix = randomBytes(4).toString('hex');
   let counter = 0;
@@ -15,6 +22,7 @@ export function requestContext(logger: Logger): RequestHandler {
     res.locals.requestId = requestId;
     res.setHeader('X-Request-Id', requestId);
     res.on('finish', () => {
+      const elapsedNs = process.hrtime.bigint() - started;
       const principal = res.locals.principal as Principal | undefined;
       // Never the headers, body or query: they carry signatures and, on create, secrets.
       logger.info(
@@ -23,11 +31,14 @@ export function requestContext(logger: Logger): RequestHandler {
           method: req.method,
           path: req.path,
           status: res.statusCode,
-          duration_ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
+          duration_ms: Number(elapsedNs / 1000n) / 1000,
           ...(principal ? { api_key: principal.keyId, account: principal.accountName } : {}),
         },
         'request',
       );
+      // The operation, never the path: paths carry webhook ids, and unmatched ones are anything sent.
+      const operation = (res.locals.match as RouteMatch | undefined)?.route.operationId ?? 'unmatched';
+      observer?.requestFinished(operation, res.statusCode, Number(elapsedNs) / 1e9);
     });
     next();
   };
