@@ -489,6 +489,11 @@ export interface components {
          */
         BalanceLowThreshold: string;
         /**
+         * @description At most this many deliveries per second to this webhook, counted across all of PipAI's delivery workers (per calendar second). Deliveries beyond it wait for the next second; none is dropped. Omit for no limit beyond the per-endpoint concurrency cap.
+         * @example 10
+         */
+        RateLimit: number;
+        /**
          * Format: date-time
          * @description ISO 8601 UTC timestamp with second precision, or `null`.
          * @example 2026-04-29T11:58:32Z
@@ -511,6 +516,8 @@ export interface components {
             description: string | null;
             /** @description Present only when a threshold is in force: it was supplied and `events` covers `account.balance_low` (by name or by a wildcard). Omitted otherwise. */
             balance_low_threshold?: components["schemas"]["BalanceLowThreshold"];
+            /** @description Present only when the webhook has a rate limit (deliveries per second). Omitted otherwise. */
+            rate_limit?: components["schemas"]["RateLimit"];
             /** @description One of `active`, `paused`, `broken`. New webhooks start as `active`. */
             status: components["schemas"]["WebhookStatus"];
             /** @description Number of consecutive failed delivery attempts since the last successful one. Always 0 on creation; reset to 0 by a successful delivery and when a broken webhook is set back to `active`. */
@@ -636,6 +643,7 @@ export interface components {
             description?: components["schemas"]["WebhookDescription"];
             /** @description Decimal string. Required only if `events` includes `account.balance_low`. Triggers an `account.balance_low` event whenever any tracked asset's available balance drops below this value. Kept when a wildcard in `events` covers `account.balance_low`; ignored otherwise. */
             balance_low_threshold?: components["schemas"]["BalanceLowThreshold"];
+            rate_limit?: components["schemas"]["RateLimit"];
         };
         /**
          * @description Opaque base64url string (40 characters, 240 random bits) used to sign every delivery to this webhook. The signing key is this string decoded from base64url. Returned only on creation (and by secret rotation) — subsequent reads will not include it. Store it securely.
@@ -665,6 +673,8 @@ export interface components {
             description?: string | null;
             /** @description New positive decimal threshold; `null` clears it (not allowed while `events` names `account.balance_low`). */
             balance_low_threshold?: string | null;
+            /** @description New limit in deliveries per second across all workers; `null` removes it. */
+            rate_limit?: number | null;
             /**
              * @description `paused` stops deliveries; `active` resumes them. Setting a `broken` webhook to `active` re-enables it and resets `consecutive_failures` to 0. A webhook cannot be set to `broken`.
              * @enum {string}

@@ -117,10 +117,10 @@ describe('CreateWebhookRequest rules', () => {
 describe('the webhook object', () => {
   const webhook = seeds.listResponse.data[0];
 
-  it('has exactly the seed fields as required, plus the optional threshold', () => {
+  it('has exactly the seed fields as required, plus the optional threshold and rate limit', () => {
     const base = spec.components.schemas.WebhookBase;
     expect(new Set(base.required)).toEqual(new Set(Object.keys(webhook)));
-    expect(Object.keys(base.properties).sort()).toEqual([...Object.keys(webhook), 'balance_low_threshold'].sort());
+    expect(Object.keys(base.properties).sort()).toEqual([...Object.keys(webhook), 'balance_low_threshold', 'rate_limit'].sort());
   });
 
   it('types and nullability match the seed', () => {

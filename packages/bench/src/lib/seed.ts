@@ -26,6 +26,7 @@ export async function seedAccount(store: Store, account: string, webhooks: numbe
         events: ['*'],
         description: `Bench webhook ${index}`,
         balanceLowThreshold: null,
+        rateLimit: null,
         status: 'active',
         consecutiveFailures: 0,
         lastDeliveryAt: null,

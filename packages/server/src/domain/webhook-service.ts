@@ -46,6 +46,7 @@ function toWebhook(record: NewWebhook): Webhook {
     events: record.events as Webhook['events'],
     description: record.description,
     ...(record.balanceLowThreshold === null ? {} : { balance_low_threshold: record.balanceLowThreshold }),
+    ...(record.rateLimit === null ? {} : { rate_limit: record.rateLimit }),
     status: record.status,
     consecutive_failures: record.consecutiveFailures,
     last_delivery_at: record.lastDeliveryAt === null ? null : formatTimestamp(record.lastDeliveryAt),
@@ -109,6 +110,7 @@ export class WebhookService {
       events: [...input.events],
       description: input.description ?? null,
       balanceLowThreshold,
+      rateLimit: input.rate_limit ?? null,
       status: 'active' as const,
       consecutiveFailures: 0,
       lastDeliveryAt: null,
@@ -178,6 +180,7 @@ export class WebhookService {
     const threshold = input.balance_low_threshold === undefined ? current.balanceLowThreshold : input.balance_low_threshold;
     changes.balanceLowThreshold = thresholdFor(events, threshold);
     if (input.description !== undefined) changes.description = input.description;
+    if (input.rate_limit !== undefined) changes.rateLimit = input.rate_limit;
     if (input.status !== undefined) {
       changes.status = input.status;
       // Re-enabling a broken webhook starts its failure count afresh.

@@ -324,7 +324,7 @@ export class PostgresStore implements Store {
       await client.query('SAVEPOINT insert_webhook');
       try {
         await client.query(
-          `INSERT INTO webhooks (${WEBHOOK_INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+          `INSERT INTO webhooks (${WEBHOOK_INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
           webhookInsertValues(webhook),
         );
         return 'created';

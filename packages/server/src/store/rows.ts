@@ -13,6 +13,7 @@ const WEBHOOK_COLUMNS: Record<keyof WebhookChanges, string> = {
   events: 'events',
   description: 'description',
   balanceLowThreshold: 'balance_low_threshold',
+  rateLimit: 'rate_limit',
   status: 'status',
   consecutiveFailures: 'consecutive_failures',
 };
@@ -35,6 +36,7 @@ export function webhookFromRow(row: Row): WebhookRecord {
     events: json<string[]>(row.events),
     description: row.description as string | null,
     balanceLowThreshold: row.balance_low_threshold as string | null,
+    rateLimit: nullableNumber(row.rate_limit ?? null),
     status: row.status as WebhookStatus,
     consecutiveFailures: Number(row.consecutive_failures),
     lastDeliveryAt: nullableNumber(row.last_delivery_at),
@@ -148,7 +150,7 @@ export function apiKeyFromRow(row: Row): ApiKeyRecord {
 
 /** The values of an INSERT INTO webhooks, in WEBHOOK_INSERT_COLUMNS order. */
 export const WEBHOOK_INSERT_COLUMNS =
-  'id, account_id, url, normalized_url, events, description, balance_low_threshold, status, consecutive_failures, last_delivery_at, last_success_at, created_at, sealed_secret';
+  'id, account_id, url, normalized_url, events, description, balance_low_threshold, rate_limit, status, consecutive_failures, last_delivery_at, last_success_at, created_at, sealed_secret';
 
 export function webhookInsertValues(webhook: NewWebhook): unknown[] {
   return [
@@ -159,6 +161,7 @@ export function webhookInsertValues(webhook: NewWebhook): unknown[] {
     JSON.stringify(webhook.events),
     webhook.description,
     webhook.balanceLowThreshold,
+    webhook.rateLimit,
     webhook.status,
     webhook.consecutiveFailures,
     webhook.lastDeliveryAt,

@@ -225,7 +225,7 @@ export class SqliteStore implements Store {
       const count = Number(this.#prepare('SELECT COUNT(*) AS n FROM webhooks WHERE account_id = ?').get(webhook.accountId)!.n);
       if (count >= maxPerAccount) return 'limit_reached';
       try {
-        this.#prepare(`INSERT INTO webhooks (${WEBHOOK_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        this.#prepare(`INSERT INTO webhooks (${WEBHOOK_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
           .run(...(webhookInsertValues(webhook) as SQLInputValue[]));
         return 'created';
       } catch (error) {

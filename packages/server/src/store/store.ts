@@ -38,6 +38,8 @@ export interface WebhookRecord {
   events: string[];
   description: string | null;
   balanceLowThreshold: string | null;
+  /** Deliveries per second at most, over all workers; null for none. */
+  rateLimit: number | null;
   status: WebhookStatus;
   consecutiveFailures: number;
   lastDeliveryAt: number | null;
@@ -64,6 +66,7 @@ export interface WebhookChanges {
   events?: string[];
   description?: string | null;
   balanceLowThreshold?: string | null;
+  rateLimit?: number | null;
   status?: WebhookStatus;
   consecutiveFailures?: number;
 }

@@ -15,6 +15,7 @@ export function webhookRecord(accountId: string, overrides: Partial<NewWebhook> 
     events: ['strategy.deployed'],
     description: null,
     balanceLowThreshold: null,
+    rateLimit: null,
     status: 'active',
     consecutiveFailures: 0,
     lastDeliveryAt: null,
