@@ -98,3 +98,21 @@ describe('fairness across two workers on one PostgreSQL database', () => {
     expect(healthy.received).toHaveLength(EVENTS);
   }, 60_000);
 });
+
+describe.each(STORE_KINDS)('an endpoint that keeps failing, on %s', (kind) => {
+  it('gets a shorter leash: its attempt times out at failingTimeoutMs though the sender allows ten minutes', async () => {
+    const api = await startTestApi(kind, { deliveryTimeoutMs: NEVER_MS, workerPolicy: { ...POLICY, failingTimeoutMs: 200 } });
+    closers.push(() => api.close());
+    const hanging = await startHttpsEndpoint('valid', 'hooks.test', () => 'hang');
+    closers.push(() => hanging.close());
+    const owner = await api.issueKey('failing');
+    const [id] = await register(api, owner, [hanging]);
+    const accountId = (await api.opened.store.findAccountByName(owner.account))!.id;
+    await api.opened.store.updateWebhook(accountId, id!, { consecutiveFailures: 3 });
+    expect((await api.publish({ account: owner.account, type: 'account.api_key_rotated', data: keyRotated })).status).toBe(202);
+    // The endpoint never answers: only the shorter timeout can end this attempt.
+    expect(await api.services.worker.runDue()).toBe(1);
+    const log = (await api.request(owner, 'GET', `/v1/webhooks/${id}/deliveries`)).body.data;
+    expect(log).toEqual([expect.objectContaining({ status: 'failed', error_class: 'timeout' })]);
+  }, 60_000);
+});

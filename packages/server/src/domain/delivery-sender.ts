@@ -17,6 +17,11 @@ export interface SendOutcome {
   gone: boolean;
 }
 
+export interface SendOptions {
+  /** A shorter timeout than the sender's own, for this attempt only. */
+  timeoutMs?: number;
+}
+
 export interface DeliverySender {
-  send(url: string, headers: Record<string, string>, body: string): Promise<SendOutcome>;
+  send(url: string, headers: Record<string, string>, body: string, options?: SendOptions): Promise<SendOutcome>;
 }

@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { ClaimedDelivery, CompletedDelivery, Store } from '../store/store.ts';
+import { FAILING_ENDPOINT_AFTER } from './claim-policy.ts';
 import type { Clock } from './clock.ts';
 import { attemptRecord, envelopeOf, signingSecrets } from './delivery-envelope.ts';
 import type { DeliverySender } from './delivery-sender.ts';
@@ -31,6 +32,8 @@ export interface WorkerPolicy {
   backoffMs: number;
   /** ...up to this (then jittered down by at most half, so that workers do not retry in step). */
   maxBackoffMs: number;
+  /** The attempt timeout of an endpoint that failed FAILING_ENDPOINT_AFTER times in a row. */
+  failingTimeoutMs: number;
   /** The jitter's randomness; injectable for tests. */
   random: () => number;
 }
@@ -61,6 +64,7 @@ export const DEFAULT_WORKER_POLICY: WorkerPolicy = {
   leaseMs: 5 * 60_000,
   pollMs: 250,
   brokenAfterMs: 72 * 3_600_000,
+  failingTimeoutMs: 5_000,
   backoffMs: 250,
   maxBackoffMs: 5_000,
   random: Math.random,
@@ -288,7 +292,9 @@ export class DeliveryWorker {
     const startedAt = this.#clock.now();
     const body = envelopeOf(event);
     const headers = deliveryHeaders(signingSecrets(webhook, this.#secrets, startedAt), event.id, startedAt, body);
-    const outcome = await this.#sender.send(webhook.url, headers, body);
+    // An endpoint that keeps failing gets a shorter leash as well as a single slot (claim-policy.ts).
+    const failing = webhook.consecutiveFailures >= FAILING_ENDPOINT_AFTER;
+    const outcome = await this.#sender.send(webhook.url, headers, body, failing ? { timeoutMs: this.#policy.failingTimeoutMs } : {});
     const attemptsMade = delivery.attempts + 1;
     const trigger = delivery.trigger === 'redelivery' ? 'redelivery' : delivery.attempts === 0 ? 'event' : 'retry';
     // Redeliveries are one attempt; event deliveries follow the retry schedule.

@@ -120,7 +120,7 @@ export function createDeliverySender(options: DeliverySenderOptions = {}): Deliv
   };
 
   return {
-    async send(url, headers, body): Promise<SendOutcome> {
+    async send(url, headers, body, sendOptions = {}): Promise<SendOutcome> {
       const started = performance.now();
       const elapsed = () => Math.round(performance.now() - started);
       const failure = (errorClass: DeliveryErrorClass, error: string): SendOutcome => ({
@@ -146,7 +146,7 @@ export function createDeliverySender(options: DeliverySenderOptions = {}): Deliv
           headers,
           body,
           dispatcher: currentAgent(),
-          signal: AbortSignal.timeout(timeoutMs),
+          signal: AbortSignal.timeout(Math.min(timeoutMs, sendOptions.timeoutMs ?? timeoutMs)),
         });
         // Keep the first characters for the log; read a bounded amount more so the connection can be reused.
         let snippet = '';

@@ -3,6 +3,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { chooseFairly } from '../domain/claim-policy.ts';
+import { settleAttempt } from '../domain/delivery-rules.ts';
 import { StoreUnavailableError } from '../domain/errors.ts';
 import { postgresMigrations } from './migrations.ts';
 import type {
@@ -38,7 +39,6 @@ import {
   CLAIMED_COLUMNS,
   claimedFromRow,
   eventFromRow,
-  healthAfterAttempt,
   webhookAssignments,
   webhookFromRow,
   WEBHOOK_INSERT_COLUMNS,
@@ -530,23 +530,19 @@ export class PostgresStore implements Store {
         completed.lease,
       ]);
       if (!held) return { outcome: 'lease_lost' } as const;
-      const succeeded = attempt.status === 'succeeded';
-      const health = healthAfterAttempt(
+      const { health, nextAttemptAt, jobState } = settleAttempt(
         { status: webhook.status, consecutiveFailures: webhook.consecutive_failures, failingSince: webhook.failing_since },
-        { succeeded, gone: completed.gone, now: attempt.createdAt, brokenAfterMs: completed.brokenAfterMs },
+        { succeeded: attempt.status === 'succeeded', gone: completed.gone, now: attempt.createdAt, brokenAfterMs: completed.brokenAfterMs, retryAt: completed.retryAt },
       );
-      // A broken webhook (now or already, by a concurrent attempt) gets no more retries.
-      const nextAttemptAt = succeeded || health.status === 'broken' ? null : completed.retryAt;
       const record = await this.#insertAttempt(client, { ...attempt, nextAttemptAt });
       await client.query(
         `UPDATE webhooks SET status = $1, consecutive_failures = $2, failing_since = $3, last_delivery_at = $4,
            last_success_at = COALESCE($5, last_success_at) WHERE id = $6`,
         [health.status, health.consecutiveFailures, health.failingSince, attempt.createdAt, health.lastSuccessAt, attempt.webhookId],
       );
-      const state = succeeded ? 'done' : health.status === 'broken' ? 'cancelled' : nextAttemptAt === null ? 'dead' : 'pending';
       await client.query(
         'UPDATE delivery_jobs SET state = $1, attempts = attempts + 1, next_attempt_at = COALESCE($2, next_attempt_at), lease_until = NULL WHERE id = $3 AND lease_version = $4',
-        [state, nextAttemptAt, completed.jobId, completed.lease],
+        [jobState, nextAttemptAt, completed.jobId, completed.lease],
       );
       // A broken webhook's pending deliveries stop.
       if (health.broke) {

@@ -117,25 +117,6 @@ export function attemptInsertValues(attempt: Omit<AttemptRecord, 'seq'>): unknow
   ];
 }
 
-/** The webhook's health after one delivery attempt (the seed's consecutive_failures, and `broken`). */
-export function healthAfterAttempt(
-  current: { status: WebhookStatus; consecutiveFailures: number; failingSince: number | null },
-  outcome: { succeeded: boolean; gone: boolean; now: number; brokenAfterMs: number },
-): { status: WebhookStatus; consecutiveFailures: number; failingSince: number | null; lastSuccessAt: number | null; broke: boolean } {
-  if (outcome.succeeded) {
-    return { status: current.status, consecutiveFailures: 0, failingSince: null, lastSuccessAt: outcome.now, broke: false };
-  }
-  const failingSince = current.failingSince ?? outcome.now;
-  const breaks = current.status === 'active' && (outcome.gone || outcome.now - failingSince >= outcome.brokenAfterMs);
-  return {
-    status: breaks ? 'broken' : current.status,
-    consecutiveFailures: current.consecutiveFailures + 1,
-    failingSince,
-    lastSuccessAt: null,
-    broke: breaks,
-  };
-}
-
 export function apiKeyFromRow(row: Row): ApiKeyRecord {
   return {
     id: row.id as string,

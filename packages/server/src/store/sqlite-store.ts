@@ -38,7 +38,6 @@ import {
   CLAIMED_COLUMNS,
   claimedFromRow,
   eventFromRow,
-  healthAfterAttempt,
   webhookAssignments,
   webhookFromRow,
   WEBHOOK_INSERT_COLUMNS,
@@ -46,6 +45,7 @@ import {
 } from './rows.ts';
 import { BUCKET_MS, bucketOf, lastExpiredBucket, retryAfterMs } from './weight-window.ts';
 import { chooseFairly } from '../domain/claim-policy.ts';
+import { settleAttempt } from '../domain/delivery-rules.ts';
 import {
   candidatesSql,
   candidateFromRow,
@@ -395,27 +395,23 @@ export class SqliteStore implements Store {
       if (!webhook) return { outcome: 'webhook_deleted' } as const;
       const held = this.#prepare('SELECT 1 FROM delivery_jobs WHERE id = ? AND lease_version = ?').get(completed.jobId, completed.lease);
       if (!held) return { outcome: 'lease_lost' } as const;
-      const succeeded = attempt.status === 'succeeded';
-      const health = healthAfterAttempt(
+      const { health, nextAttemptAt, jobState } = settleAttempt(
         {
           status: webhook.status as WebhookRecord['status'],
           consecutiveFailures: Number(webhook.consecutive_failures),
           failingSince: webhook.failing_since === null ? null : Number(webhook.failing_since),
         },
-        { succeeded, gone: completed.gone, now: attempt.createdAt, brokenAfterMs: completed.brokenAfterMs },
+        { succeeded: attempt.status === 'succeeded', gone: completed.gone, now: attempt.createdAt, brokenAfterMs: completed.brokenAfterMs, retryAt: completed.retryAt },
       );
-      // A broken webhook (now or already, by a concurrent attempt) gets no more retries.
-      const nextAttemptAt = succeeded || health.status === 'broken' ? null : completed.retryAt;
       const record = this.#insertAttempt({ ...attempt, nextAttemptAt });
       this.#prepare(
           `UPDATE webhooks SET status = ?, consecutive_failures = ?, failing_since = ?, last_delivery_at = ?,
              last_success_at = COALESCE(?, last_success_at) WHERE id = ?`,
         )
         .run(health.status, health.consecutiveFailures, health.failingSince, attempt.createdAt, health.lastSuccessAt, attempt.webhookId);
-      const state = succeeded ? 'done' : health.status === 'broken' ? 'cancelled' : nextAttemptAt === null ? 'dead' : 'pending';
       this.#prepare(
         'UPDATE delivery_jobs SET state = ?, attempts = attempts + 1, next_attempt_at = COALESCE(?, next_attempt_at), lease_until = NULL WHERE id = ? AND lease_version = ?',
-      ).run(state, nextAttemptAt, completed.jobId, completed.lease);
+      ).run(jobState, nextAttemptAt, completed.jobId, completed.lease);
       // A broken webhook's pending deliveries stop.
       if (health.broke) {
         this.#prepare("UPDATE delivery_jobs SET state = 'cancelled' WHERE webhook_id = ? AND state IN ('pending', 'in_flight')").run(attempt.webhookId);
