@@ -1,4 +1,4 @@
-// The user's reference pages (shared/seeds/) encoded exactly: examples verbatim, every field, limit
+// The user's reference pages for Create and List Webhooks (fixtures/seeds.json) encoded exactly: examples verbatim, every field, limit
 // and error.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';

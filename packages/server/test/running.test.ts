@@ -103,7 +103,7 @@ describe('pnpm start on a fresh data dir', () => {
     expect((await signed(credentials, 'GET', '/v1/webhooks')).body).toEqual({ data: [], next_cursor: null });
   });
 
-  it('pipai-admin creates a key that creates and lists a webhook as the seed pages show', async () => {
+  it('pipai-admin creates a key that creates and lists a webhook as the reference pages show', async () => {
     const { stdout } = await admin('keys', 'create', '--account', 'acme', '--scopes', 'webhooks:read,webhooks:write', '--json');
     const key = JSON.parse(stdout);
     expect(Object.keys(key)).toEqual(['account', 'api_key', 'api_secret', 'scopes']);

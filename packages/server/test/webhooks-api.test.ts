@@ -1,4 +1,4 @@
-// Every webhook operation over real HTTP, on both stores: success paths, the seed pages' shapes, and
+// Every webhook operation over real HTTP, on both stores: success paths, the reference pages' shapes, and
 // every documented error. Responses are validated against the spec by the server itself (a mismatch
 // would be a 500 here).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,5 @@
-// The webhook resource: every rule of the seed pages and DESIGN.md that is not a matter of shape
+// The webhook resource: every rule of the Create and List Webhooks reference pages (encoded in
+// packages/contract/test/fixtures/seeds.json) and of the spec that is not a matter of shape
 // (shape is the spec's, enforced before a request gets here).
 import {
   eventTypes,
