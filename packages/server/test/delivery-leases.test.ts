@@ -29,8 +29,12 @@ function attemptFor(claimed: ClaimedDelivery, at: number, id: string): NewAttemp
   };
 }
 
-const complete = (store: Store, claimed: ClaimedDelivery, at: number, id: string) =>
-  store.completeDelivery({ jobId: claimed.jobId, lease: claimed.lease, retryAt: null, gone: false, brokenAfterMs: 3_600_000, attempt: attemptFor(claimed, at, id) });
+const complete = async (store: Store, claimed: ClaimedDelivery, at: number, id: string) =>
+  (
+    await store.completeDeliveries([
+      { jobId: claimed.jobId, lease: claimed.lease, retryAt: null, gone: false, brokenAfterMs: 3_600_000, attempt: attemptFor(claimed, at, id) },
+    ])
+  )[0];
 
 describe.each(STORE_KINDS)('delivery leases on %s', (kind) => {
   let opened: OpenedStore;
@@ -83,6 +87,28 @@ describe.each(STORE_KINDS)('delivery leases on %s', (kind) => {
     // The old holder's renewal is refused: the lease is the new holder's.
     expect(await store.renewLeases([{ jobId: claimed!.jobId, lease: claimed!.lease }], T0 + 10 * LEASE_MS)).toEqual([]);
     expect(await complete(store, claimed!, T0 + 3 * LEASE_MS + 2, 'dlv_000000000000000000000004')).toEqual({ outcome: 'lease_lost' });
+  });
+
+  it('a batch of outcomes is fenced one by one, and answers in the order given', async () => {
+    await store.insertEvent({ id: 'evt_000000000000000000000002', accountId, type: 'strategy.deployed', data: {}, createdAt: T0 }, (hooks) =>
+      hooks.map((hook) => hook.id),
+    );
+    const [one, two] = await store.claimDeliveries(T0, claimOptions);
+    // The second's lease is taken over before the batch is written.
+    const [taken] = await store.claimDeliveries(T0 + LEASE_MS + 1, { ...claimOptions, limit: 1 });
+    const stale = taken!.jobId === one!.jobId ? one! : two!;
+    const held = stale === one ? two! : one!;
+    const outcome = (claimed: ClaimedDelivery, id: string) => ({
+      jobId: claimed.jobId,
+      lease: claimed.lease,
+      retryAt: null,
+      gone: false,
+      brokenAfterMs: 3_600_000,
+      attempt: attemptFor(claimed, T0 + LEASE_MS + 2, id),
+    });
+    const results = await store.completeDeliveries([outcome(stale, 'dlv_000000000000000000000010'), outcome(held, 'dlv_000000000000000000000011')]);
+    expect(results.map((result) => result.outcome)).toEqual(['lease_lost', 'recorded']);
+    expect((await attemptsLogged()).map((attempt) => attempt.id)).toEqual(['dlv_000000000000000000000011']);
   });
 
   it('an attempt by a job whose webhook was paused meanwhile is still recorded (its lease was not taken over)', async () => {

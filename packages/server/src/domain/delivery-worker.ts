@@ -6,7 +6,7 @@
 // outcomes of deliveries already sent until it can record them; it says so once per outage.
 import type { Logger } from 'pino';
 import type { SecretBox } from '../crypto/secret-box.ts';
-import type { ClaimedDelivery, CompletedDelivery, Store } from '../store/store.ts';
+import type { ClaimedDelivery, CompletedDelivery, CompletionResult, Store } from '../store/store.ts';
 import { FAILING_ENDPOINT_AFTER } from './claim-policy.ts';
 import type { Clock } from './clock.ts';
 import { attemptRecord, envelopeOf, signingSecrets } from './delivery-envelope.ts';
@@ -57,6 +57,9 @@ export interface DeliveryObserver {
   attempted(observation: AttemptObservation): void;
 }
 
+/** A batch of outcomes stays one short transaction. */
+const MAX_OUTCOMES_PER_BATCH = 64;
+
 export const DEFAULT_WORKER_POLICY: WorkerPolicy = {
   concurrency: 64,
   perWebhookConcurrency: 4,
@@ -80,6 +83,9 @@ export class DeliveryWorker {
   readonly #running = new Set<Promise<void>>();
   /** The leases of the attempts under way, renewed while they run. */
   readonly #held = new Map<number, number>();
+  /** Outcomes waiting to be written, and the batch being written. */
+  readonly #toRecord: { completed: CompletedDelivery; resolve: (result: CompletionResult) => void; reject: (error: unknown) => void }[] = [];
+  #writing: Promise<void> | undefined;
   #renewal: ReturnType<typeof setInterval> | undefined;
   #active = 0;
   #started = false;
@@ -221,19 +227,50 @@ export class DeliveryWorker {
     this.#outageSince = undefined;
   }
 
-  /** Records an outcome, waiting out an unreachable store (the endpoint has it: sending again would repeat it). */
-  async #complete(completed: CompletedDelivery): Promise<Awaited<ReturnType<Store['completeDelivery']>>> {
+  /**
+   * Records an outcome. Outcomes are written together (group commit): those that arrive while a
+   * batch is being written go in the next one, so a busy worker writes far fewer transactions.
+   */
+  #record(completed: CompletedDelivery): Promise<CompletionResult> {
+    return new Promise((resolve, reject) => {
+      this.#toRecord.push({ completed, resolve, reject });
+      this.#writeOutcomes();
+    });
+  }
+
+  #writeOutcomes(): void {
+    if (this.#writing) return; // the batch under way takes the rest when it is done
+    this.#writing = (async () => {
+      // Outcomes that arrive in this same turn of the event loop join the first batch.
+      await new Promise((resolve) => setImmediate(resolve));
+      while (this.#toRecord.length > 0) {
+        const batch = this.#toRecord.splice(0, MAX_OUTCOMES_PER_BATCH);
+        try {
+          const results = await this.#complete(batch.map((waiting) => waiting.completed));
+          batch.forEach((waiting, index) => waiting.resolve(results[index]!));
+        } catch (error) {
+          for (const waiting of batch) waiting.reject(error);
+        }
+      }
+    })().finally(() => {
+      this.#writing = undefined;
+    });
+  }
+
+  /** Writes outcomes, waiting out an unreachable store (the endpoints have them: sending again would repeat them). */
+  async #complete(completed: readonly CompletedDelivery[]): Promise<CompletionResult[]> {
     for (let failures = 1; ; failures += 1) {
       try {
-        const result = await this.#store.completeDelivery(completed);
+        const results = await this.#store.completeDeliveries(completed);
         this.#reachable();
-        return result;
+        return results;
       } catch (error) {
         if (!(error instanceof StoreUnavailableError) || this.#stopping) throw error;
         await this.#pause(this.#storeFailed(error, failures, 'record'));
       }
     }
   }
+
 
   /**
    * Leases as many due jobs as there are free slots, chosen fairly (claim-policy.ts) within the
@@ -302,7 +339,7 @@ export class DeliveryWorker {
       outcome.succeeded || delivery.trigger === 'redelivery'
         ? null
         : nextAttemptAt(attemptsMade, this.#clock.now(), outcome.retryAfterMs, this.#policy.random);
-    const result = await this.#complete({
+    const result = await this.#record({
       jobId: delivery.jobId,
       lease: delivery.lease,
       retryAt,

@@ -58,6 +58,10 @@ import {
 } from './claim-sql.ts';
 
 const CANDIDATES = candidatesSql('postgres');
+
+/** Completions ordered by webhook id: the order in which a batch locks webhook rows. */
+const byWebhook = (completed: readonly CompletedDelivery[]) =>
+  [...completed].sort((a, b) => (a.attempt.webhookId < b.attempt.webhookId ? -1 : a.attempt.webhookId > b.attempt.webhookId ? 1 : 0));
 const INT8_OID = 20;
 // BIGINT columns hold epoch milliseconds and sequence numbers, all below 2^53.
 const types = {
@@ -518,38 +522,46 @@ export class PostgresStore implements Store {
     return attemptFromRow(rows[0]);
   }
 
-  async completeDelivery(completed: CompletedDelivery): Promise<CompletionResult> {
+  async completeDeliveries(completed: readonly CompletedDelivery[]): Promise<CompletionResult[]> {
+    if (completed.length === 0) return [];
     return this.#transaction(async (client) => {
-      const { attempt } = completed;
-      // The webhook first, then the job: the order every transaction touching both takes.
-      const { rows } = await client.query('SELECT status, consecutive_failures, failing_since FROM webhooks WHERE id = $1 FOR UPDATE', [attempt.webhookId]);
-      const webhook = rows[0];
-      if (!webhook) return { outcome: 'webhook_deleted' } as const;
-      const { rowCount: held } = await client.query('SELECT 1 FROM delivery_jobs WHERE id = $1 AND lease_version = $2 FOR UPDATE', [
-        completed.jobId,
-        completed.lease,
-      ]);
-      if (!held) return { outcome: 'lease_lost' } as const;
-      const { health, nextAttemptAt, jobState } = settleAttempt(
-        { status: webhook.status, consecutiveFailures: webhook.consecutive_failures, failingSince: webhook.failing_since },
-        { succeeded: attempt.status === 'succeeded', gone: completed.gone, now: attempt.createdAt, brokenAfterMs: completed.brokenAfterMs, retryAt: completed.retryAt },
-      );
-      const record = await this.#insertAttempt(client, { ...attempt, nextAttemptAt });
-      await client.query(
-        `UPDATE webhooks SET status = $1, consecutive_failures = $2, failing_since = $3, last_delivery_at = $4,
-           last_success_at = COALESCE($5, last_success_at) WHERE id = $6`,
-        [health.status, health.consecutiveFailures, health.failingSince, attempt.createdAt, health.lastSuccessAt, attempt.webhookId],
-      );
-      await client.query(
-        'UPDATE delivery_jobs SET state = $1, attempts = attempts + 1, next_attempt_at = COALESCE($2, next_attempt_at), lease_until = NULL WHERE id = $3 AND lease_version = $4',
-        [jobState, nextAttemptAt, completed.jobId, completed.lease],
-      );
-      // A broken webhook's pending deliveries stop.
-      if (health.broke) {
-        await client.query("UPDATE delivery_jobs SET state = 'cancelled' WHERE webhook_id = $1 AND state IN ('pending', 'in_flight')", [attempt.webhookId]);
-      }
-      return { outcome: 'recorded', attempt: record, webhookBroke: health.broke } as const;
+      const results = new Map<CompletedDelivery, CompletionResult>();
+      // Webhooks locked in one order by every batch, so two batches never wait on each other in a cycle.
+      for (const one of byWebhook(completed)) results.set(one, await this.#completeOne(client, one));
+      return completed.map((one) => results.get(one)!);
     });
+  }
+
+  async #completeOne(client: pg.PoolClient, completed: CompletedDelivery): Promise<CompletionResult> {
+    const { attempt } = completed;
+    // The webhook first, then the job: the order every transaction touching both takes.
+    const { rows } = await client.query('SELECT status, consecutive_failures, failing_since FROM webhooks WHERE id = $1 FOR UPDATE', [attempt.webhookId]);
+    const webhook = rows[0];
+    if (!webhook) return { outcome: 'webhook_deleted' } as const;
+    const { rowCount: held } = await client.query('SELECT 1 FROM delivery_jobs WHERE id = $1 AND lease_version = $2 FOR UPDATE', [
+      completed.jobId,
+      completed.lease,
+    ]);
+    if (!held) return { outcome: 'lease_lost' } as const;
+    const { health, nextAttemptAt, jobState } = settleAttempt(
+      { status: webhook.status, consecutiveFailures: webhook.consecutive_failures, failingSince: webhook.failing_since },
+      { succeeded: attempt.status === 'succeeded', gone: completed.gone, now: attempt.createdAt, brokenAfterMs: completed.brokenAfterMs, retryAt: completed.retryAt },
+    );
+    const record = await this.#insertAttempt(client, { ...attempt, nextAttemptAt });
+    await client.query(
+      `UPDATE webhooks SET status = $1, consecutive_failures = $2, failing_since = $3, last_delivery_at = $4,
+         last_success_at = COALESCE($5, last_success_at) WHERE id = $6`,
+      [health.status, health.consecutiveFailures, health.failingSince, attempt.createdAt, health.lastSuccessAt, attempt.webhookId],
+    );
+    await client.query(
+      'UPDATE delivery_jobs SET state = $1, attempts = attempts + 1, next_attempt_at = COALESCE($2, next_attempt_at), lease_until = NULL WHERE id = $3 AND lease_version = $4',
+      [jobState, nextAttemptAt, completed.jobId, completed.lease],
+    );
+    // A broken webhook's pending deliveries stop.
+    if (health.broke) {
+      await client.query("UPDATE delivery_jobs SET state = 'cancelled' WHERE webhook_id = $1 AND state IN ('pending', 'in_flight')", [attempt.webhookId]);
+    }
+    return { outcome: 'recorded', attempt: record, webhookBroke: health.broke } as const;
   }
 
   async renewLeases(leases: readonly HeldLease[], until: number): Promise<number[]> {

@@ -388,36 +388,39 @@ export class SqliteStore implements Store {
     return attemptFromRow(row);
   }
 
-  async completeDelivery(completed: CompletedDelivery): Promise<CompletionResult> {
-    return this.#transaction(() => {
-      const { attempt } = completed;
-      const webhook = this.#prepare('SELECT status, consecutive_failures, failing_since FROM webhooks WHERE id = ?').get(attempt.webhookId);
-      if (!webhook) return { outcome: 'webhook_deleted' } as const;
-      const held = this.#prepare('SELECT 1 FROM delivery_jobs WHERE id = ? AND lease_version = ?').get(completed.jobId, completed.lease);
-      if (!held) return { outcome: 'lease_lost' } as const;
-      const { health, nextAttemptAt, jobState } = settleAttempt(
-        {
-          status: webhook.status as WebhookRecord['status'],
-          consecutiveFailures: Number(webhook.consecutive_failures),
-          failingSince: webhook.failing_since === null ? null : Number(webhook.failing_since),
-        },
-        { succeeded: attempt.status === 'succeeded', gone: completed.gone, now: attempt.createdAt, brokenAfterMs: completed.brokenAfterMs, retryAt: completed.retryAt },
-      );
-      const record = this.#insertAttempt({ ...attempt, nextAttemptAt });
-      this.#prepare(
-          `UPDATE webhooks SET status = ?, consecutive_failures = ?, failing_since = ?, last_delivery_at = ?,
-             last_success_at = COALESCE(?, last_success_at) WHERE id = ?`,
-        )
-        .run(health.status, health.consecutiveFailures, health.failingSince, attempt.createdAt, health.lastSuccessAt, attempt.webhookId);
-      this.#prepare(
-        'UPDATE delivery_jobs SET state = ?, attempts = attempts + 1, next_attempt_at = COALESCE(?, next_attempt_at), lease_until = NULL WHERE id = ? AND lease_version = ?',
-      ).run(jobState, nextAttemptAt, completed.jobId, completed.lease);
-      // A broken webhook's pending deliveries stop.
-      if (health.broke) {
-        this.#prepare("UPDATE delivery_jobs SET state = 'cancelled' WHERE webhook_id = ? AND state IN ('pending', 'in_flight')").run(attempt.webhookId);
-      }
-      return { outcome: 'recorded', attempt: record, webhookBroke: health.broke } as const;
-    });
+  async completeDeliveries(completed: readonly CompletedDelivery[]): Promise<CompletionResult[]> {
+    if (completed.length === 0) return [];
+    return this.#transaction(() => completed.map((one) => this.#completeOne(one)));
+  }
+
+  #completeOne(completed: CompletedDelivery): CompletionResult {
+    const { attempt } = completed;
+    const webhook = this.#prepare('SELECT status, consecutive_failures, failing_since FROM webhooks WHERE id = ?').get(attempt.webhookId);
+    if (!webhook) return { outcome: 'webhook_deleted' } as const;
+    const held = this.#prepare('SELECT 1 FROM delivery_jobs WHERE id = ? AND lease_version = ?').get(completed.jobId, completed.lease);
+    if (!held) return { outcome: 'lease_lost' } as const;
+    const { health, nextAttemptAt, jobState } = settleAttempt(
+      {
+        status: webhook.status as WebhookRecord['status'],
+        consecutiveFailures: Number(webhook.consecutive_failures),
+        failingSince: webhook.failing_since === null ? null : Number(webhook.failing_since),
+      },
+      { succeeded: attempt.status === 'succeeded', gone: completed.gone, now: attempt.createdAt, brokenAfterMs: completed.brokenAfterMs, retryAt: completed.retryAt },
+    );
+    const record = this.#insertAttempt({ ...attempt, nextAttemptAt });
+    this.#prepare(
+        `UPDATE webhooks SET status = ?, consecutive_failures = ?, failing_since = ?, last_delivery_at = ?,
+           last_success_at = COALESCE(?, last_success_at) WHERE id = ?`,
+      )
+      .run(health.status, health.consecutiveFailures, health.failingSince, attempt.createdAt, health.lastSuccessAt, attempt.webhookId);
+    this.#prepare(
+      'UPDATE delivery_jobs SET state = ?, attempts = attempts + 1, next_attempt_at = COALESCE(?, next_attempt_at), lease_until = NULL WHERE id = ? AND lease_version = ?',
+    ).run(jobState, nextAttemptAt, completed.jobId, completed.lease);
+    // A broken webhook's pending deliveries stop.
+    if (health.broke) {
+      this.#prepare("UPDATE delivery_jobs SET state = 'cancelled' WHERE webhook_id = ? AND state IN ('pending', 'in_flight')").run(attempt.webhookId);
+    }
+    return { outcome: 'recorded', attempt: record, webhookBroke: health.broke } as const;
   }
 
   async renewLeases(leases: readonly HeldLease[], until: number): Promise<number[]> {

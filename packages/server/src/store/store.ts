@@ -254,8 +254,11 @@ export interface Store {
 
   /** Leases due jobs (and jobs whose lease expired: their worker died) for delivery. */
   claimDeliveries(now: number, options: ClaimOptions): Promise<ClaimedDelivery[]>;
-  /** Records an attempt, moves its job on and keeps the webhook's health, atomically. */
-  completeDelivery(completed: CompletedDelivery): Promise<CompletionResult>;
+  /**
+   * Records attempts, moves their jobs on and keeps their webhooks' health, in one transaction (group
+   * commit); each is fenced on its own lease. Results come in the order given.
+   */
+  completeDeliveries(completed: readonly CompletedDelivery[]): Promise<CompletionResult[]>;
   /** Extends the leases still held to `until`; returns the job ids whose lease was extended. */
   renewLeases(leases: readonly HeldLease[], until: number): Promise<number[]>;
   /** A test delivery: its event and attempt are logged; the webhook's health is untouched. */
