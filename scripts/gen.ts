@@ -64,6 +64,47 @@ export const eventWildcards = ${JSON.stringify(wildcards)} as const satisfies re
 `;
 }
 
+type Json = Record<string, any>;
+
+/**
+ * Every error code with the HTTP status and title the spec gives it: the status from the responses
+ * whose problem schema names the code, the title from their examples. The internal bundle has every
+ * code; a code answered with two statuses, or titled two ways, is a spec error.
+ */
+function errorsFor(bundledJson: string): string {
+  const doc = JSON.parse(bundledJson) as Json;
+  const deref = (node: Json): Json => (typeof node?.$ref === 'string' ? deref(node.$ref.slice(2).split('/').reduce((at: Json, key: string) => at[key], doc)) : node);
+  const found = new Map<string, { status: number; title: string | undefined }>();
+  for (const item of Object.values<Json>(doc.paths)) {
+    for (const operation of Object.values<Json>(item).filter((value) => typeof value === 'object' && value?.responses)) {
+      for (const [status, reference] of Object.entries<Json>(operation.responses)) {
+        const media = deref(reference).content?.['application/problem+json'];
+        if (!media) continue;
+        const code = media.schema?.properties?.code;
+        const codes: string[] = code?.const ? [code.const] : (code?.enum ?? []);
+        const examples = [media.example, ...Object.values<Json>(media.examples ?? {}).map((example) => example.value)].filter(Boolean);
+        for (const name of codes) {
+          const title = examples.find((example) => example.code === name)?.title ?? found.get(name)?.title;
+          const known = found.get(name);
+          if (known && known.status !== Number(status)) throw new Error(`error code ${name} is answered with ${known.status} and ${status}`);
+          if (known?.title && title && known.title !== title) throw new Error(`error code ${name} is titled "${known.title}" and "${title}"`);
+          found.set(name, { status: Number(status), title });
+        }
+      }
+    }
+  }
+  const codes: string[] = doc.components.schemas.ErrorCode.enum;
+  for (const name of codes) {
+    if (!found.get(name)?.title) throw new Error(`error code ${name} has no response with an example that titles it`);
+  }
+  const entries = Object.fromEntries(codes.map((name) => [name, found.get(name)]));
+  return `${HEADER}import type { components } from './internal-schema.d.ts';
+
+/** Each error code's HTTP status and title, as the spec's responses and their examples give them. */
+export const errorCatalog = ${JSON.stringify(entries, null, 2)} as const satisfies Record<components['schemas']['ErrorCode'], { status: number; title: string }>;
+`;
+}
+
 async function generate(): Promise<Map<string, string>> {
   const bundles = await bundle();
   return new Map([
@@ -72,6 +113,7 @@ async function generate(): Promise<Map<string, string>> {
     ['schema.d.ts', await typesFor(bundles.public)],
     ['internal-schema.d.ts', await typesFor(bundles.internal)],
     ['catalog.ts', catalogFor(bundles.public)],
+    ['errors.ts', errorsFor(bundles.internal)],
   ]);
 }
 

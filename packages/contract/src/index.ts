@@ -7,6 +7,7 @@ export type {
   paths as InternalPaths,
 } from '../generated/internal-schema.d.ts';
 export * from './events.ts';
+export { errorCatalog } from '../generated/errors.ts';
 
 import type { components, webhooks } from '../generated/schema.d.ts';
 
