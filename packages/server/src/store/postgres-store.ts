@@ -58,6 +58,8 @@ import {
 } from './claim-sql.ts';
 
 const CANDIDATES = candidatesSql('postgres');
+/** How often a transaction aborted by a deadlock or serialization conflict is tried in all. */
+const TRANSACTION_ATTEMPTS = 4;
 
 /** Completions ordered by webhook id: the order in which a batch locks webhook rows. */
 const byWebhook = (completed: readonly CompletedDelivery[]) =>
@@ -143,7 +145,23 @@ export class PostgresStore implements Store {
     }
   }
 
+  /**
+   * Runs `work` in a transaction. One that PostgreSQL aborted to break a deadlock or a serialization
+   * conflict is run again (a few times, briefly apart): the conflict was timing, not the request.
+   */
   async #transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.#transactionOnce(work);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (attempt >= TRANSACTION_ATTEMPTS || (code !== '40P01' && code !== '40001')) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 5 * attempt * Math.random()));
+      }
+    }
+  }
+
+  async #transactionOnce<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.#pool.connect();
@@ -535,7 +553,11 @@ export class PostgresStore implements Store {
   async #completeOne(client: pg.PoolClient, completed: CompletedDelivery): Promise<CompletionResult> {
     const { attempt } = completed;
     // The webhook first, then the job: the order every transaction touching both takes.
-    const { rows } = await client.query('SELECT status, consecutive_failures, failing_since FROM webhooks WHERE id = $1 FOR UPDATE', [attempt.webhookId]);
+    // NO KEY UPDATE: it must not wait on (or deadlock with) the KEY SHARE locks that inserting this
+    // webhook's delivery jobs takes through their foreign key.
+    const { rows } = await client.query('SELECT status, consecutive_failures, failing_since FROM webhooks WHERE id = $1 FOR NO KEY UPDATE', [
+      attempt.webhookId,
+    ]);
     const webhook = rows[0];
     if (!webhook) return { outcome: 'webhook_deleted' } as const;
     const { rowCount: held } = await client.query('SELECT 1 FROM delivery_jobs WHERE id = $1 AND lease_version = $2 FOR UPDATE', [
