@@ -5,6 +5,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import openapiTS, { astToString } from 'openapi-typescript';
+import { openApi, type Json } from '../packages/contract/src/openapi.ts';
 import { REPO_ROOT, runRedocly } from './lib/redocly.ts';
 
 // `--dir PATH` compares or writes another copy (the drift gate's own test uses it).
@@ -64,36 +65,31 @@ export const eventWildcards = ${JSON.stringify(wildcards)} as const satisfies re
 `;
 }
 
-type Json = Record<string, any>;
-
 /**
  * Every error code with the HTTP status and title the spec gives it: the status from the responses
  * whose problem schema names the code, the title from their examples. The internal bundle has every
  * code; a code answered with two statuses, or titled two ways, is a spec error.
  */
 function errorsFor(bundledJson: string): string {
-  const doc = JSON.parse(bundledJson) as Json;
-  const deref = (node: Json): Json => (typeof node?.$ref === 'string' ? deref(node.$ref.slice(2).split('/').reduce((at: Json, key: string) => at[key], doc)) : node);
+  const api = openApi(JSON.parse(bundledJson));
   const found = new Map<string, { status: number; title: string | undefined }>();
-  for (const item of Object.values<Json>(doc.paths)) {
-    for (const operation of Object.values<Json>(item).filter((value) => typeof value === 'object' && value?.responses)) {
-      for (const [status, reference] of Object.entries<Json>(operation.responses)) {
-        const media = deref(reference).content?.['application/problem+json'];
-        if (!media) continue;
-        const code = media.schema?.properties?.code;
-        const codes: string[] = code?.const ? [code.const] : (code?.enum ?? []);
-        const examples = [media.example, ...Object.values<Json>(media.examples ?? {}).map((example) => example.value)].filter(Boolean);
-        for (const name of codes) {
-          const title = examples.find((example) => example.code === name)?.title ?? found.get(name)?.title;
-          const known = found.get(name);
-          if (known && known.status !== Number(status)) throw new Error(`error code ${name} is answered with ${known.status} and ${status}`);
-          if (known?.title && title && known.title !== title) throw new Error(`error code ${name} is titled "${known.title}" and "${title}"`);
-          found.set(name, { status: Number(status), title });
-        }
+  for (const { operation } of api.operations()) {
+    for (const [status, reference] of Object.entries<Json>(operation.responses)) {
+      const media = api.deref(reference).content?.['application/problem+json'];
+      if (!media) continue;
+      const code = media.schema?.properties?.code;
+      const codes: string[] = code?.const ? [code.const] : (code?.enum ?? []);
+      const examples = [media.example, ...Object.values<Json>(media.examples ?? {}).map((example) => example.value)].filter(Boolean);
+      for (const name of codes) {
+        const title = examples.find((example) => example.code === name)?.title ?? found.get(name)?.title;
+        const known = found.get(name);
+        if (known && known.status !== Number(status)) throw new Error(`error code ${name} is answered with ${known.status} and ${status}`);
+        if (known?.title && title && known.title !== title) throw new Error(`error code ${name} is titled "${known.title}" and "${title}"`);
+        found.set(name, { status: Number(status), title });
       }
     }
   }
-  const codes: string[] = doc.components.schemas.ErrorCode.enum;
+  const codes: string[] = api.doc.components.schemas.ErrorCode.enum;
   for (const name of codes) {
     if (!found.get(name)?.title) throw new Error(`error code ${name} has no response with an example that titles it`);
   }

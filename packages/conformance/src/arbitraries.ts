@@ -1,10 +1,9 @@
 // fast-check arbitraries generated from the spec's schemas, and mutations of what they generate.
 import fc from 'fast-check';
-import type { Json } from './responses.ts';
+import { openApi, type Json } from '@pipai/contract/openapi';
 
 export function arbitraryFor(spec: Json, node: Json): fc.Arbitrary<unknown> {
-  const deref = (at: Json): Json =>
-    typeof at?.$ref === 'string' ? deref(at.$ref.slice(2).split('/').reduce((part: Json, key: string) => part[key], spec)) : at;
+  const { deref } = openApi(spec);
   const build = (raw: Json, depth: number): fc.Arbitrary<unknown> => {
     const schema = deref(raw);
     if (schema.allOf) {

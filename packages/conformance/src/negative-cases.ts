@@ -3,7 +3,7 @@
 // non-decimal number syntax, NUL characters and unpaired surrogates in every string, unknown and
 // prototype-polluting query parameters, and bodies with a missing, wrong or non-UTF-8 media type.
 // Each must be answered 400 INVALID_PARAMETER naming that parameter, or 415 for the media type.
-import type { Json } from './responses.ts';
+import { openApi, type Json } from '@pipai/contract/openapi';
 
 export type ExpectedProblem =
   | { code: 'INVALID_PARAMETER'; parameter: string; in: 'query' | 'path' | 'body' | 'header' }
@@ -32,32 +32,6 @@ const ILL_FORMED_STRINGS: [string, string][] = [
   ['an unpaired surrogate', 'before\ud800after'],
 ];
 const PROTOTYPE_KEYS = ['__proto__', 'constructor', 'prototype', '__proto__[polluted]', 'hasOwnProperty'];
-
-const HTTP_METHODS = ['get', 'post', 'patch', 'put', 'delete'];
-
-function resolver(spec: Json) {
-  const deref = (node: Json | undefined): Json => {
-    if (!node || typeof node !== 'object') return node ?? {};
-    if (typeof node.$ref === 'string') {
-      return deref(node.$ref.slice(2).split('/').reduce((at: Json, key: string) => at[key.replaceAll('~1', '/')], spec));
-    }
-    return node;
-  };
-  /** A schema with its allOf merged in (properties, required), refs resolved. */
-  const flatten = (node: Json | undefined): Json => {
-    const schema = deref(node);
-    if (!schema.allOf) return schema;
-    const merged: Json = { ...schema, properties: { ...schema.properties }, required: [...(schema.required ?? [])] };
-    delete merged.allOf;
-    for (const part of schema.allOf) {
-      const flat = flatten(part);
-      Object.assign(merged.properties, flat.properties);
-      merged.required.push(...(flat.required ?? []));
-    }
-    return merged;
-  };
-  return { deref, flatten };
-}
 
 /** Values that break one keyword each of a (resolved) schema. */
 function breakers(schema: Json, flatten: (node: Json) => Json, sample: unknown): [string, unknown][] {
@@ -88,12 +62,10 @@ function breakers(schema: Json, flatten: (node: Json) => Json, sample: unknown):
 }
 
 export function negativeCases(spec: Json): NegativeCase[] {
-  const { deref, flatten } = resolver(spec);
+  const { deref, flatten, operations } = openApi(spec);
   const cases: NegativeCase[] = [];
-  for (const [template, item] of Object.entries<Json>(spec.paths)) {
-    for (const method of HTTP_METHODS.filter((candidate) => item[candidate])) {
-      const operation = item[method];
-      const parameters: Json[] = [...(item.parameters ?? []), ...(operation.parameters ?? [])].map(deref);
+  for (const { path: template, method, operation, parameters } of operations()) {
+    {
       const pathValues = Object.fromEntries(
         parameters.filter((p) => p.in === 'path').map((p) => [p.name, String(deref(p.schema).examples?.[0] ?? 'x')]),
       );

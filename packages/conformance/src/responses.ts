@@ -2,9 +2,10 @@
 // documented and the body must validate against that status's schema.
 import { readFileSync } from 'node:fs';
 import { publicSpecPath } from '@pipai/contract/node';
+import { openApi, type Json } from '@pipai/contract/openapi';
 import { createSpecValidator, toJsonPointer, type SchemaError } from '@pipai/contract/spec-validator';
 
-export type Json = Record<string, any>;
+export type { Json };
 export const loadPublicSpec = (): Json => JSON.parse(readFileSync(publicSpecPath, 'utf8'));
 
 export interface ResponseProblem {
@@ -14,25 +15,16 @@ export interface ResponseProblem {
 
 export type ResponseChecker = (method: string, url: string, status: number, contentType: string | null, body: unknown) => ResponseProblem[];
 
-/** The spec's operation for a method and a concrete path (`/v1/webhooks/wh_2a4f10`). */
-export function operationFor(spec: Json, method: string, path: string): { template: string; operation: Json } | undefined {
-  for (const [template, item] of Object.entries<Json>(spec.paths)) {
-    const pattern = new RegExp(`^${template.replace(/\{\w+\}/g, '[^/]+')}$`);
-    if (pattern.test(path) && item[method.toLowerCase()]) return { template, operation: item[method.toLowerCase()] };
-  }
-  return undefined;
-}
-
 export function createResponseChecker(spec: Json = loadPublicSpec()): ResponseChecker {
   const validator = createSpecValidator(spec);
+  const api = openApi(spec);
+  // A referenced response keeps its pointer: the validator compiles schemas by where they are.
   const deref = (node: Json): { node: Json; pointer?: string } =>
-    typeof node?.$ref === 'string'
-      ? { node: node.$ref.slice(2).split('/').reduce((at: Json, key: string) => at[key.replaceAll('~1', '/')], spec), pointer: node.$ref.slice(1) }
-      : { node };
+    typeof node?.$ref === 'string' ? { node: api.deref(node), pointer: node.$ref.slice(1) } : { node };
   return (method, url, status, contentType, body) => {
     const path = new URL(url).pathname;
     const where = `${method} ${path} -> ${status}`;
-    const found = operationFor(spec, method, path);
+    const found = api.operationFor(method, path);
     if (!found) return [{ where, problem: 'no such operation in the spec' }];
     const documented = found.operation.responses[String(status)] ?? found.operation.responses[`${String(status)[0]}XX`];
     if (!documented) return [{ where, problem: `status ${status} is not documented` }];
@@ -40,7 +32,7 @@ export function createResponseChecker(spec: Json = loadPublicSpec()): ResponseCh
     const mediaType = contentType?.split(';')[0]?.trim();
     if (!response.content) return body === undefined || body === '' ? [] : [{ where, problem: 'a body where none is documented' }];
     if (!mediaType || !response.content[mediaType]) return [{ where, problem: `content type ${mediaType} is not documented` }];
-    const schemaPointer = `${pointer ?? toJsonPointer(['paths', found.template, method.toLowerCase(), 'responses', String(status)])}${toJsonPointer(['content', mediaType, 'schema'])}`;
+    const schemaPointer = `${pointer ?? toJsonPointer(['paths', found.path, method.toLowerCase(), 'responses', String(status)])}${toJsonPointer(['content', mediaType, 'schema'])}`;
     return validator.validate(schemaPointer, body).map((error: SchemaError) => ({ where, problem: `${error.instancePath || '/'} ${error.message}` }));
   };
 }

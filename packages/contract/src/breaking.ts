@@ -1,6 +1,6 @@
 // The breaking-change gate: compares a released public spec with the current one and sorts every
 // difference a client could notice into breaking and additive.
-type Json = Record<string, any>;
+import { HTTP_METHODS, openApi, type Json } from './openapi.ts';
 
 export interface SpecChange {
   kind: 'breaking' | 'additive';
@@ -9,29 +9,16 @@ export interface SpecChange {
 }
 
 type Direction = 'request' | 'response';
-const METHODS = ['get', 'put', 'post', 'patch', 'delete'];
 
 export function compareSpecs(base: Json, head: Json): SpecChange[] {
   const changes: SpecChange[] = [];
   const note = (kind: SpecChange['kind'], rule: string, where: string) => changes.push({ kind, rule, where });
 
   const derefIn = (document: Json) => {
-    const deref = (node: Json | undefined): Json => {
-      if (!node || typeof node !== 'object') return {};
-      if (typeof node.$ref !== 'string') return node;
-      const target = node.$ref.slice(2).split('/').reduce((at: Json, key: string) => at?.[key.replaceAll('~1', '/').replaceAll('~0', '~')], document);
-      return deref(target);
-    };
-    /** allOf merged, anyOf of enums merged into one enum (the shape of EventPattern). */
+    const api = openApi(document);
+    /** allOf merged, and an anyOf of enums merged into one enum (the shape of EventPattern). */
     const flatten = (node: Json | undefined): Json => {
-      const schema = { ...deref(node) };
-      for (const part of schema.allOf ?? []) {
-        const flat = flatten(part);
-        schema.properties = { ...flat.properties, ...schema.properties };
-        schema.required = [...new Set([...(schema.required ?? []), ...(flat.required ?? [])])];
-        schema.type ??= flat.type;
-      }
-      delete schema.allOf;
+      const schema = { ...api.flatten(node) };
       if (schema.anyOf?.every((branch: Json) => flatten(branch).enum)) {
         schema.enum = schema.anyOf.flatMap((branch: Json) => flatten(branch).enum);
         schema.type ??= flatten(schema.anyOf[0]).type;
@@ -39,7 +26,7 @@ export function compareSpecs(base: Json, head: Json): SpecChange[] {
       }
       return schema;
     };
-    return { deref, flatten };
+    return { deref: api.deref, flatten };
   };
   const b = derefIn(base);
   const h = derefIn(head);
@@ -117,7 +104,7 @@ export function compareSpecs(base: Json, head: Json): SpecChange[] {
   const operationsOf = (document: Json) =>
     new Map(
       Object.entries<Json>(document.paths ?? {}).flatMap(([path, item]) =>
-        METHODS.filter((method) => item[method]).map((method) => [`${method.toUpperCase()} ${path}`, { item, operation: item[method] }] as const),
+        HTTP_METHODS.filter((method) => item[method]).map((method) => [`${method.toUpperCase()} ${path}`, { item, operation: item[method] }] as const),
       ),
     );
   const baseOperations = operationsOf(base);

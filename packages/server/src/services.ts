@@ -93,7 +93,7 @@ export function createServices(options: ServiceOptions) {
   });
   const handlers = operationHandlers({ webhooks, deliveries, events });
   // Every operation of the spec has its handler, and no handler is for anything else.
-  const operationIds = routesOf(internalSpec as Parameters<typeof routesOf>[0]).map((route) => route.operationId).sort();
+  const operationIds = routesOf(internalSpec).map((route) => route.operationId).sort();
   if (JSON.stringify(Object.keys(handlers).sort()) !== JSON.stringify(operationIds)) {
     throw new Error(`handlers ${Object.keys(handlers).sort().join(',')} do not match the spec's operations ${operationIds.join(',')}`);
   }

@@ -121,7 +121,7 @@ describe('unexpected errors', () => {
 
 describe('routes', () => {
   it('there is exactly one handler per operation of the spec, and the table carries scopes and weights', () => {
-    const routes = routesOf(internalSpec as Parameters<typeof routesOf>[0]);
+    const routes = routesOf(internalSpec);
     const operationIds = routes.map((route) => route.operationId);
     const handlers = operationHandlers({} as never);
     expect(Object.keys(handlers).sort()).toEqual([...operationIds].sort());

@@ -5,12 +5,11 @@
 // answer is problem+json.
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openApi, type Json } from '@pipai/contract/openapi';
 import { internalSpec } from '../src/services.ts';
 import { INTERNAL_TOKEN, sign, startTestApi, type Credentials, type TestApi } from './support/api.ts';
 
-type Json = Record<string, any>;
-const spec = internalSpec as Json;
-const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
+const spec = openApi(internalSpec as Json);
 
 interface RawResponse {
   status: number;
@@ -63,18 +62,12 @@ interface Operation {
   body: string;
 }
 
-const deref = (node: Json): Json => (node.$ref ? deref(node.$ref.slice(2).split('/').reduce((at: Json, part: string) => at[part], spec)) : node);
-
-const operations: Operation[] = Object.entries<Json>(spec.paths).flatMap(([template, item]) =>
-  METHODS.filter((method) => item[method]).map((method) => {
-    const operation = item[method];
-    const parameters = [...(item.parameters ?? []), ...(operation.parameters ?? [])].map(deref);
-    const path = template.replace(/\{(\w+)\}/g, (_, name: string) => deref(parameters.find((p) => p.name === name)!.schema).examples[0]);
-    const media = operation.requestBody?.content['application/json'];
-    const example = media?.example ?? Object.values<Json>(media?.examples ?? {})[0]?.value;
-    return { method: method.toUpperCase(), template, path, internal: operation['x-internal'] === true, body: example ? JSON.stringify(example) : '' };
-  }),
-);
+const operations: Operation[] = spec.operations().map(({ path: template, method, operation, parameters }) => {
+  const path = template.replace(/\{(\w+)\}/g, (_, name: string) => spec.deref(parameters.find((p) => p.name === name)!.schema).examples[0]);
+  const media = operation.requestBody?.content['application/json'];
+  const example = media?.example ?? Object.values<Json>(media?.examples ?? {})[0]?.value;
+  return { method: method.toUpperCase(), template, path, internal: operation['x-internal'] === true, body: example ? JSON.stringify(example) : '' };
+});
 
 /** Every other way to write `path` that a lenient router (or a proxy) might take for it. */
 function spellings(path: string): string[] {

@@ -5,6 +5,8 @@
 // made here. Matching is exact: the path as sent (not decoded, not case-folded, no trailing slash,
 // no dot segments or doubled slashes) must be the template with one non-empty segment per parameter.
 // Anything else names no operation and is answered 404 before its body is read.
+import { openApi, type Json } from '@pipai/contract/openapi';
+
 export interface Route {
   operationId: string;
   method: string;
@@ -28,54 +30,23 @@ export interface RouteMatch {
   params: Record<string, string | undefined>;
 }
 
-const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
-
-interface SpecParameter {
-  $ref?: string;
-  name?: string;
-  in?: string;
-  schema?: { type?: string | string[] };
-}
-
-interface SpecOperation {
-  operationId: string;
-  parameters?: SpecParameter[];
-  requestBody?: unknown;
-  'x-weight'?: number;
-  'x-internal'?: boolean;
-  security?: Record<string, string[]>[];
-}
-
-type SpecDocument = {
-  paths: Record<string, Partial<Record<(typeof METHODS)[number], SpecOperation>> & { parameters?: SpecParameter[] }>;
-  components?: { parameters?: Record<string, SpecParameter> };
-};
-
-export function routesOf(spec: SpecDocument): Route[] {
-  const resolve = (parameter: SpecParameter) =>
-    parameter.$ref ? (spec.components?.parameters?.[parameter.$ref.split('/').pop()!] ?? parameter) : parameter;
-  return Object.entries(spec.paths).flatMap(([path, item]) =>
-    METHODS.flatMap((method) => {
-      const operation = item[method];
-      if (!operation) return [];
-      const query = [...(item.parameters ?? []), ...(operation.parameters ?? [])]
-        .map(resolve)
-        .filter((parameter) => parameter.in === 'query');
-      return [
-        {
-          operationId: operation.operationId,
-          method: method.toUpperCase(),
-          path,
-          scope: operation.security?.[0]?.ApiKey?.[0],
-          weight: operation['x-weight'] ?? 0,
-          internal: operation['x-internal'] === true,
-          takesBody: operation.requestBody !== undefined,
-          queryParameters: query.map((parameter) => parameter.name!),
-          integerQueryParameters: query.filter((parameter) => parameter.schema?.type === 'integer').map((parameter) => parameter.name!),
-        },
-      ];
-    }),
-  );
+export function routesOf(spec: Json): Route[] {
+  return openApi(spec)
+    .operations()
+    .map(({ path, method, operation, parameters }) => {
+      const query = parameters.filter((parameter) => parameter.in === 'query');
+      return {
+        operationId: operation.operationId as string,
+        method: method.toUpperCase(),
+        path,
+        scope: operation.security?.[0]?.ApiKey?.[0] as string | undefined,
+        weight: (operation['x-weight'] as number | undefined) ?? 0,
+        internal: operation['x-internal'] === true,
+        takesBody: operation.requestBody !== undefined,
+        queryParameters: query.map((parameter) => parameter.name as string),
+        integerQueryParameters: query.filter((parameter) => parameter.schema?.type === 'integer').map((parameter) => parameter.name as string),
+      };
+    });
 }
 
 interface CompiledRoute {
