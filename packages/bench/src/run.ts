@@ -34,6 +34,7 @@ const SCENARIOS: Record<string, () => Promise<Scenario>> = {
   'list-scale': async () => (options) => import('./scenarios/misc.ts').then((m) => m.listScale(options)),
   create: async () => (options) => import('./scenarios/misc.ts').then((m) => m.createScenario(options)),
   toolchain: async () => () => import('./scenarios/misc.ts').then((m) => m.toolchain()),
+  fairness: async () => (options) => import('./scenarios/fairness.ts').then((m) => m.fairness(options)),
   scale: async () => (options) => import('./scenarios/scale.ts').then((m) => m.scaleOut(options)),
 };
 
@@ -42,7 +43,7 @@ function table(results: ScenarioResult[]): string {
   for (const result of results) {
     for (const [name, measured] of Object.entries(result.measurements)) {
       const parts = Object.entries(measured)
-        .filter(([key]) => ['requestsPerSec', 'p50', 'p99', 'loadCpuPercent', 'perSecond', 'listPerSecond', 'wallMs', 'rssMb', 'count'].includes(key))
+        .filter(([key]) => ['requestsPerSec', 'p50', 'p99', 'loadCpuPercent', 'serverCpuUsPerRequest', 'perSecond', 'listPerSecond', 'wallMs', 'rssMb', 'count', 'expected', 'refused', 'hung', 'redelivered'].includes(key))
         .map(([key, value]) => `${key} ${typeof value === 'number' ? Math.round(value * 10) / 10 : value}`);
       lines.push(`| ${result.scenario} | ${name} | ${parts.join(', ')} | | |`);
     }

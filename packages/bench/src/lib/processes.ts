@@ -33,6 +33,25 @@ export function startNode(script: string, args: string[], env: NodeJS.ProcessEnv
   };
 }
 
+/**
+ * A process that keeps one core busy (a spin loop) until it is stopped, or by itself after `maxMs`
+ * whatever happens to the harness.
+ */
+export function startCpuHog(maxMs: number): Child {
+  const child = spawn(process.execPath, ['-e', `const end = Date.now() + ${Math.round(maxMs)}; while (Date.now() < end);`], { stdio: 'ignore' });
+  return {
+    process: child,
+    output: () => '',
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        // A spin loop never reaches its event loop, so it is killed outright.
+        child.kill('SIGKILL');
+      }),
+  };
+}
+
 export async function waitForHttp(url: string, timeoutMs = 30_000): Promise<void> {
   const started = Date.now();
   for (;;) {
@@ -58,6 +77,17 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, timeo
 export function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's CPU times (USER_HZ: 100 on Linux unless rebuilt). */
+const TICKS_PER_SECOND = 100;
+
+/** CPU time (user + system) a process has used so far, in ms (Linux), read from outside it. */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may itself hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
 }
 
 /** Milliseconds from an array of numbers: the qth quantile. */
