@@ -1,6 +1,6 @@
 // The load generator, in its own process: autocannon with every request signed afresh (the server
 // rejects a reused signature as a replay). Prints one JSON line: throughput, latency, its own CPU.
-import { signature as sign } from '@pipai/testkit/signing';
+import { signature as sign, timestamps } from '@pipai/testkit/signing';
 import autocannon from 'autocannon';
 
 const config = JSON.parse(process.argv[2]!) as {
@@ -12,7 +12,7 @@ const config = JSON.parse(process.argv[2]!) as {
   apiSecret: string;
 };
 
-let last = 0;
+const nextTimestamp = timestamps();
 const cpuBefore = process.cpuUsage();
 const started = performance.now();
 const result = await autocannon({
@@ -24,7 +24,7 @@ const result = await autocannon({
       method: 'GET',
       path: config.path,
       setupRequest: (request) => {
-        const timestamp = String((last = Math.max(Date.now(), last + 1)));
+        const timestamp = nextTimestamp();
         const signature = sign(config.apiSecret, timestamp, 'GET', config.path, '');
         return { ...request, headers: { ...request.headers, 'X-PipAI-API-Key': config.apiKey, 'X-PipAI-Timestamp': timestamp, 'X-PipAI-Signature': signature } };
       },

@@ -239,7 +239,7 @@ function render(group: string, command: string | undefined, result: any): string
 }
 
 async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {

@@ -73,7 +73,7 @@ export async function startTarget(
     baseUrl,
     async client(scopes) {
       // The mock checks that the signing headers are there, not what they say.
-      const key = server ? await server.issueKey(`scenarios-${(accounts += 1)}`, scopes) : { api_key: 'key_3030fbb9aa81b653', api_secret: 'sk_mock' };
+      const key = server ? await server.issueKey(`scenarios-${++accounts}`, scopes) : { api_key: 'key_3030fbb9aa81b653', api_secret: 'sk_mock' };
       return createPipAIClient({ baseUrl, apiKey: key.api_key, apiSecret: key.api_secret, fetch: recordingFetch });
     },
     hookUrl: (hook) => (endpoint ? `https://hooks.test:${endpoint.port}/${hook}` : `https://example.com/${hook}`),

@@ -24,7 +24,7 @@ export function collectExamples(document: object): SpecExample[] {
   const found: SpecExample[] = [];
   const walk = (node: unknown, path: (string | number)[]): void => {
     if (Array.isArray(node)) {
-      node.forEach((item, index) => walk(item, [...path, index]));
+      for (const [index, item] of node.entries()) walk(item, [...path, index]);
       return;
     }
     if (!isObject(node)) return;
@@ -42,9 +42,7 @@ export function collectExamples(document: object): SpecExample[] {
     }
     // A JSON Schema's `examples` is an array (a media type's is a map, handled above).
     if (Array.isArray(node.examples)) {
-      node.examples.forEach((value, index) =>
-        found.push({ pointer: `${here}/examples/${index}`, schemaPointer: here, value }),
-      );
+      for (const [index, value] of node.examples.entries()) found.push({ pointer: `${here}/examples/${index}`, schemaPointer: here, value });
     }
     for (const [key, child] of Object.entries(node)) {
       if (key !== 'example' && key !== 'examples') walk(child, [...path, key]);

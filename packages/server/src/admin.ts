@@ -116,7 +116,7 @@ async function run(argv: string[]): Promise<number> {
 
 async function runEvents(events: EventService, command: string, values: { account?: string | undefined; type?: string | undefined; data?: string | undefined; asset?: string | undefined; available?: string | undefined; json: boolean }): Promise<number> {
   if (!values.account) throw new UsageError(`events ${command} needs --account`);
-  let published;
+  let published: Awaited<ReturnType<EventService['publish']>>;
   if (command === 'emit') {
     if (!values.type || values.data === undefined) throw new UsageError('events emit needs --type and --data');
     let data: unknown;

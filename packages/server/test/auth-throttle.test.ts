@@ -5,6 +5,7 @@ import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { INTERNAL_TOKEN, sign, startTestApi, type Credentials, type TestApi } from './support/api.ts';
 import { STORE_KINDS } from './support/stores.ts';
+import { tickingClock } from './support/clock.ts';
 
 const LIMIT = 5;
 const STRANGER = '127.0.0.2';
@@ -45,7 +46,7 @@ afterEach(async () => {
 
 describe.each(STORE_KINDS)('failed authentication on %s', (kind) => {
   const start = async (postgresUrl?: string) => {
-    const clock = { time: Date.parse('2026-11-22T12:00:00Z'), now() { return (this.time += 1); } };
+    const clock = tickingClock();
     const api = await startTestApi(kind, { clock, authFailuresPerMinute: LIMIT, ...(postgresUrl ? { postgresUrl } : {}) });
     apis.push(api);
     return { api, clock };
@@ -106,7 +107,7 @@ describe.each(STORE_KINDS)('failed authentication on %s', (kind) => {
 
 describe('failed authentication across two processes on one PostgreSQL database', () => {
   it('shares the counts: failures on either process add up to one limit', async () => {
-    const clock = { time: Date.parse('2026-11-22T12:00:00Z'), now() { return (this.time += 1); } };
+    const clock = tickingClock();
     const first = await startTestApi('postgres', { clock, authFailuresPerMinute: LIMIT });
     apis.push(first);
     const second = await startTestApi('postgres', { clock, authFailuresPerMinute: LIMIT, postgresUrl: first.opened.location });

@@ -3,9 +3,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sign, startTestApi, type Credentials, type TestApi } from './support/api.ts';
 import { STORE_KINDS } from './support/stores.ts';
+import { tickingClock } from './support/clock.ts';
 
 // A clock the test moves by hand; it ticks 1 ms per reading so that no two requests sign alike.
-const clock = { time: Date.parse('2026-11-22T12:00:00Z'), now() { return (this.time += 1); } };
+const clock = tickingClock();
 
 describe.each(STORE_KINDS)('authentication on %s', (kind) => {
   let api: TestApi;

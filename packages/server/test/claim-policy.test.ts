@@ -5,7 +5,7 @@ import { chooseFairly, FAILING_ENDPOINT_AFTER, type ClaimCandidate, type Endpoin
 let nextJob = 0;
 /** `count` due jobs of one webhook, due from `dueAt` on. */
 const jobs = (accountId: string, webhookId: string, count: number, dueAt = 0): ClaimCandidate[] =>
-  Array.from({ length: count }, (_, index) => ({ jobId: (nextJob += 1), accountId, webhookId, dueAt: dueAt + index }));
+  Array.from({ length: count }, (_, index) => ({ jobId: ++nextJob, accountId, webhookId, dueAt: dueAt + index }));
 const endpoint = (accountId: string, webhookId: string, state: Partial<EndpointState> = {}): EndpointState => ({
   accountId,
   webhookId,

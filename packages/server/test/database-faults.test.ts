@@ -81,7 +81,9 @@ describe('a database server that accepts connections but never answers', () => {
     const silent = createServer((socket) => sockets.push(socket));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     cleanups.push(() => new Promise((resolve) => silent.close(resolve)));
-    cleanups.push(() => sockets.forEach((socket) => socket.destroy()));
+    cleanups.push(() => {
+      for (const socket of sockets) socket.destroy();
+    });
     const store = new PostgresStore(`postgres://nobody@127.0.0.1:${(silent.address() as AddressInfo).port}/none`, { connectTimeoutMs: 200 });
     cleanups.push(() => store.close());
     for (const call of [() => store.findAccountByName('a'), () => store.spendWeight('key_a', 1, 0, { windowMs: 60_000, budget: 10 })]) {
@@ -122,7 +124,9 @@ describe('an API process and a worker process while PostgreSQL restarts', () => 
       LOG_LEVEL: 'info',
     });
     const processes: RunningProcess[] = [];
-    cleanups.push(() => processes.forEach((running) => running.child.kill('SIGKILL')));
+    cleanups.push(() => {
+      for (const running of processes) running.child.kill('SIGKILL');
+    });
 
     const api = await startApiProcess({ ...env, PIPAI_WORKER: 'off' });
     processes.push(api);
@@ -185,7 +189,7 @@ describe('an API process and a worker process while PostgreSQL restarts', () => 
         .map((line) => JSON.parse(line).backoff_ms as number);
     await waitUntil(() => claimBackoffs().filter((ms) => ms === 5_000).length >= 2, 60_000, 'claims to back off to the cap');
     const backoffs = claimBackoffs();
-    backoffs.slice(1).forEach((ms, index) => expect(ms).toBe(Math.min(5_000, backoffs[index]! * 2)));
+    for (const [index, ms] of backoffs.slice(1).entries()) expect(ms).toBe(Math.min(5_000, backoffs[index]! * 2));
     expect(backoffs[0]).toBeLessThanOrEqual(500);
 
     await server.resume();

@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RETRY_DELAYS_MS } from '../src/domain/retry-policy.ts';
 import { startTestApi, type Credentials, type TestApi } from './support/api.ts';
 import { STORE_KINDS } from './support/stores.ts';
+import { tickingClock } from './support/clock.ts';
 
-const clock = { time: Date.parse('2026-11-22T12:00:00Z'), now() { return (this.time += 1); } };
+const clock = tickingClock();
 const BROKEN_AFTER_MS = 3 * 3_600_000;
 
 /** Verifies a received delivery with the public standardwebhooks library; returns the event. */

@@ -56,7 +56,12 @@ beforeAll(async () => {
     handlers: doubles,
     authenticator: new Authenticator({ store, secrets, clock: systemClock, windowMs: 30_000 }),
     rateLimiter: new RateLimiter({ store, clock: systemClock, budgetPerMinute: 1_000 }),
-    logger: pino({ level: 'info' }, new Writable({ write: (chunk, _encoding, done) => (logs.push(chunk.toString()), done()) })),
+    logger: pino({ level: 'info' }, new Writable({
+        write: (chunk, _encoding, done) => {
+          logs.push(chunk.toString());
+          done();
+        },
+      })),
     validateResponses: true,
   });
   const server = app.listen(0, '127.0.0.1');

@@ -12,6 +12,7 @@ import { ConfigError, loadConfig } from '../src/config.ts';
 import { INTERNAL_TOKEN, MASTER_KEY, startTestApi, type Credentials, type TestApi } from './support/api.ts';
 import { cleanEnv, runToExit, startProcess, waitUntil } from './support/processes.ts';
 import { STORE_KINDS } from './support/stores.ts';
+import { tickingClock } from './support/clock.ts';
 
 interface Sample {
   name: string;
@@ -108,7 +109,7 @@ afterEach(async () => {
 
 describe.each(STORE_KINDS)('GET /metrics of the API on %s', (kind) => {
   /** A clock the test moves; every reading advances it a millisecond, so signed requests never repeat. */
-  const clock = { time: Date.parse('2026-11-22T12:00:00Z'), now() { return (this.time += 1); } };
+  const clock = tickingClock();
 
   async function started(options: Parameters<typeof startTestApi>[1] = {}): Promise<TestApi> {
     const api = await startTestApi(kind, { clock, workerPolicy: { random: () => 0.5 }, ...options });

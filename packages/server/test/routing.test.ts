@@ -6,6 +6,7 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApi, type Json } from '@pipai/contract/openapi';
+import { timestamps } from '@pipai/testkit/signing';
 import { internalSpec } from '../src/services.ts';
 import { INTERNAL_TOKEN, sign, startTestApi, type Credentials, type TestApi } from './support/api.ts';
 
@@ -19,7 +20,7 @@ interface RawResponse {
 
 let api: TestApi;
 let key: Credentials;
-let lastTimestamp = 0;
+const nextTimestamp = timestamps();
 
 beforeAll(async () => {
   api = await startTestApi('sqlite', { weightBudgetPerMinute: 1_000_000, authFailuresPerMinute: 1_000_000 });
@@ -45,7 +46,7 @@ function send(method: string, target: string, headers: Record<string, string> = 
 }
 
 function signedHeaders(method: string, target: string, body: string): Record<string, string> {
-  const timestamp = String((lastTimestamp = Math.max(Date.now(), lastTimestamp + 1)));
+  const timestamp = nextTimestamp();
   return {
     'X-PipAI-API-Key': key.api_key,
     'X-PipAI-Timestamp': timestamp,

@@ -13,14 +13,26 @@ export function signature(secret: string, timestamp: string, method: string, tar
 }
 
 /**
+ * Strictly increasing request timestamps (epoch milliseconds, as text): two identical requests signed
+ * in the same millisecond would carry the same signature, and the second would be a replay.
+ */
+export function timestamps(): () => string {
+  let last = 0;
+  return () => {
+    last = Math.max(Date.now(), last + 1);
+    return String(last);
+  };
+}
+
+/**
  * A fetch for one key and server that signs every request, with strictly increasing timestamps (two
  * identical requests signed in the same millisecond would be a replay). A text body goes as
  * application/json unless `headers` say otherwise; a byte body goes with no Content-Type but theirs.
  */
 export function signedFetcher(baseUrl: string, key: ApiKeyPair) {
-  let last = 0;
+  const nextTimestamp = timestamps();
   return (method: string, target: string, body: string | Uint8Array = '', headers: Record<string, string> = {}): Promise<Response> => {
-    const timestamp = String((last = Math.max(Date.now(), last + 1)));
+    const timestamp = nextTimestamp();
     return fetch(`${baseUrl}${target}`, {
       method,
       headers: {

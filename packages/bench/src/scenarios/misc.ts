@@ -102,7 +102,7 @@ export async function createScenario(options: Options): Promise<ScenarioResult> 
     await Promise.all(
       Array.from({ length: 8 }, async () => {
         while (performance.now() < until) {
-          const created = await call('POST', '/v1/webhooks', JSON.stringify({ url: `${target!.url}/${(counter += 1)}`, events: ['*'] }));
+          const created = await call('POST', '/v1/webhooks', JSON.stringify({ url: `${target!.url}/${++counter}`, events: ['*'] }));
           if (created.status !== 201) {
             failures += 1;
             continue;

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testCaPem } from '@pipai/testkit/pki';
-import { signature as sign } from '@pipai/testkit/signing';
+import { signature as sign, timestamps } from '@pipai/testkit/signing';
 import { createDatabase, startPostgres } from '@pipai/testkit/postgres';
 import { PostgresStore } from '../../../server/src/store/postgres-store.ts';
 import { startApi, type ApiProcess } from '../lib/api-server.ts';
@@ -31,7 +31,7 @@ async function round(serverUrl: string, caFile: string, apiCount: number, worker
     firstAt ||= now;
     lastAt = now;
     received += 1;
-    const pair = `${String(headers['host'])}|${String(headers['webhook-id'])}`;
+    const pair = `${String(headers.host)}|${String(headers['webhook-id'])}`;
     seen.set(pair, (seen.get(pair) ?? 0) + 1);
   });
   const store = new PostgresStore(databaseUrl);
@@ -109,10 +109,10 @@ async function sharedBudget(serverUrl: string): Promise<{ admitted: number; limi
   try {
     // One key, two servers, one timestamp sequence: two signers counting apart would sign identical
     // requests alike, which the shared replay record refuses (and then throttles as failures).
-    let last = 0;
+    const nextTimestamp = timestamps();
     const statuses = await Promise.all(
       Array.from({ length: 80 }, async (_, index) => {
-        const timestamp = String((last = Math.max(Date.now(), last + 1)));
+        const timestamp = nextTimestamp();
         const response = await fetch(`${apis[index % 2]!.baseUrl}/v1/webhooks`, {
           headers: { 'X-PipAI-API-Key': key.api_key, 'X-PipAI-Timestamp': timestamp, 'X-PipAI-Signature': sign(key.api_secret, timestamp, 'GET', '/v1/webhooks', '') },
         });

@@ -247,7 +247,7 @@ export class DeliveryWorker {
         const batch = this.#toRecord.splice(0, MAX_OUTCOMES_PER_BATCH);
         try {
           const results = await this.#complete(batch.map((waiting) => waiting.completed));
-          batch.forEach((waiting, index) => waiting.resolve(results[index]!));
+          for (const [index, waiting] of batch.entries()) waiting.resolve(results[index]!);
         } catch (error) {
           for (const waiting of batch) waiting.reject(error);
         }

@@ -37,6 +37,8 @@ export function normalizeTargetUrl(url: URL): string {
  *  parses to the same URL as "https://host/"). Mirrors where WHATWG parsing looks for them. */
 function hasUserinfo(raw: string, url: URL): boolean {
   if (url.username !== '' || url.password !== '') return true;
+  // WHATWG URL parsing strips leading C0 controls and spaces; so must this, to look where it looks.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: those control characters are the point
   const text = raw.replace(/[\t\n\r]/g, '').replace(/^[\u0000-\u0020]+/, '');
   const authority = text.replace(/^[A-Za-z][A-Za-z0-9+.-]*:[/\\]*/, '').split(/[/\\?#]/, 1)[0] ?? '';
   return authority.includes('@');

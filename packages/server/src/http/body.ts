@@ -64,7 +64,7 @@ function illFormedStrings(value: unknown, name: string, location: ParameterError
     if (value.includes('\u0000')) found.push({ parameter: name, in: location, message: 'must not contain a NUL character' });
     else if (!value.isWellFormed()) found.push({ parameter: name, in: location, message: 'must be well-formed Unicode (it has an unpaired surrogate)' });
   } else if (Array.isArray(value)) {
-    value.forEach((item, index) => illFormedStrings(item, child(name, index), location, found));
+    for (const [index, item] of value.entries()) illFormedStrings(item, child(name, index), location, found);
   } else if (value !== null && typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) {
       illFormedStrings(key, child(name, key), location, found);

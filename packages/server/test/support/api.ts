@@ -37,7 +37,7 @@ export interface SignOptions {
   signature?: string;
 }
 
-import { signature as sign } from '@pipai/testkit/signing';
+import { signature as sign, timestamps } from '@pipai/testkit/signing';
 
 export { sign };
 
@@ -65,8 +65,7 @@ export const testLookup: NonNullable<TargetVerifierOptions['lookup']> = async (h
 
 // Like the SDK: strictly increasing timestamps, since two identical requests signed in the same
 // millisecond carry the same signature and the second is (rightly) rejected as a replay.
-let lastTimestamp = 0;
-const monotonicNow = () => (lastTimestamp = Math.max(Date.now(), lastTimestamp + 1));
+const monotonicNow = timestamps();
 
 export async function startTestApi(
   kind: StoreKind,
@@ -110,7 +109,7 @@ export async function startTestApi(
   const server = services.app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const now = () => String(options.clock?.now() ?? monotonicNow());
+  const now = () => (options.clock ? String(options.clock.now()) : monotonicNow());
 
   return {
     baseUrl,

@@ -4,6 +4,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import type { Stream } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { timestamps } from '@pipai/testkit/signing';
 import { sign } from './api.ts';
 
 export const SERVER_SRC = fileURLToPath(new URL('../../src/', import.meta.url));
@@ -89,12 +90,12 @@ export interface Credentials {
 }
 
 // Strictly increasing timestamps: two identical requests in one millisecond would be a replay.
-let lastTimestamp = 0;
+const nextTimestamp = timestamps();
 
 /** A request signed as the spec's Authentication section says. */
 export async function signedRequest(baseUrl: string, credentials: Credentials, method: string, target: string, body?: unknown) {
   const text = body === undefined ? '' : JSON.stringify(body);
-  const timestamp = String((lastTimestamp = Math.max(Date.now(), lastTimestamp + 1)));
+  const timestamp = nextTimestamp();
   const response = await fetch(`${baseUrl}${target}`, {
     method,
     headers: {
