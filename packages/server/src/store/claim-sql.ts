@@ -62,6 +62,10 @@ export const COUNT_STARTS_SQL = `
 
 export const secondOf = (now: number) => Math.floor(now / 1000);
 
+/** Whether any endpoint a claim looks at has a rate limit (only then are starts counted). */
+export const hasRateLimit = (...rowSets: readonly (readonly Row[])[]) =>
+  rowSets.some((rows) => rows.some((row) => row.rate_limit !== null && row.rate_limit !== undefined));
+
 export const candidateFromRow = (row: Row): ClaimCandidate => ({
   jobId: Number(row.job_id),
   webhookId: row.webhook_id as string,

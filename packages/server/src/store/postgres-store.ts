@@ -51,6 +51,7 @@ import {
   COUNT_STARTS_SQL,
   endpointStates,
   FORGET_STARTS_SQL,
+  hasRateLimit,
   IN_FLIGHT_SQL,
   secondOf,
   STARTS_SQL,
@@ -503,10 +504,12 @@ export class PostgresStore implements Store {
       // One claim at a time across workers, so the in-flight caps it counts hold exactly.
       await client.query("SELECT pg_advisory_xact_lock(hashtext('pipai:delivery-claims'))");
       const second = secondOf(now);
-      await client.query(FORGET_STARTS_SQL, [second]);
       const { rows: candidateRows } = await client.query(CANDIDATES, [now, options.perWebhook, Math.max(256, options.limit * 8)]);
       const { rows: inFlightRows } = await client.query(IN_FLIGHT_SQL, [now]);
-      const { rows: startRows } = await client.query(STARTS_SQL, [second]);
+      // Start counts matter only to rate-limited endpoints: most claims have none and skip both trips.
+      const rateLimited = hasRateLimit(candidateRows, inFlightRows);
+      if (rateLimited) await client.query(FORGET_STARTS_SQL, [second]);
+      const { rows: startRows } = rateLimited ? await client.query(STARTS_SQL, [second]) : { rows: [] };
       const candidates = candidateRows.map(candidateFromRow);
       const endpoints = endpointStates(candidateRows, inFlightRows, startRows);
       const chosen = chooseFairly(candidates, endpoints, options);

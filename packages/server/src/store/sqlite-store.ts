@@ -52,6 +52,7 @@ import {
   COUNT_STARTS_SQL,
   endpointStates,
   FORGET_STARTS_SQL,
+  hasRateLimit,
   IN_FLIGHT_SQL,
   secondOf,
   sqlitePlaceholders,
@@ -356,10 +357,11 @@ export class SqliteStore implements Store {
     // BEGIN IMMEDIATE makes claims one at a time across processes, so the caps they count hold.
     return this.#transaction(() => {
       const second = secondOf(now);
-      this.#prepare(sqlitePlaceholders(FORGET_STARTS_SQL)).run(second);
       const candidateRows = this.#prepare(CANDIDATES).all(now, options.perWebhook, Math.max(256, options.limit * 8));
       const inFlightRows = this.#prepare(sqlitePlaceholders(IN_FLIGHT_SQL)).all(now);
-      const startRows = this.#prepare(sqlitePlaceholders(STARTS_SQL)).all(second);
+      const rateLimited = hasRateLimit(candidateRows, inFlightRows);
+      if (rateLimited) this.#prepare(sqlitePlaceholders(FORGET_STARTS_SQL)).run(second);
+      const startRows = rateLimited ? this.#prepare(sqlitePlaceholders(STARTS_SQL)).all(second) : [];
       const candidates = candidateRows.map(candidateFromRow);
       const endpoints = endpointStates(candidateRows, inFlightRows, startRows);
       const chosen = chooseFairly(candidates, endpoints, options);
