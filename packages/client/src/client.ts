@@ -12,6 +12,8 @@ export interface RateLimitRetryOptions {
   maxRetries?: number;
   /** A Retry-After longer than this is not waited for: the 429 is returned (or thrown). Default 10 s. */
   maxWaitMs?: number;
+  /** How Retry-After is waited out; injectable for tests. Default: a timer that the call's signal cancels. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 export interface PipAIClientOptions {
@@ -50,7 +52,7 @@ export function createPipAIClient(options: PipAIClientOptions): PipAIClient {
     : baseFetch;
   const signer = createRequestSigner(options.apiKey, options.apiSecret);
   const retry = options.retryRateLimited
-    ? { maxRetries: 2, maxWaitMs: 10_000, ...(options.retryRateLimited === true ? {} : options.retryRateLimited) }
+    ? { maxRetries: 2, maxWaitMs: 10_000, sleep, ...(options.retryRateLimited === true ? {} : options.retryRateLimited) }
     : undefined;
   // The body of each signed request, kept so that a retry can be signed afresh.
   const bodies = new WeakMap<Request, ArrayBuffer>();
@@ -68,7 +70,7 @@ export function createPipAIClient(options: PipAIClientOptions): PipAIClient {
         const error = await PipAIError.fromResponse(current);
         const waitMs = (error.retryAfter ?? 1) * 1000;
         if (error.code !== 'RATE_LIMITED' || waitMs > retry.maxWaitMs) break;
-        await sleep(waitMs, request.signal);
+        await retry.sleep(waitMs, request.signal);
         current = await send(await signer.sign(request, bodies.get(request) ?? new ArrayBuffer(0)));
       }
       if (options.throwOnError && !current.ok) throw await PipAIError.fromResponse(current);

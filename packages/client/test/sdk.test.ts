@@ -134,22 +134,45 @@ describe('pagination', () => {
 });
 
 describe('rate limits', () => {
+  // The limited server's clock stands still unless the test moves it, so its rolling window never
+  // rolls over between two requests however slowly they run. It starts on a whole second (weights
+  // are kept per second) and near real time, since the client signs with Date.now().
+  // The server's clock stands still; only the tests move it (and the client's injected sleep).
+  const clock = {
+    frozenAt: Math.floor(Date.now() / 1000) * 1000,
+    now() {
+      return this.frozenAt;
+    },
+    set(at: number) {
+      this.frozenAt = at;
+    },
+  };
   let limited: TestServer;
-  let offsetMs = 0;
   beforeAll(async () => {
-    // Budget 4, list weighs 2. The server's clock can be moved ahead; its window is wide enough to
-    // accept the client's real-time timestamps anyway.
-    limited = await startServer({ now: () => Date.now() + offsetMs, weightBudgetPerMinute: 4, signatureWindowMs: 300_000 });
+    // Budget 4, list weighs 2. The signature window is wide enough for the client's real-time
+    // timestamps against a clock the test moves minutes ahead.
+    limited = await startServer({ now: () => clock.now(), weightBudgetPerMinute: 4, signatureWindowMs: 600_000 });
   });
   afterAll(() => limited.close());
 
   it('retries after Retry-After when asked, signing the retry afresh', async () => {
+    const start = clock.frozenAt;
     const attempts: number[] = [];
+    const waits: number[] = [];
     const retrying = createPipAIClient({
       baseUrl: limited.baseUrl,
       apiKey: limited.credentials.api_key,
       apiSecret: limited.credentials.api_secret,
-      retryRateLimited: { maxRetries: 2, maxWaitMs: 5_000 },
+      // Waiting is moving the server's clock: a retry sent before Retry-After had passed would still
+      // find the window full and be refused again.
+      retryRateLimited: {
+        maxRetries: 2,
+        maxWaitMs: 5_000,
+        sleep: async (ms) => {
+          waits.push(ms);
+          clock.set(clock.now() + ms);
+        },
+      },
       fetch: async (request) => {
         const response = await fetch(request);
         attempts.push(response.status);
@@ -158,13 +181,14 @@ describe('rate limits', () => {
     });
     expect((await retrying.GET('/v1/webhooks')).response.status).toBe(200);
     expect((await retrying.GET('/v1/webhooks')).response.status).toBe(200);
-    // 59 s later the first charge has 1 s left in the window: Retry-After 1.
-    offsetMs = 59_000;
-    const started = Date.now();
+    // 59.5 s later both charges have 0.5 s left in the window: Retry-After 1 (whole seconds, rounded up).
+    clock.set(start + 59_500);
     const third = await retrying.GET('/v1/webhooks');
     expect(third.response.status).toBe(200);
+    // One 429, one wait of exactly its Retry-After, then one retry that the server admitted; it was
+    // signed afresh, or the server would have refused it as a replay.
     expect(attempts).toEqual([200, 200, 429, 200]);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(waits).toEqual([1_000]);
   });
 
   it('does not wait longer than maxWaitMs, and without opting in returns the 429', async () => {
@@ -176,14 +200,17 @@ describe('rate limits', () => {
       retryRateLimited: { maxWaitMs: 100 },
       throwOnError: true,
     });
-    offsetMs += 120_000;
+    clock.set(clock.now() + 120_000);
     await plain.GET('/v1/webhooks');
     await plain.GET('/v1/webhooks');
     const { error, response } = await plain.GET('/v1/webhooks');
     expect(response.status).toBe(429);
     expect(error?.code).toBe('RATE_LIMITED');
-    expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(1);
-    await expect(impatient.GET('/v1/webhooks')).rejects.toMatchObject({ code: 'RATE_LIMITED', retryAfter: expect.any(Number) });
+    // The clock stood still since the two charges: the whole minute is left.
+    expect(Number(response.headers.get('retry-after'))).toBe(60);
+    // Another query than the plain client's last call: two signers may pick the same millisecond,
+    // and an identical signed request would be refused as a replay.
+    await expect(impatient.GET('/v1/webhooks', { params: { query: { limit: 10 } } })).rejects.toMatchObject({ code: 'RATE_LIMITED', retryAfter: 60 });
   });
 });
 

@@ -5,13 +5,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startHttpsEndpoint, testCaPem, type HttpsEndpoint } from '@pipai/testkit/pki';
+import { startHttpsEndpoint, testCaPem, type HttpsEndpoint, type ReceivedRequest } from '@pipai/testkit/pki';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MASTER_KEY, startTestApi, type TestApi } from './support/api.ts';
 import { STORE_KINDS } from './support/stores.ts';
 
 const WORKER = fileURLToPath(new URL('../src/worker.ts', import.meta.url));
 const children: ChildProcess[] = [];
+const outputs = new WeakMap<ChildProcess, () => string>();
 const cleanups: (() => Promise<unknown>)[] = [];
 
 afterEach(async () => {
@@ -19,7 +20,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-async function startWorker(api: TestApi, caFile: string): Promise<ChildProcess> {
+/** `lease`: how long a claimed job stays this worker's (PIPAI_DELIVERY_LEASE). */
+async function startWorker(api: TestApi, caFile: string, lease: string): Promise<ChildProcess> {
   const location = api.opened.location;
   const env = {
     ...process.env,
@@ -27,7 +29,7 @@ async function startWorker(api: TestApi, caFile: string): Promise<ChildProcess> 
     PIPAI_MASTER_KEY: MASTER_KEY.toString('base64'),
     PIPAI_DEV_ALLOW_LOOPBACK: '1',
     NODE_EXTRA_CA_CERTS: caFile,
-    PIPAI_DELIVERY_LEASE: '2s',
+    PIPAI_DELIVERY_LEASE: lease,
     LOG_LEVEL: 'info',
   };
   const child = spawn(process.execPath, [WORKER], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -35,18 +37,31 @@ async function startWorker(api: TestApi, caFile: string): Promise<ChildProcess> 
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
+  outputs.set(child, () => output);
   const started = Date.now();
   while (!output.includes('PipAI delivery worker running')) {
-    if (Date.now() - started > 15_000 || child.exitCode !== null) throw new Error(`worker did not start:\n${output}`);
+    if (Date.now() - started > 30_000 || child.exitCode !== null) throw new Error(`worker did not start:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return child;
 }
 
-async function waitUntil(condition: () => boolean, timeoutMs: number, what: string) {
+/** Stops a worker as a deployment would (SIGTERM finishes the deliveries under way) and waits for it. */
+async function stopWorker(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** The end of what the workers logged, for a failure message. */
+const logsOf = (workers: ChildProcess[]) => workers.map((worker) => `--- worker ${worker.pid}:\n${(outputs.get(worker)?.() ?? '').slice(-3000)}`).join('\n');
+
+/** Polls until `condition` holds; `timeoutMs` only turns a hang into a failure. */
+async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string | (() => string)) {
   const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+  while (!(await condition())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
@@ -93,45 +108,67 @@ async function setUp(kind: 'sqlite' | 'postgres', webhookCount: number, responde
 
 describe.each(STORE_KINDS)('a worker killed mid-batch on %s', (kind) => {
   it('loses no event: a restarted worker delivers everything, repeats only what was in flight', async () => {
-    // Slow receivers, so that the kill lands while deliveries are under way.
-    const { api, caFile, receivers, publish } = await setUp(kind, 5, () => new Promise((resolve) => setTimeout(() => resolve({ status: 200 }), 15)));
+    // The receivers answer the first 40 deliveries, then hold every later request open until the
+    // worker is dead: the kill lands while deliveries are under way, however fast the worker runs.
+    const ANSWERED = 40;
+    let answered = 0;
+    let killed = false;
+    const held: ReceivedRequest[] = [];
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const { api, caFile, receivers, publish } = await setUp(kind, 5, async (request) => {
+      if (!killed && answered >= ANSWERED) {
+        held.push(request);
+        await released;
+      } else {
+        answered += 1;
+      }
+      return { status: 200 };
+    });
     await publish(40);
     const total = 5 * 40;
-    const first = await startWorker(api, caFile);
-    await waitUntil(() => deliveryCounts(receivers).size >= 40, 20_000, 'the first deliveries');
+    // A short lease, so that the restarted worker may take over the killed one's jobs soon.
+    const first = await startWorker(api, caFile, '2s');
+    await waitUntil(() => held.length > 0, 20_000, 'a delivery held open');
+    const exited = new Promise((resolve) => first.once('exit', resolve));
     first.kill('SIGKILL');
-    await new Promise((resolve) => first.once('exit', resolve));
+    await exited;
+    killed = true;
+    release();
+    // At most the answered ones and one per-webhook cap's worth held open (4 x 5) had arrived.
     const beforeRestart = deliveryCounts(receivers).size;
     expect(beforeRestart).toBeLessThan(total);
 
-    await startWorker(api, caFile);
-    await waitUntil(() => deliveryCounts(receivers).size === total, 30_000, 'every delivery');
+    // A long lease: the restarted worker never takes its own jobs over again, so every repeat is
+    // one of the killed worker's.
+    const second = await startWorker(api, caFile, '10m');
+    await waitUntil(() => deliveryCounts(receivers).size === total, 60_000, () => `every delivery (${deliveryCounts(receivers).size} of ${total})\n${logsOf([second])}`);
+    // The restarted worker also finishes the jobs whose lease the killed one held.
+    await waitUntil(async () => (await api.opened.store.countUnfinishedDeliveries()) === 0, 60_000, () => `every job to finish\n${logsOf([second])}`);
+    // Nothing is left to send: the counts are final.
     const counts = deliveryCounts(receivers);
     expect(counts.size).toBe(total);
-    const repeats = [...counts.values()].filter((count) => count > 1).length;
-    // At-least-once: only deliveries the killed worker had in flight may arrive twice.
-    expect(repeats).toBeLessThanOrEqual(64);
-    // The restarted worker also finishes the jobs whose lease the killed one held.
-    let unfinished = -1;
-    const started = Date.now();
-    while (unfinished !== 0 && Date.now() - started < 10_000) {
-      unfinished = await api.opened.store.countUnfinishedDeliveries();
-      if (unfinished !== 0) await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(unfinished).toBe(0);
-  }, 90_000);
+    const pairOf = (request: ReceivedRequest) => `${receivers.findIndex((receiver) => receiver.received.includes(request))}:${String(request.headers['webhook-id'])}`;
+    const repeated = [...counts].filter(([, count]) => count > 1).map(([pair]) => pair);
+    // At-least-once: what was in flight at the kill (never answered, so never completed) is sent again...
+    expect(repeated).toEqual(expect.arrayContaining(held.map(pairOf)));
+    // ...and only what the killed worker had claimed may arrive twice.
+    expect(repeated.length).toBeLessThanOrEqual(64);
+  }, 180_000);
 });
 
 describe('two workers on one PostgreSQL queue', () => {
   it('share 2,000 deliveries and send none twice', async () => {
     const { api, caFile, receivers, publish } = await setUp('postgres', 10);
     await publish(200);
-    await Promise.all([startWorker(api, caFile), startWorker(api, caFile)]);
-    await waitUntil(() => deliveryCounts(receivers).size === 2_000, 60_000, '2,000 deliveries');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Leases longer than the test: a job sent twice could only come from a double claim.
+    const workers = await Promise.all([startWorker(api, caFile, '10m'), startWorker(api, caFile, '10m')]);
+    await waitUntil(() => deliveryCounts(receivers).size === 2_000, 150_000, () => `2,000 deliveries (${deliveryCounts(receivers).size})\n${logsOf(workers)}`);
+    // Once both have stopped (finishing what they had under way), no request can still be coming.
+    await Promise.all(workers.map(stopWorker));
     const counts = deliveryCounts(receivers);
     expect(counts.size).toBe(2_000);
     expect([...counts.values()].filter((count) => count > 1)).toEqual([]);
     expect(await api.opened.store.countUnfinishedDeliveries()).toBe(0);
-  }, 120_000);
+  }, 240_000);
 });

@@ -131,6 +131,13 @@ export class PostgresStore implements Store {
     // An idle pooled connection that the server ends (a restart, `pg_ctl stop`) is reported here;
     // pg-pool has already dropped it. Without a listener the process would die of it.
     this.#pool.on('error', (error) => this.#dropped(error));
+    // A connection can also fail while checked out, between the listeners the pool and our
+    // transactions attach (a server shutting down mid-query): one listener for its whole life means
+    // such an 'error' is never unhandled. It stays silent: the pool's listener above, or the query or
+    // transaction that fails with it, already reports it.
+    this.#pool.on('connect', (client) => {
+      client.on('error', () => undefined);
+    });
   }
 
   #dropped(error: Error): void {
