@@ -26,7 +26,9 @@ const additive = changes.filter((change) => change.kind === 'additive');
 for (const change of additive) console.log(`additive  ${change.rule}  ${change.where}`);
 for (const change of breaking) console.error(`BREAKING  ${change.rule}  ${change.where}`);
 if (breaking.length > 0) {
-  console.error(`check:breaking: ${breaking.length} breaking change(s) against the released spec. Keep them out, or release a new major version.`);
+  console.error(
+    `check:breaking: ${breaking.length} breaking change(s) against the released spec. Keep them out, or release a new major version.`,
+  );
   process.exit(1);
 }
 console.log(`check:breaking: no breaking change against the released spec (${additive.length} additive).`);

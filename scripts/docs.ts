@@ -4,7 +4,8 @@ import { join, relative, resolve } from 'node:path';
 import { REPO_ROOT, runRedocly } from './lib/redocly.ts';
 
 const outputFlag = process.argv.indexOf('--output');
-const output = outputFlag > 0 ? resolve(process.argv[outputFlag + 1] ?? '') : join(REPO_ROOT, '.output/docs/index.html');
+const output =
+  outputFlag > 0 ? resolve(process.argv[outputFlag + 1] ?? '') : join(REPO_ROOT, '.output/docs/index.html');
 
 await runRedocly(['build-docs', 'public@v1', '--inlineBundle', '--output', output]);
 console.log(`docs: open ${relative(process.cwd(), output) || output}`);

@@ -1,11 +1,11 @@
 // Generates everything packages/contract derives from openapi/: the public and internal bundles,
 // their TypeScript types, and the event catalog. `--check` regenerates in memory and fails if any
 // committed file differs (or is missing, or is stale), without touching the tree.
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import openapiTS, { astToString } from 'openapi-typescript';
-import { openApi, type Json } from '../packages/contract/src/openapi.ts';
+import { type Json, openApi } from '../packages/contract/src/openapi.ts';
 import { REPO_ROOT, runRedocly } from './lib/redocly.ts';
 
 // `--dir PATH` compares or writes another copy (the drift gate's own test uses it).
@@ -79,12 +79,17 @@ function errorsFor(bundledJson: string): string {
       if (!media) continue;
       const code = media.schema?.properties?.code;
       const codes: string[] = code?.const ? [code.const] : (code?.enum ?? []);
-      const examples = [media.example, ...Object.values<Json>(media.examples ?? {}).map((example) => example.value)].filter(Boolean);
+      const examples = [
+        media.example,
+        ...Object.values<Json>(media.examples ?? {}).map((example) => example.value),
+      ].filter(Boolean);
       for (const name of codes) {
         const title = examples.find((example) => example.code === name)?.title ?? found.get(name)?.title;
         const known = found.get(name);
-        if (known && known.status !== Number(status)) throw new Error(`error code ${name} is answered with ${known.status} and ${status}`);
-        if (known?.title && title && known.title !== title) throw new Error(`error code ${name} is titled "${known.title}" and "${title}"`);
+        if (known && known.status !== Number(status))
+          throw new Error(`error code ${name} is answered with ${known.status} and ${status}`);
+        if (known?.title && title && known.title !== title)
+          throw new Error(`error code ${name} is titled "${known.title}" and "${title}"`);
         found.set(name, { status: Number(status), title });
       }
     }

@@ -10,7 +10,11 @@ import { parseArgs } from 'node:util';
 import { REPO_ROOT } from './lib/redocly.ts';
 
 const { values } = parseArgs({
-  options: { port: { type: 'string', short: 'p' }, dynamic: { type: 'boolean', short: 'd', default: false }, host: { type: 'string' } },
+  options: {
+    port: { type: 'string', short: 'p' },
+    dynamic: { type: 'boolean', short: 'd', default: false },
+    host: { type: 'string' },
+  },
 });
 const prism = createRequire(import.meta.url).resolve('@stoplight/prism-cli/dist/index.js');
 const args = [

@@ -1,7 +1,7 @@
 // `pnpm test:stress [COUNT] [VITEST ARGS...]`: runs the vitest suite COUNT times in a row (default 3)
 // while another process keeps one CPU core busy, stopping at the first failing run. A test that
 // leans on wall-clock timing fails here first.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const HOG_FLAG = '--cpu-hog';
@@ -46,7 +46,11 @@ async function stress(): Promise<void> {
   };
   process.on('exit', stopHog);
   let stoppedBy: number | undefined;
-  for (const [signal, number] of [['SIGHUP', 1], ['SIGINT', 2], ['SIGTERM', 15]] as const) {
+  for (const [signal, number] of [
+    ['SIGHUP', 1],
+    ['SIGINT', 2],
+    ['SIGTERM', 15],
+  ] as const) {
     process.on(signal, () => {
       stopHog();
       stoppedBy = 128 + number;
@@ -61,7 +65,9 @@ async function stress(): Promise<void> {
     console.log(`\ntest:stress: run ${run} of ${count}, with one core kept busy`);
     const started = Date.now();
     // IPC only, so that the hog learns when this process goes away, however it goes.
-    hogProcess = spawn(process.execPath, [fileURLToPath(import.meta.url), HOG_FLAG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    hogProcess = spawn(process.execPath, [fileURLToPath(import.meta.url), HOG_FLAG], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     vitest = spawn('pnpm', ['vitest', ...vitestArgs], { stdio: 'inherit' });
     const code = await new Promise<number>((resolve) => {
       vitest!.on('error', (error) => {
@@ -74,7 +80,9 @@ async function stress(): Promise<void> {
     if (stoppedBy !== undefined) process.exit(stoppedBy);
     const seconds = Math.round((Date.now() - started) / 1000);
     if (code !== 0) {
-      console.error(`\ntest:stress: run ${run} of ${count} FAILED (exit code ${code}, ${seconds} s); ${run - 1} passed before it`);
+      console.error(
+        `\ntest:stress: run ${run} of ${count} FAILED (exit code ${code}, ${seconds} s); ${run - 1} passed before it`,
+      );
       process.exit(code);
     }
     console.log(`\ntest:stress: run ${run} of ${count} passed (${seconds} s)`);

@@ -4,7 +4,7 @@
 // added in bulk before the runner starts, as our scenario queues its jobs before the worker starts.
 // Usage: graphile-peer.ts JSON({ databaseUrl, urls, secrets, events, data, concurrency })
 // Prints {"queued":N} once the jobs are in; SIGTERM stops it.
-import { Logger, makeWorkerUtils, run, type AddJobsJobSpec } from 'graphile-worker';
+import { type AddJobsJobSpec, Logger, makeWorkerUtils, run } from 'graphile-worker';
 import { Agent, request } from 'undici';
 import { formatTimestamp } from '../../server/src/domain/clock.ts';
 import { deliveryHeaders } from '../../server/src/domain/delivery-signing.ts';
@@ -27,8 +27,14 @@ for (let first = 0; first < config.events; first += 200) {
   const specs: AddJobsJobSpec[] = [];
   for (let index = first; index < Math.min(config.events, first + 200); index += 1) {
     const id = newEventId();
-    const body = JSON.stringify({ id, type: 'account.api_key_rotated', created_at: formatTimestamp(Date.now()), data: config.data });
-    for (let webhook = 0; webhook < config.urls.length; webhook += 1) specs.push({ identifier: 'deliver', payload: { webhook, id, body } });
+    const body = JSON.stringify({
+      id,
+      type: 'account.api_key_rotated',
+      created_at: formatTimestamp(Date.now()),
+      data: config.data,
+    });
+    for (let webhook = 0; webhook < config.urls.length; webhook += 1)
+      specs.push({ identifier: 'deliver', payload: { webhook, id, body } });
   }
   await utils.addJobs(specs);
 }

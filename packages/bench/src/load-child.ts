@@ -26,7 +26,15 @@ const result = await autocannon({
       setupRequest: (request) => {
         const timestamp = nextTimestamp();
         const signature = sign(config.apiSecret, timestamp, 'GET', config.path, '');
-        return { ...request, headers: { ...request.headers, 'X-PipAI-API-Key': config.apiKey, 'X-PipAI-Timestamp': timestamp, 'X-PipAI-Signature': signature } };
+        return {
+          ...request,
+          headers: {
+            ...request.headers,
+            'X-PipAI-API-Key': config.apiKey,
+            'X-PipAI-Timestamp': timestamp,
+            'X-PipAI-Signature': signature,
+          },
+        };
       },
     },
   ],

@@ -3,7 +3,12 @@
 // Usage: raw-poster.ts JSON({ urls, total, concurrency, body })
 import { Agent, request } from 'undici';
 
-const { urls, total, concurrency, body } = JSON.parse(process.argv[2]!) as { urls: string[]; total: number; concurrency: number; body: string };
+const { urls, total, concurrency, body } = JSON.parse(process.argv[2]!) as {
+  urls: string[];
+  total: number;
+  concurrency: number;
+  body: string;
+};
 const agent = new Agent({ connections: 8, keepAliveTimeout: 30_000, connect: { rejectUnauthorized: true } });
 let next = 0;
 const started = performance.now();

@@ -28,9 +28,12 @@ type Scenario = (options: Options) => Promise<ScenarioResult>;
 
 const SCENARIOS: Record<string, () => Promise<Scenario>> = {
   'list-vs-bare': async () => (options) => import('./scenarios/list.ts').then((m) => m.listScenario(options, 'sqlite')),
-  'list-postgres': async () => (options) => import('./scenarios/list.ts').then((m) => m.listScenario(options, 'postgres')),
-  'delivery-throughput': async () => (options) => import('./scenarios/deliveries.ts').then((m) => m.deliveryThroughput(options)),
-  'delivery-latency': async () => (options) => import('./scenarios/deliveries.ts').then((m) => m.deliveryLatency(options)),
+  'list-postgres': async () => (options) =>
+    import('./scenarios/list.ts').then((m) => m.listScenario(options, 'postgres')),
+  'delivery-throughput': async () => (options) =>
+    import('./scenarios/deliveries.ts').then((m) => m.deliveryThroughput(options)),
+  'delivery-latency': async () => (options) =>
+    import('./scenarios/deliveries.ts').then((m) => m.deliveryLatency(options)),
   'list-scale': async () => (options) => import('./scenarios/misc.ts').then((m) => m.listScale(options)),
   create: async () => (options) => import('./scenarios/misc.ts').then((m) => m.createScenario(options)),
   toolchain: async () => () => import('./scenarios/misc.ts').then((m) => m.toolchain()),
@@ -43,16 +46,37 @@ function table(results: ScenarioResult[]): string {
   for (const result of results) {
     for (const [name, measured] of Object.entries(result.measurements)) {
       const parts = Object.entries(measured)
-        .filter(([key]) => ['requestsPerSec', 'p50', 'p99', 'loadCpuPercent', 'serverCpuUsPerRequest', 'perSecond', 'listPerSecond', 'wallMs', 'rssMb', 'count', 'expected', 'refused', 'hung', 'redelivered'].includes(key))
+        .filter(([key]) =>
+          [
+            'requestsPerSec',
+            'p50',
+            'p99',
+            'loadCpuPercent',
+            'serverCpuUsPerRequest',
+            'perSecond',
+            'listPerSecond',
+            'wallMs',
+            'rssMb',
+            'count',
+            'expected',
+            'refused',
+            'hung',
+            'redelivered',
+          ].includes(key),
+        )
         .map(([key, value]) => `${key} ${typeof value === 'number' ? Math.round(value * 10) / 10 : value}`);
       lines.push(`| ${result.scenario} | ${name} | ${parts.join(', ')} | | |`);
     }
-    for (const check of result.checks) lines.push(`| ${result.scenario} | | ${check.value} | ${check.name} | ${check.pass ? 'yes' : '**no**'} |`);
+    for (const check of result.checks)
+      lines.push(`| ${result.scenario} | | ${check.value} | ${check.name} | ${check.pass ? 'yes' : '**no**'} |`);
   }
   return lines.join('\n');
 }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { quick: { type: 'boolean', default: false } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { quick: { type: 'boolean', default: false } },
+});
 const options: Options = { quick: values.quick };
 // `scale` starts many processes; it runs when asked for by name.
 const names = positionals.length ? positionals : Object.keys(SCENARIOS).filter((name) => name !== 'scale');
@@ -68,7 +92,11 @@ for (const name of names) {
   process.stderr.write(`bench: ${name}${options.quick ? ' (quick)' : ''} …\n`);
   const result = await (await load())(options);
   results.push(result);
-  if (!options.quick) writeFileSync(join(resultsDir, `${name}.json`), `${JSON.stringify({ ...result, at: new Date().toISOString(), cpus: cpus().length }, null, 2)}\n`);
+  if (!options.quick)
+    writeFileSync(
+      join(resultsDir, `${name}.json`),
+      `${JSON.stringify({ ...result, at: new Date().toISOString(), cpus: cpus().length }, null, 2)}\n`,
+    );
 }
 console.log(table(results));
 if (!options.quick) {
@@ -82,7 +110,9 @@ if (!options.quick) {
   const document = readFileSync(file, 'utf8');
   const start = '<!-- results:start -->';
   const end = '<!-- results:end -->';
-  const dates = latest.map((result) => `${result.scenario}: ${result.at.slice(0, 16).replace('T', ' ')} UTC`).join('; ');
+  const dates = latest
+    .map((result) => `${result.scenario}: ${result.at.slice(0, 16).replace('T', ' ')} UTC`)
+    .join('; ');
   const notes = latest.map((result) => `- **${result.scenario}**: ${result.notes}`).join('\n');
   const updated = `${document.slice(0, document.indexOf(start) + start.length)}\n${table(latest)}\n\nRun at ${dates}, on this project's 2-core machine.\n\n${notes}\n${document.slice(document.indexOf(end))}`;
   writeFileSync(file, updated);

@@ -83,16 +83,29 @@ function credentials(values: Values, env: NodeJS.ProcessEnv) {
     }
   }
   if (!baseUrl || !apiKey || !apiSecret) {
-    throw new UsageError('no credentials: pass --base-url, --api-key and --api-secret, set PIPAI_BASE_URL, PIPAI_API_KEY and PIPAI_API_SECRET, or run `pnpm start` once for dev credentials');
+    throw new UsageError(
+      'no credentials: pass --base-url, --api-key and --api-secret, set PIPAI_BASE_URL, PIPAI_API_KEY and PIPAI_API_SECRET, or run `pnpm start` once for dev credentials',
+    );
   }
   return { baseUrl, apiKey, apiSecret };
 }
 
-const list = (text: string | undefined) => text?.split(',').map((item) => item.trim()).filter(Boolean);
+const list = (text: string | undefined) =>
+  text
+    ?.split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function webhookTable(webhooks: readonly Webhook[]): string {
@@ -111,10 +124,18 @@ function webhookTable(webhooks: readonly Webhook[]): string {
 }
 
 function details(record: Record<string, unknown>): string {
-  return table(Object.entries(record).map(([key, value]) => [key, Array.isArray(value) ? value.join(',') : String(value ?? '')]));
+  return table(
+    Object.entries(record).map(([key, value]) => [key, Array.isArray(value) ? value.join(',') : String(value ?? '')]),
+  );
 }
 
-async function run(client: PipAIClient, group: string, command: string | undefined, args: string[], values: Values): Promise<unknown> {
+async function run(
+  client: PipAIClient,
+  group: string,
+  command: string | undefined,
+  args: string[],
+  values: Values,
+): Promise<unknown> {
   const id = () => {
     if (!args[0]) throw new UsageError(`webhooks ${command} needs a WEBHOOK_ID`);
     return args[0];
@@ -145,7 +166,11 @@ async function run(client: PipAIClient, group: string, command: string | undefin
         for await (const webhook of paginate(client, '/v1/webhooks', { params: { query } })) data.push(webhook);
         return { data, next_cursor: null };
       }
-      return (await client.GET('/v1/webhooks', { params: { query: { ...query, ...(values.cursor ? { cursor: values.cursor } : {}) } } })).data;
+      return (
+        await client.GET('/v1/webhooks', {
+          params: { query: { ...query, ...(values.cursor ? { cursor: values.cursor } : {}) } },
+        })
+      ).data;
     }
     case 'get':
       return (await client.GET('/v1/webhooks/{webhook_id}', path())).data;
@@ -158,7 +183,9 @@ async function run(client: PipAIClient, group: string, command: string | undefin
         ...(values['clear-description'] ? { description: null } : {}),
         ...(values.threshold !== undefined ? { balance_low_threshold: values.threshold } : {}),
         ...(values['clear-threshold'] ? { balance_low_threshold: null } : {}),
-        ...(values.status !== undefined ? { status: values.status as NonNullable<components['schemas']['UpdateWebhookRequest']['status']> } : {}),
+        ...(values.status !== undefined
+          ? { status: values.status as NonNullable<components['schemas']['UpdateWebhookRequest']['status']> }
+          : {}),
       };
       if (Object.keys(body).length === 0) throw new UsageError('webhooks update needs at least one field to change');
       return (await client.PATCH('/v1/webhooks/{webhook_id}', { ...path(), body })).data;
@@ -174,7 +201,12 @@ async function run(client: PipAIClient, group: string, command: string | undefin
         })
       ).data;
     case 'test':
-      return (await client.POST('/v1/webhooks/{webhook_id}/test', { ...path(), body: values.type ? { type: values.type as components['schemas']['EventType'] } : {} })).data;
+      return (
+        await client.POST('/v1/webhooks/{webhook_id}/test', {
+          ...path(),
+          body: values.type ? { type: values.type as components['schemas']['EventType'] } : {},
+        })
+      ).data;
     case 'deliveries': {
       const query = {
         ...(values.status ? { status: values.status as components['schemas']['DeliveryStatus'] } : {}),
@@ -184,12 +216,18 @@ async function run(client: PipAIClient, group: string, command: string | undefin
       };
       if (values.all) {
         const data: components['schemas']['Delivery'][] = [];
-        for await (const delivery of paginate(client, '/v1/webhooks/{webhook_id}/deliveries', { params: { path: { webhook_id: id() }, query } })) data.push(delivery);
+        for await (const delivery of paginate(client, '/v1/webhooks/{webhook_id}/deliveries', {
+          params: { path: { webhook_id: id() }, query },
+        }))
+          data.push(delivery);
         return { data, next_cursor: null };
       }
       return (
         await client.GET('/v1/webhooks/{webhook_id}/deliveries', {
-          params: { path: { webhook_id: id() }, query: { ...query, ...(values.cursor ? { cursor: values.cursor } : {}) } },
+          params: {
+            path: { webhook_id: id() },
+            query: { ...query, ...(values.cursor ? { cursor: values.cursor } : {}) },
+          },
         })
       ).data;
     }
@@ -207,7 +245,8 @@ async function run(client: PipAIClient, group: string, command: string | undefin
 }
 
 function render(group: string, command: string | undefined, result: any): string {
-  if (group === 'event-types') return table([['TYPE', 'SUMMARY'], ...result.data.map((entry: any) => [entry.type, entry.summary])]);
+  if (group === 'event-types')
+    return table([['TYPE', 'SUMMARY'], ...result.data.map((entry: any) => [entry.type, entry.summary])]);
   if (command === 'list') {
     const more = result.next_cursor ? `\n\nMore: --cursor ${result.next_cursor} (or --all)` : '';
     return `${webhookTable(result.data)}${more}`;
@@ -239,7 +278,9 @@ function render(group: string, command: string | undefined, result: any): string
 }
 
 async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true; strict: true }>
+  >;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {

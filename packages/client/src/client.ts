@@ -48,11 +48,19 @@ const sleep = (ms: number, signal: AbortSignal) =>
 export function createPipAIClient(options: PipAIClientOptions): PipAIClient {
   const baseFetch = options.fetch ?? ((request: Request) => globalThis.fetch(request));
   const send = options.timeoutMs
-    ? (request: Request) => baseFetch(new Request(request, { signal: AbortSignal.any([request.signal, AbortSignal.timeout(options.timeoutMs!)]) }))
+    ? (request: Request) =>
+        baseFetch(
+          new Request(request, { signal: AbortSignal.any([request.signal, AbortSignal.timeout(options.timeoutMs!)]) }),
+        )
     : baseFetch;
   const signer = createRequestSigner(options.apiKey, options.apiSecret);
   const retry = options.retryRateLimited
-    ? { maxRetries: 2, maxWaitMs: 10_000, sleep, ...(options.retryRateLimited === true ? {} : options.retryRateLimited) }
+    ? {
+        maxRetries: 2,
+        maxWaitMs: 10_000,
+        sleep,
+        ...(options.retryRateLimited === true ? {} : options.retryRateLimited),
+      }
     : undefined;
   // The body of each signed request, kept so that a retry can be signed afresh.
   const bodies = new WeakMap<Request, ArrayBuffer>();

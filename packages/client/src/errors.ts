@@ -29,7 +29,11 @@ export class PipAIError extends Error {
   static fromProblem(response: Response, body: unknown): PipAIError {
     const problem = body && typeof body === 'object' && 'code' in body ? (body as Problem) : undefined;
     const retryAfter = Number(response.headers.get('retry-after'));
-    return new PipAIError(response.status, problem, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
+    return new PipAIError(
+      response.status,
+      problem,
+      Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+    );
   }
 
   /** Reads a failed response whose body is still unread (problem+json when it is the API's). */

@@ -28,7 +28,11 @@ export async function listen(options: ListenOptions): Promise<{ close(): Promise
       try {
         const event = await verifyWebhook({ secret, headers: req.headers, body });
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"received":true}');
-        options.log(options.json ? JSON.stringify(event) : `✔ verified  ${event.type}  ${event.id}  ${JSON.stringify(event.data)}`);
+        options.log(
+          options.json
+            ? JSON.stringify(event)
+            : `✔ verified  ${event.type}  ${event.id}  ${JSON.stringify(event.data)}`,
+        );
       } catch (error) {
         const reason = error instanceof WebhookVerificationError ? error.message : 'body is not JSON';
         res.writeHead(400, { 'content-type': 'text/plain' }).end(reason);
@@ -43,10 +47,13 @@ export async function listen(options: ListenOptions): Promise<{ close(): Promise
   });
   const webhook = created.data!;
   secret = webhook.secret;
-  options.log(`Listening on ${url} as ${webhook.id} (events: ${options.events.join(',')}). Waiting for deliveries; Ctrl-C to stop.`);
+  options.log(
+    `Listening on ${url} as ${webhook.id} (events: ${options.events.join(',')}). Waiting for deliveries; Ctrl-C to stop.`,
+  );
   return {
     async close() {
-      if (!options.keep) await options.client.DELETE('/v1/webhooks/{webhook_id}', { params: { path: { webhook_id: webhook.id } } });
+      if (!options.keep)
+        await options.client.DELETE('/v1/webhooks/{webhook_id}', { params: { path: { webhook_id: webhook.id } } });
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

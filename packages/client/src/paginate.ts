@@ -3,17 +3,26 @@ import type { paths } from '@pipai/contract';
 import type { PipAIClient } from './client.ts';
 import { PipAIError } from './errors.ts';
 
-type JsonOk<Operation> = Operation extends { responses: { 200: { content: { 'application/json': infer Body } } } } ? Body : never;
+type JsonOk<Operation> = Operation extends { responses: { 200: { content: { 'application/json': infer Body } } } }
+  ? Body
+  : never;
 
 /** The GET paths whose 200 body is `{ data: [...], next_cursor }`. */
 export type PaginatedPath = {
-  [Path in keyof paths]: JsonOk<paths[Path]['get']> extends { data: unknown[]; next_cursor: string | null } ? Path : never;
+  [Path in keyof paths]: JsonOk<paths[Path]['get']> extends { data: unknown[]; next_cursor: string | null }
+    ? Path
+    : never;
 }[keyof paths];
 
 export type PageItem<Path extends PaginatedPath> = JsonOk<paths[Path]['get']>['data'][number];
 
 type GetInit<Path extends PaginatedPath> = paths[Path]['get'] extends { parameters: infer Parameters }
-  ? { params?: Omit<Parameters, 'query'> & { query?: Omit<NonNullable<Parameters extends { query?: infer Query } ? Query : never>, 'cursor'> }; signal?: AbortSignal }
+  ? {
+      params?: Omit<Parameters, 'query'> & {
+        query?: Omit<NonNullable<Parameters extends { query?: infer Query } ? Query : never>, 'cursor'>;
+      };
+      signal?: AbortSignal;
+    }
   : never;
 
 /**

@@ -8,9 +8,15 @@ export interface RequestSigner {
   sign(request: Request, body: ArrayBuffer): Promise<Request>;
 }
 
-const toHex = (bytes: ArrayBuffer) => Array.from(new Uint8Array(bytes), (byte) => byte.toString(16).padStart(2, '0')).join('');
+const toHex = (bytes: ArrayBuffer) =>
+  Array.from(new Uint8Array(bytes), (byte) => byte.toString(16).padStart(2, '0')).join('');
 
-export function canonicalBytes(timestamp: string, method: string, target: string, body: ArrayBuffer | Uint8Array): Uint8Array {
+export function canonicalBytes(
+  timestamp: string,
+  method: string,
+  target: string,
+  body: ArrayBuffer | Uint8Array,
+): Uint8Array {
   const head = encoder.encode(`${timestamp}\n${method.toUpperCase()}\n${target}\n`);
   const tail = body instanceof Uint8Array ? body : new Uint8Array(body);
   const bytes = new Uint8Array(head.length + tail.length);
@@ -23,7 +29,9 @@ export function createRequestSigner(apiKey: string, apiSecret: string, now: () =
   // Identical requests signed in the same millisecond would share a signature, and the server
   // rejects the second as a replay: timestamps are kept strictly increasing.
   let last = 0;
-  const key = crypto.subtle.importKey('raw', encoder.encode(apiSecret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const key = crypto.subtle.importKey('raw', encoder.encode(apiSecret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'sign',
+  ]);
   return {
     async sign(request, body) {
       last = Math.max(now(), last + 1);

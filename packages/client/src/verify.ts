@@ -32,7 +32,12 @@ function header(headers: WebhookHeaders, name: string): string | undefined {
 
 function base64ToBytes(text: string): Uint8Array | undefined {
   try {
-    const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(text.length / 4) * 4, '='));
+    const binary = atob(
+      text
+        .replace(/-/g, '+')
+        .replace(/_/g, '/')
+        .padEnd(Math.ceil(text.length / 4) * 4, '='),
+    );
     return Uint8Array.from(binary, (char) => char.charCodeAt(0));
   } catch {
     return undefined;
@@ -51,7 +56,8 @@ export async function verifyWebhook(options: VerifyWebhookOptions): Promise<Webh
   const id = header(options.headers, 'webhook-id');
   const timestamp = header(options.headers, 'webhook-timestamp');
   const signatures = header(options.headers, 'webhook-signature');
-  if (!id || !timestamp || !signatures) throw new WebhookVerificationError('missing webhook-id, webhook-timestamp or webhook-signature');
+  if (!id || !timestamp || !signatures)
+    throw new WebhookVerificationError('missing webhook-id, webhook-timestamp or webhook-signature');
   if (!/^\d+$/.test(timestamp)) throw new WebhookVerificationError('webhook-timestamp is not Unix seconds');
   const skew = Number(timestamp) - Math.floor((options.now ?? Date.now()) / 1000);
   const tolerance = options.toleranceSeconds ?? 300;
@@ -65,7 +71,13 @@ export async function verifyWebhook(options: VerifyWebhookOptions): Promise<Webh
   const signed = new Uint8Array(prefix.length + body.length);
   signed.set(prefix);
   signed.set(body, prefix.length);
-  const key = await crypto.subtle.importKey('raw', keyBytes as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const key = await crypto.subtle.importKey(
+    'raw',
+    keyBytes as Uint8Array<ArrayBuffer>,
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  );
   const expected = new Uint8Array(await crypto.subtle.sign('HMAC', key, signed));
 
   // Any one matching signature suffices: during a rotation there are two.

@@ -1,6 +1,6 @@
 // The pipai CLI as a user runs it: a separate process against the real server, tables and --json.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,12 @@ let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   server = await startServer();
-  env = { ...process.env, PIPAI_BASE_URL: server.baseUrl, PIPAI_API_KEY: server.credentials.api_key, PIPAI_API_SECRET: server.credentials.api_secret };
+  env = {
+    ...process.env,
+    PIPAI_BASE_URL: server.baseUrl,
+    PIPAI_API_KEY: server.credentials.api_key,
+    PIPAI_API_SECRET: server.credentials.api_secret,
+  };
 });
 afterAll(() => server.close());
 
@@ -29,14 +34,33 @@ describe('pipai webhooks', () => {
   let id: string;
 
   it('create prints the webhook and its secret (table), or the API JSON (--json)', async () => {
-    const table = await pipai(['webhooks', 'create', '--url', server.hookUrl('cli-a'), '--events', 'strategy.deployed,backtest.*', '--description', 'CLI']);
+    const table = await pipai([
+      'webhooks',
+      'create',
+      '--url',
+      server.hookUrl('cli-a'),
+      '--events',
+      'strategy.deployed,backtest.*',
+      '--description',
+      'CLI',
+    ]);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/^id\s+wh_[0-9a-f]{6,8}$/m);
     expect(table.stdout).toMatch(/^events\s+strategy\.deployed,backtest\.\*$/m);
     expect(table.stdout).toMatch(/^secret\s+[A-Za-z0-9_-]{40}$/m);
     expect(table.stdout).toContain('Store this secret immediately');
 
-    const json = await pipai(['webhooks', 'create', '--url', server.hookUrl('cli-b'), '--events', 'account.balance_low', '--threshold', '10', '--json']);
+    const json = await pipai([
+      'webhooks',
+      'create',
+      '--url',
+      server.hookUrl('cli-b'),
+      '--events',
+      'account.balance_low',
+      '--threshold',
+      '10',
+      '--json',
+    ]);
     expect(json.code).toBe(0);
     const created = JSON.parse(json.stdout);
     expect(created).toMatchObject({ url: server.hookUrl('cli-b'), balance_low_threshold: '10', status: 'active' });
@@ -79,12 +103,17 @@ describe('pipai webhooks', () => {
     expect(tested.stdout).toMatch(/^webhook-signature\s+v1,/m);
 
     const log = await pipai(['webhooks', 'deliveries', id]);
-    expect(log.stdout.split('\n')[0]).toMatch(/^ID\s+AT\s+TYPE\s+ATTEMPT\s+TRIGGER\s+STATUS\s+RESPONSE\s+LATENCY\s+NEXT RETRY$/);
+    expect(log.stdout.split('\n')[0]).toMatch(
+      /^ID\s+AT\s+TYPE\s+ATTEMPT\s+TRIGGER\s+STATUS\s+RESPONSE\s+LATENCY\s+NEXT RETRY$/,
+    );
     expect(log.stdout).toMatch(/dlv_[0-9a-f]{24}\s+\S+\s+account\.balance_low\s+1\s+test\s+succeeded\s+200/);
     const [attempt] = JSON.parse((await pipai(['webhooks', 'deliveries', id, '--all', '--json'])).stdout).data;
 
     const redelivered = await pipai(['webhooks', 'redeliver', id, attempt.id]);
-    expect(redelivered).toMatchObject({ code: 0, stdout: `Queued ${attempt.event_id} for one more delivery to ${id}.\n` });
+    expect(redelivered).toMatchObject({
+      code: 0,
+      stdout: `Queued ${attempt.event_id} for one more delivery to ${id}.\n`,
+    });
   });
 
   it('delete', async () => {
@@ -95,7 +124,9 @@ describe('pipai webhooks', () => {
   it('prints API errors as CODE: detail (request_id) and exits 1', async () => {
     const missing = await pipai(['webhooks', 'get', id]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(new RegExp(`^NOT_FOUND: No webhook ${id} on this account\\. \\(req_[0-9a-f]{24}\\)$`, 'm'));
+    expect(missing.stderr).toMatch(
+      new RegExp(`^NOT_FOUND: No webhook ${id} on this account\\. \\(req_[0-9a-f]{24}\\)$`, 'm'),
+    );
     const invalid = await pipai(['webhooks', 'create', '--url', 'http://x.test/', '--events', 'nope']);
     expect(invalid.code).toBe(1);
     expect(invalid.stderr).toMatch(/^INVALID_PARAMETER: /);
@@ -105,7 +136,9 @@ describe('pipai webhooks', () => {
 
   it('rejects bad usage with exit code 2 and shows help', async () => {
     expect((await pipai(['webhooks', 'frobnicate'])).code).toBe(2);
-    expect((await pipai(['webhooks', 'create', '--url', 'https://x.test/'])).stderr).toContain('needs --url and --events');
+    expect((await pipai(['webhooks', 'create', '--url', 'https://x.test/'])).stderr).toContain(
+      'needs --url and --events',
+    );
     expect((await pipai(['--nope'])).code).toBe(2);
     const help = await pipai(['--help']);
     expect(help.code).toBe(0);
@@ -115,10 +148,15 @@ describe('pipai webhooks', () => {
   it('falls back to the dev credentials file that pnpm start writes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pipai-cli-'));
     mkdirSync(join(dir, '.data'));
-    writeFileSync(join(dir, '.data', 'dev-credentials.json'), JSON.stringify({ base_url: server.baseUrl, ...server.credentials }));
+    writeFileSync(
+      join(dir, '.data', 'dev-credentials.json'),
+      JSON.stringify({ base_url: server.baseUrl, ...server.credentials }),
+    );
     const { PIPAI_BASE_URL: _url, PIPAI_API_KEY: _key, PIPAI_API_SECRET: _secret, ...bare } = env;
     const result = await new Promise<{ code: number; stdout: string }>((resolve) =>
-      execFile(process.execPath, [CLI, 'event-types'], { env: bare, cwd: dir }, (error, stdout) => resolve({ code: error ? 1 : 0, stdout })),
+      execFile(process.execPath, [CLI, 'event-types'], { env: bare, cwd: dir }, (error, stdout) =>
+        resolve({ code: error ? 1 : 0, stdout }),
+      ),
     );
     rmSync(dir, { recursive: true, force: true });
     expect(result.code).toBe(0);

@@ -1,7 +1,7 @@
 // The README's delivery walk-through, as a newcomer runs it: the server with the dev loopback setting,
 // `pipai listen` (dev certificate, registers itself, verifies with the SDK), an event emitted with
 // pipai-admin, and the event printed as verified. All separate processes on one data dir.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +25,11 @@ function start(script: string, args: string[]) {
   return handle;
 }
 
-async function waitFor(handle: { output: () => string }, pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
+async function waitFor(
+  handle: { output: () => string },
+  pattern: RegExp,
+  timeoutMs = 20_000,
+): Promise<RegExpMatchArray> {
   const started = Date.now();
   for (;;) {
     const match = handle.output().match(pattern);
@@ -37,7 +41,14 @@ async function waitFor(handle: { output: () => string }, pattern: RegExp, timeou
 
 beforeAll(() => {
   dataDir = mkdtempSync(join(tmpdir(), 'pipai-walkthrough-'));
-  env = { ...process.env, PIPAI_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', PIPAI_DEV_ALLOW_LOOPBACK: '1', LOG_LEVEL: 'info' };
+  env = {
+    ...process.env,
+    PIPAI_DATA_DIR: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    PIPAI_DEV_ALLOW_LOOPBACK: '1',
+    LOG_LEVEL: 'info',
+  };
   delete env.DATABASE_URL;
   delete env.PIPAI_MASTER_KEY;
   delete env.NODE_EXTRA_CA_CERTS;
@@ -52,11 +63,36 @@ describe('watching a delivery arrive', () => {
     const server = start('packages/server/src/main.ts', []);
     await waitFor(server, /PipAI API listening/);
     const listener = start('packages/client/src/cli.ts', ['listen', '--port', '0']);
-    const [, url, webhookId] = (await waitFor(listener, /Listening on (https:\/\/127\.0\.0\.1:\d+\/webhook) as (wh_[0-9a-f]+)/))!;
+    const [, url, webhookId] = (await waitFor(
+      listener,
+      /Listening on (https:\/\/127\.0\.0\.1:\d+\/webhook) as (wh_[0-9a-f]+)/,
+    ))!;
     expect(url).toBeDefined();
 
-    const data = { strategy_id: 'stg_7d2c90e1', name: 'BTC mean reversion', version: 3, mode: 'live', exchange: 'binance', symbols: ['BTC-USDT'], deployed_at: '2026-04-29T11:58:30Z' };
-    const { stdout } = await run(process.execPath, [join(REPO, 'packages/server/src/admin.ts'), 'events', 'emit', '--account', 'dev', '--type', 'strategy.deployed', '--data', JSON.stringify(data)], { env });
+    const data = {
+      strategy_id: 'stg_7d2c90e1',
+      name: 'BTC mean reversion',
+      version: 3,
+      mode: 'live',
+      exchange: 'binance',
+      symbols: ['BTC-USDT'],
+      deployed_at: '2026-04-29T11:58:30Z',
+    };
+    const { stdout } = await run(
+      process.execPath,
+      [
+        join(REPO, 'packages/server/src/admin.ts'),
+        'events',
+        'emit',
+        '--account',
+        'dev',
+        '--type',
+        'strategy.deployed',
+        '--data',
+        JSON.stringify(data),
+      ],
+      { env },
+    );
     const eventId = stdout.match(/^(evt_[0-9a-f]{24})\s+strategy\.deployed/m)![1]!;
 
     const [line] = await waitFor(listener, new RegExp(`✔ verified  strategy\\.deployed  ${eventId}  .*`));
@@ -65,7 +101,9 @@ describe('watching a delivery arrive', () => {
     // Ctrl-C removes the listener's webhook again.
     listener.child.kill('SIGINT');
     await new Promise((resolve) => listener.child.once('exit', resolve));
-    const list = await run(process.execPath, [join(REPO, 'packages/client/src/cli.ts'), 'webhooks', 'list', '--json'], { env });
+    const list = await run(process.execPath, [join(REPO, 'packages/client/src/cli.ts'), 'webhooks', 'list', '--json'], {
+      env,
+    });
     expect(JSON.parse(list.stdout).data.map((webhook: { id: string }) => webhook.id)).not.toContain(webhookId);
   }, 60_000);
 });

@@ -4,13 +4,13 @@
 // real server; the packed CLI too.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { deliveryTestVector } from '@pipai/contract/test-vectors';
-import { createServer as createHttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './support/server.ts';
@@ -18,7 +18,8 @@ import { startServer, type TestServer } from './support/server.ts';
 const run = promisify(execFile);
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 // The machine's own Node (20 here); PIPAI_CONSUMER_NODE points elsewhere.
-const CONSUMER_NODE = process.env.PIPAI_CONSUMER_NODE ?? (existsSync('/usr/bin/node') ? '/usr/bin/node' : process.execPath);
+const CONSUMER_NODE =
+  process.env.PIPAI_CONSUMER_NODE ?? (existsSync('/usr/bin/node') ? '/usr/bin/node' : process.execPath);
 const PNPM = process.env.npm_execpath;
 
 let work: string;
@@ -28,9 +29,12 @@ let consumerNodeVersion: string;
 
 async function pack(packageDir: string): Promise<string> {
   await run(process.execPath, [join(REPO, 'scripts/build-package.ts')], { cwd: packageDir });
-  const [command, args] = PNPM?.endsWith('.js') || PNPM?.endsWith('.cjs') ? [process.execPath, [PNPM]] : [PNPM ?? 'pnpm', []];
+  const [command, args] =
+    PNPM?.endsWith('.js') || PNPM?.endsWith('.cjs') ? [process.execPath, [PNPM]] : [PNPM ?? 'pnpm', []];
   await run(command, [...args, 'pack', '--pack-destination', work], { cwd: packageDir });
-  const name = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')).name.replace('@', '').replace('/', '-');
+  const name = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'))
+    .name.replace('@', '')
+    .replace('/', '-');
   return join(work, readdirSync(work).find((file) => file.startsWith(name) && file.endsWith('.tgz'))!);
 }
 
@@ -57,7 +61,14 @@ beforeAll(async () => {
   writeFileSync(
     join(consumer, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, lib: ['es2022', 'dom'], outDir: 'out' },
+      compilerOptions: {
+        target: 'es2022',
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        strict: true,
+        lib: ['es2022', 'dom'],
+        outDir: 'out',
+      },
       include: ['sample.ts'],
     }),
   );
@@ -95,7 +106,10 @@ const event: WebhookEvent = await verifyWebhook({
 console.log(JSON.stringify({ created: webhook.id, listed, code, verified: event.type, node: process.version }));
 `,
   );
-  await run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], { cwd: consumer, timeout: 240_000 });
+  await run('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], {
+    cwd: consumer,
+    timeout: 240_000,
+  });
 }, 300_000);
 
 afterAll(async () => {
@@ -136,7 +150,12 @@ describe('the packed client in a consumer project', () => {
 
   it('ships the pipai CLI as a bin that runs on that Node', async () => {
     const { stdout } = await run(CONSUMER_NODE, [join(consumer, 'node_modules/.bin/pipai'), 'event-types', '--json'], {
-      env: { ...process.env, PIPAI_BASE_URL: server.baseUrl, PIPAI_API_KEY: server.credentials.api_key, PIPAI_API_SECRET: server.credentials.api_secret },
+      env: {
+        ...process.env,
+        PIPAI_BASE_URL: server.baseUrl,
+        PIPAI_API_KEY: server.credentials.api_key,
+        PIPAI_API_SECRET: server.credentials.api_secret,
+      },
     });
     expect(JSON.parse(stdout).data).toHaveLength(11);
   }, 60_000);
@@ -149,13 +168,15 @@ describe('the packed client in a browser', () => {
     const files = createHttpServer((req, res) => {
       const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
       if (path === '/') {
-        res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><script type="importmap">${JSON.stringify({
-          imports: {
-            '@pipai/client': '/@pipai/client/dist/src/index.js',
-            '@pipai/contract': '/@pipai/contract/dist/src/index.js',
-            'openapi-fetch': '/openapi-fetch/dist/index.mjs',
-          },
-        })}</script>`);
+        res.writeHead(200, { 'content-type': 'text/html' }).end(
+          `<!doctype html><script type="importmap">${JSON.stringify({
+            imports: {
+              '@pipai/client': '/@pipai/client/dist/src/index.js',
+              '@pipai/contract': '/@pipai/contract/dist/src/index.js',
+              'openapi-fetch': '/openapi-fetch/dist/index.mjs',
+            },
+          })}</script>`,
+        );
         return;
       }
       const file = join(modules, path);
@@ -165,7 +186,14 @@ describe('the packed client in a browser', () => {
     await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
     const browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
     });
     try {
       const page = await browser.newPage();
@@ -174,7 +202,10 @@ describe('the packed client in a browser', () => {
       page.on('response', (response) => response.status() >= 400 && failed.push(response.url()));
       await page.goto(`http://127.0.0.1:${(files.address() as AddressInfo).port}/`);
       const sample = readFileSync(join(consumer, 'sample.ts'), 'utf8');
-      const verifyArgs = sample.slice(sample.indexOf('verifyWebhook({') + 'verifyWebhook('.length, sample.indexOf('});', sample.indexOf('verifyWebhook({')) + 1);
+      const verifyArgs = sample.slice(
+        sample.indexOf('verifyWebhook({') + 'verifyWebhook('.length,
+        sample.indexOf('});', sample.indexOf('verifyWebhook({')) + 1,
+      );
       const result = await page.evaluate(`(async () => {
         const { createPipAIClient, verifyWebhook } = await import('@pipai/client');
         const seen = [];
@@ -194,7 +225,11 @@ describe('the packed client in a browser', () => {
       expect(failed).toEqual([]);
       expect(result).toMatchObject({ listed: { data: [], next_cursor: null }, verified: 'strategy.deployed' });
       const [[method, url, key, signature]] = (result as { seen: string[][] }).seen as [string[]];
-      expect([method, url, key]).toEqual(['GET', 'https://api.pipai.example/v1/webhooks?event=strategy.*', 'key_3030fbb9aa81b653']);
+      expect([method, url, key]).toEqual([
+        'GET',
+        'https://api.pipai.example/v1/webhooks?event=strategy.*',
+        'key_3030fbb9aa81b653',
+      ]);
       expect(signature).toMatch(/^[0-9a-f]{64}$/);
     } finally {
       await browser.close();

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { publicSpecPath } from '@pipai/contract/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPipAIClient, paginate, PipAIError, type PipAIClient } from '../src/index.ts';
+import { createPipAIClient, type PipAIClient, PipAIError, paginate } from '../src/index.ts';
 import { createRequestSigner } from '../src/signing.ts';
 import { startServer, type TestServer } from './support/server.ts';
 
@@ -12,16 +12,25 @@ let client: PipAIClient;
 
 beforeAll(async () => {
   server = await startServer();
-  client = createPipAIClient({ baseUrl: server.baseUrl, apiKey: server.credentials.api_key, apiSecret: server.credentials.api_secret });
+  client = createPipAIClient({
+    baseUrl: server.baseUrl,
+    apiKey: server.credentials.api_key,
+    apiSecret: server.credentials.api_secret,
+  });
 });
 afterAll(() => server.close());
 
 describe('signing', () => {
-  it('reproduces the spec\'s test vector', async () => {
-    const vector = JSON.parse(readFileSync(publicSpecPath, 'utf8')).components.securitySchemes.Signature['x-test-vector'];
+  it("reproduces the spec's test vector", async () => {
+    const vector = JSON.parse(readFileSync(publicSpecPath, 'utf8')).components.securitySchemes.Signature[
+      'x-test-vector'
+    ];
     const signer = createRequestSigner(vector.api_key, vector.api_secret, () => Number(vector.timestamp));
     const body = new TextEncoder().encode(vector.body);
-    const signed = await signer.sign(new Request(`https://api.pipai.example${vector.target}`, { method: vector.method, body }), body.buffer);
+    const signed = await signer.sign(
+      new Request(`https://api.pipai.example${vector.target}`, { method: vector.method, body }),
+      body.buffer,
+    );
     expect(signed.headers.get('X-PipAI-API-Key')).toBe(vector.api_key);
     expect(signed.headers.get('X-PipAI-Timestamp')).toBe(vector.timestamp);
     expect(signed.headers.get('X-PipAI-Signature')).toBe(vector.signature);
@@ -63,10 +72,15 @@ describe('operations', () => {
     const fetched = await client.GET('/v1/webhooks/{webhook_id}', { params: { path: { webhook_id: id } } });
     expect(fetched.data).toMatchObject({ id, status: 'active', description: 'SDK' });
 
-    const updated = await client.PATCH('/v1/webhooks/{webhook_id}', { params: { path: { webhook_id: id } }, body: { status: 'paused' } });
+    const updated = await client.PATCH('/v1/webhooks/{webhook_id}', {
+      params: { path: { webhook_id: id } },
+      body: { status: 'paused' },
+    });
     expect(updated.data?.status).toBe('paused');
 
-    const listed = await client.GET('/v1/webhooks', { params: { query: { status: 'paused', event: 'backtest.job_done' } } });
+    const listed = await client.GET('/v1/webhooks', {
+      params: { query: { status: 'paused', event: 'backtest.job_done' } },
+    });
     expect(listed.data?.data.map((item) => item.id)).toEqual([id]);
 
     const types = await client.GET('/v1/webhook-event-types');
@@ -79,7 +93,9 @@ describe('operations', () => {
 
 describe('errors', () => {
   it('are returned typed as { error } by default', async () => {
-    const { data, error, response } = await client.GET('/v1/webhooks/{webhook_id}', { params: { path: { webhook_id: 'wh_00000000' } } });
+    const { data, error, response } = await client.GET('/v1/webhooks/{webhook_id}', {
+      params: { path: { webhook_id: 'wh_00000000' } },
+    });
     expect(data).toBeUndefined();
     expect(response.status).toBe(404);
     expect(error).toMatchObject({ code: 'NOT_FOUND', status: 404 });
@@ -87,8 +103,15 @@ describe('errors', () => {
   });
 
   it('are thrown as PipAIError when asked', async () => {
-    const throwing = createPipAIClient({ baseUrl: server.baseUrl, apiKey: server.credentials.api_key, apiSecret: server.credentials.api_secret, throwOnError: true });
-    const failure = await throwing.POST('/v1/webhooks', { body: { url: 'http://hooks.test/', events: ['*'] } }).catch((error: unknown) => error);
+    const throwing = createPipAIClient({
+      baseUrl: server.baseUrl,
+      apiKey: server.credentials.api_key,
+      apiSecret: server.credentials.api_secret,
+      throwOnError: true,
+    });
+    const failure = await throwing
+      .POST('/v1/webhooks', { body: { url: 'http://hooks.test/', events: ['*'] } })
+      .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(PipAIError);
     const error = failure as PipAIError;
     expect(error.status).toBe(400);
@@ -99,7 +122,12 @@ describe('errors', () => {
   });
 
   it('wrong credentials are UNAUTHENTICATED', async () => {
-    const stranger = createPipAIClient({ baseUrl: server.baseUrl, apiKey: 'key_0000000000000000', apiSecret: 'sk_x', throwOnError: true });
+    const stranger = createPipAIClient({
+      baseUrl: server.baseUrl,
+      apiKey: 'key_0000000000000000',
+      apiSecret: 'sk_x',
+      throwOnError: true,
+    });
     await expect(stranger.GET('/v1/webhooks')).rejects.toMatchObject({ code: 'UNAUTHENTICATED', status: 401 });
   });
 });
@@ -108,7 +136,9 @@ describe('pagination', () => {
   it('iterates every item over more than three pages', async () => {
     const ids: string[] = [];
     for (let index = 0; index < 17; index += 1) {
-      const { data } = await client.POST('/v1/webhooks', { body: { url: server.hookUrl(`page-${index}`), events: ['account.*'] } });
+      const { data } = await client.POST('/v1/webhooks', {
+        body: { url: server.hookUrl(`page-${index}`), events: ['account.*'] },
+      });
       ids.push(data!.id);
     }
     const pages: string[] = [];
@@ -116,10 +146,15 @@ describe('pagination', () => {
       baseUrl: server.baseUrl,
       apiKey: server.credentials.api_key,
       apiSecret: server.credentials.api_secret,
-      fetch: (request) => (pages.push(request.url), fetch(request)),
+      fetch: (request) => {
+        pages.push(request.url);
+        return fetch(request);
+      },
     });
     const seen: string[] = [];
-    for await (const webhook of paginate(counting, '/v1/webhooks', { params: { query: { limit: 4, event: 'account.api_key_rotated' } } })) {
+    for await (const webhook of paginate(counting, '/v1/webhooks', {
+      params: { query: { limit: 4, event: 'account.api_key_rotated' } },
+    })) {
       seen.push(webhook.id);
     }
     expect(seen).toEqual([...ids].reverse());
@@ -192,7 +227,11 @@ describe('rate limits', () => {
   });
 
   it('does not wait longer than maxWaitMs, and without opting in returns the 429', async () => {
-    const plain = createPipAIClient({ baseUrl: limited.baseUrl, apiKey: limited.credentials.api_key, apiSecret: limited.credentials.api_secret });
+    const plain = createPipAIClient({
+      baseUrl: limited.baseUrl,
+      apiKey: limited.credentials.api_key,
+      apiSecret: limited.credentials.api_secret,
+    });
     const impatient = createPipAIClient({
       baseUrl: limited.baseUrl,
       apiKey: limited.credentials.api_key,
@@ -210,7 +249,10 @@ describe('rate limits', () => {
     expect(Number(response.headers.get('retry-after'))).toBe(60);
     // Another query than the plain client's last call: two signers may pick the same millisecond,
     // and an identical signed request would be refused as a replay.
-    await expect(impatient.GET('/v1/webhooks', { params: { query: { limit: 10 } } })).rejects.toMatchObject({ code: 'RATE_LIMITED', retryAfter: 60 });
+    await expect(impatient.GET('/v1/webhooks', { params: { query: { limit: 10 } } })).rejects.toMatchObject({
+      code: 'RATE_LIMITED',
+      retryAfter: 60,
+    });
   });
 });
 
@@ -223,11 +265,17 @@ describe('timeouts and cancellation', () => {
     });
 
   it('aborts a call that exceeds timeoutMs', async () => {
-    const slow = createPipAIClient({ baseUrl: server.baseUrl, apiKey: 'key_x', apiSecret: 'sk_x', timeoutMs: 50, fetch: hanging });
+    const slow = createPipAIClient({
+      baseUrl: server.baseUrl,
+      apiKey: 'key_x',
+      apiSecret: 'sk_x',
+      timeoutMs: 50,
+      fetch: hanging,
+    });
     await expect(slow.GET('/v1/webhooks')).rejects.toMatchObject({ name: 'TimeoutError' });
   });
 
-  it('aborts when the caller\'s signal fires', async () => {
+  it("aborts when the caller's signal fires", async () => {
     const slow = createPipAIClient({ baseUrl: server.baseUrl, apiKey: 'key_x', apiSecret: 'sk_x', fetch: hanging });
     const controller = new AbortController();
     const call = slow.GET('/v1/webhooks', { signal: controller.signal });

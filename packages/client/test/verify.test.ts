@@ -3,7 +3,7 @@
 import { deliveryTestVector } from '@pipai/contract/test-vectors';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { verifyWebhook, WebhookVerificationError, type WebhookEvent } from '../src/index.ts';
+import { verifyWebhook, type WebhookEvent, WebhookVerificationError } from '../src/index.ts';
 
 // The delivery test vector the spec documents (see "Verifying a delivery").
 const { secret, id, timestamp, body, signature } = deliveryTestVector();
@@ -33,24 +33,38 @@ describe('verifyWebhook', () => {
   });
 
   it('accepts Headers objects, arrays of values and bytes', async () => {
-    await expect(verifyWebhook({ secret, headers: new Headers(headers), body: new TextEncoder().encode(body), now })).resolves.toBeDefined();
-    await expect(verifyWebhook({ secret, headers: { ...headers, 'Webhook-Id': undefined, 'webhook-id': [id] }, body, now })).resolves.toBeDefined();
+    await expect(
+      verifyWebhook({ secret, headers: new Headers(headers), body: new TextEncoder().encode(body), now }),
+    ).resolves.toBeDefined();
+    await expect(
+      verifyWebhook({ secret, headers: { ...headers, 'Webhook-Id': undefined, 'webhook-id': [id] }, body, now }),
+    ).resolves.toBeDefined();
   });
 
   it('rejects a tampered body, a wrong secret, and a tampered id', async () => {
-    expect(await rejection(verifyWebhook({ secret, headers, body: body.replace('"version":3', '"version":4'), now }))).toBe('no signature matches');
+    expect(
+      await rejection(verifyWebhook({ secret, headers, body: body.replace('"version":3', '"version":4'), now })),
+    ).toBe('no signature matches');
     const otherSecret = Buffer.alloc(30, 1).toString('base64url');
     expect(await rejection(verifyWebhook({ secret: otherSecret, headers, body, now }))).toBe('no signature matches');
-    expect(await rejection(verifyWebhook({ secret, headers: { ...headers, 'webhook-id': 'evt_000000000000000000000000' }, body, now }))).toBe(
-      'no signature matches',
-    );
+    expect(
+      await rejection(
+        verifyWebhook({ secret, headers: { ...headers, 'webhook-id': 'evt_000000000000000000000000' }, body, now }),
+      ),
+    ).toBe('no signature matches');
   });
 
   it('rejects stale and future timestamps beyond the tolerance, accepts within', async () => {
-    expect(await rejection(verifyWebhook({ secret, headers, body, now: now + 301_000 }))).toBe('webhook-timestamp is too old');
-    expect(await rejection(verifyWebhook({ secret, headers, body, now: now - 301_000 }))).toBe('webhook-timestamp is in the future');
+    expect(await rejection(verifyWebhook({ secret, headers, body, now: now + 301_000 }))).toBe(
+      'webhook-timestamp is too old',
+    );
+    expect(await rejection(verifyWebhook({ secret, headers, body, now: now - 301_000 }))).toBe(
+      'webhook-timestamp is in the future',
+    );
     expect(await rejection(verifyWebhook({ secret, headers, body, now: now + 299_000 }))).toBe('accepted');
-    expect(await rejection(verifyWebhook({ secret, headers, body, now: now + 20_000, toleranceSeconds: 10 }))).toBe('webhook-timestamp is too old');
+    expect(await rejection(verifyWebhook({ secret, headers, body, now: now + 20_000, toleranceSeconds: 10 }))).toBe(
+      'webhook-timestamp is too old',
+    );
   });
 
   it('rejects missing headers', async () => {
@@ -77,8 +91,14 @@ describe('interoperability with the standardwebhooks library', () => {
   it('what the library signs, verifyWebhook accepts', async () => {
     const webhookSecret = Buffer.alloc(30, 42).toString('base64url');
     const signed = new Webhook(libraryKey(webhookSecret)).sign('evt_0123456789abcdef01234567', new Date(now), body);
-    const libraryHeaders = { 'webhook-id': 'evt_0123456789abcdef01234567', 'webhook-timestamp': String(now / 1000), 'webhook-signature': signed };
-    await expect(verifyWebhook({ secret: webhookSecret, headers: libraryHeaders, body, now })).resolves.toEqual(JSON.parse(body));
+    const libraryHeaders = {
+      'webhook-id': 'evt_0123456789abcdef01234567',
+      'webhook-timestamp': String(now / 1000),
+      'webhook-signature': signed,
+    };
+    await expect(verifyWebhook({ secret: webhookSecret, headers: libraryHeaders, body, now })).resolves.toEqual(
+      JSON.parse(body),
+    );
   });
 
   it('what PipAI signs (the documented delivery), the library accepts', () => {

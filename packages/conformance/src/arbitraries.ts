@@ -1,6 +1,7 @@
 // fast-check arbitraries generated from the spec's schemas, and mutations of what they generate.
+
+import { type Json, openApi } from '@pipai/contract/openapi';
 import fc from 'fast-check';
-import { openApi, type Json } from '@pipai/contract/openapi';
 
 export function arbitraryFor(spec: Json, node: Json): fc.Arbitrary<unknown> {
   const { deref } = openApi(spec);
@@ -26,7 +27,9 @@ export function arbitraryFor(spec: Json, node: Json): fc.Arbitrary<unknown> {
           return fc.constant(null);
         case 'string':
           if (schema.pattern || schema.format) {
-            return examples.length ? fc.constantFrom(...examples) : fc.constantFrom('https://hooks.test/property', '100', '0.5');
+            return examples.length
+              ? fc.constantFrom(...examples)
+              : fc.constantFrom('https://hooks.test/property', '100', '0.5');
           }
           return fc.string({ maxLength: Math.min(schema.maxLength ?? 40, 250) });
         case 'integer':
@@ -42,8 +45,12 @@ export function arbitraryFor(spec: Json, node: Json): fc.Arbitrary<unknown> {
           });
         default: {
           if (depth > 3) return fc.constant({});
-          const properties = Object.fromEntries(Object.entries<Json>(schema.properties ?? {}).map(([key, value]) => [key, build(value, depth + 1)]));
-          return fc.record(properties, { requiredKeys: (schema.required ?? []).filter((key: string) => key in properties) });
+          const properties = Object.fromEntries(
+            Object.entries<Json>(schema.properties ?? {}).map(([key, value]) => [key, build(value, depth + 1)]),
+          );
+          return fc.record(properties, {
+            requiredKeys: (schema.required ?? []).filter((key: string) => key in properties),
+          });
         }
       }
     });

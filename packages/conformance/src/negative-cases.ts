@@ -3,7 +3,7 @@
 // non-decimal number syntax, NUL characters and unpaired surrogates in every string, unknown and
 // prototype-polluting query parameters, and bodies with a missing, wrong or non-UTF-8 media type.
 // Each must be answered 400 INVALID_PARAMETER naming that parameter, or 415 for the media type.
-import { openApi, type Json } from '@pipai/contract/openapi';
+import { type Json, openApi } from '@pipai/contract/openapi';
 
 export type ExpectedProblem =
   | { code: 'INVALID_PARAMETER'; parameter: string; in: 'query' | 'path' | 'body' | 'header' }
@@ -23,7 +23,22 @@ export interface NegativeCase {
 }
 
 /** Integer text that Number() would take but the API must not: every one a 400. */
-const NON_DECIMAL_INTEGERS = ['Infinity', '-Infinity', 'NaN', '9'.repeat(400), '0x10', '1e1', '05', '1.0', '+5', ' 5', '1_0', '0b1', '0o7', ''];
+const NON_DECIMAL_INTEGERS = [
+  'Infinity',
+  '-Infinity',
+  'NaN',
+  '9'.repeat(400),
+  '0x10',
+  '1e1',
+  '05',
+  '1.0',
+  '+5',
+  ' 5',
+  '1_0',
+  '0b1',
+  '0o7',
+  '',
+];
 /** JSON numbers no integer field may take. */
 const JSON_NUMBER_EXTREMES = ['1e400', '-1e400', '1.5', '9007199254740993', '-9007199254740993'];
 /** Strings no store can keep as sent. */
@@ -42,7 +57,8 @@ function breakers(schema: Json, flatten: (node: Json) => Json, sample: unknown):
   if (schema.const !== undefined) cases.push(['not the constant', 'something else']);
   if (types.includes('string')) {
     cases.push(['wrong type', 12345]);
-    if (schema.maxLength !== undefined) cases.push([`longer than ${schema.maxLength}`, 'x'.repeat(schema.maxLength + 1)]);
+    if (schema.maxLength !== undefined)
+      cases.push([`longer than ${schema.maxLength}`, 'x'.repeat(schema.maxLength + 1)]);
     if (schema.pattern) cases.push(['not matching the pattern', '!!! not valid !!!']);
   }
   if (types.includes('integer')) {
@@ -53,7 +69,8 @@ function breakers(schema: Json, flatten: (node: Json) => Json, sample: unknown):
   if (types.includes('array')) {
     cases.push(['wrong type', 'not-an-array']);
     if (schema.minItems) cases.push([`fewer than ${schema.minItems} items`, []]);
-    if (schema.uniqueItems && Array.isArray(sample) && sample.length > 0) cases.push(['duplicate items', [sample[0], sample[0]]]);
+    if (schema.uniqueItems && Array.isArray(sample) && sample.length > 0)
+      cases.push(['duplicate items', [sample[0], sample[0]]]);
     const items = flatten(schema.items ?? {});
     if (items.anyOf || items.enum) cases.push(['an item not allowed', ['not.a.known.value']]);
   }
@@ -75,18 +92,33 @@ export function negativeCases(spec: Json): NegativeCase[] {
       const baseBody = media ? (media.example ?? Object.values<Json>(media.examples ?? {})[0]?.value) : undefined;
       const label = `${method.toUpperCase()} ${template}`;
       const add = (name: string, request: Partial<NegativeCase> & { expected: NegativeCase['expected'] }) =>
-        cases.push({ name: `${label}: ${name}`, method: method.toUpperCase(), path: pathWith(), query: {}, ...(baseBody !== undefined ? { body: baseBody } : {}), ...request });
+        cases.push({
+          name: `${label}: ${name}`,
+          method: method.toUpperCase(),
+          path: pathWith(),
+          query: {},
+          ...(baseBody !== undefined ? { body: baseBody } : {}),
+          ...request,
+        });
       const invalid = (parameter: string, location: 'query' | 'path' | 'body' | 'header') =>
         ({ code: 'INVALID_PARAMETER', parameter, in: location }) as const;
 
       for (const parameter of parameters) {
         const schema = flatten(parameter.schema);
         // Query and path values are text: a "wrong type" for a string parameter does not exist.
-        for (const [why, value] of breakers(schema, flatten, undefined).filter(([why, value]) => !(why === 'wrong type' && typeof value === 'number'))) {
+        for (const [why, value] of breakers(schema, flatten, undefined).filter(
+          ([why, value]) => !(why === 'wrong type' && typeof value === 'number'),
+        )) {
           if (parameter.in === 'path') {
-            add(`path ${parameter.name} ${why}`, { path: pathWith({ [parameter.name]: String(value) }), expected: invalid(parameter.name, 'path') });
+            add(`path ${parameter.name} ${why}`, {
+              path: pathWith({ [parameter.name]: String(value) }),
+              expected: invalid(parameter.name, 'path'),
+            });
           } else if (parameter.in === 'query' && !(Array.isArray(value) || typeof value === 'object')) {
-            add(`query ${parameter.name} ${why}`, { query: { [parameter.name]: String(value) }, expected: invalid(parameter.name, 'query') });
+            add(`query ${parameter.name} ${why}`, {
+              query: { [parameter.name]: String(value) },
+              expected: invalid(parameter.name, 'query'),
+            });
           }
         }
       }
@@ -103,24 +135,38 @@ export function negativeCases(spec: Json): NegativeCase[] {
         }
         if (types.includes('string')) {
           for (const [why, value] of ILL_FORMED_STRINGS) {
-            if (parameter.in === 'query') add(`query ${parameter.name} with ${why}`, { query: { [parameter.name]: value }, expected: invalid(parameter.name, 'query') });
+            if (parameter.in === 'query')
+              add(`query ${parameter.name} with ${why}`, {
+                query: { [parameter.name]: value },
+                expected: invalid(parameter.name, 'query'),
+              });
             // An unpaired surrogate has no UTF-8 form, so it cannot be percent-encoded: send the bytes a
             // careless client would (its CESU-8 encoding), which do not decode.
             const encoded = why === 'a NUL character' ? encodeURIComponent(value) : `before%ED%A0%80after`;
             if (parameter.in === 'path') {
               add(`path ${parameter.name} with ${why}`, {
-                path: template.replace(/\{(\w+)\}/g, (_, name: string) => (name === parameter.name ? encoded : encodeURIComponent(pathValues[name]!))),
+                path: template.replace(/\{(\w+)\}/g, (_, name: string) =>
+                  name === parameter.name ? encoded : encodeURIComponent(pathValues[name]!),
+                ),
                 expected: invalid(parameter.name, 'path'),
               });
             }
           }
         }
       }
-      add('an unknown query parameter', { query: { unknown_parameter: '1' }, expected: invalid('unknown_parameter', 'query') });
-      for (const key of PROTOTYPE_KEYS) add(`query parameter ${key}`, { query: { [key]: 'x' }, expected: invalid(key, 'query') });
+      add('an unknown query parameter', {
+        query: { unknown_parameter: '1' },
+        expected: invalid('unknown_parameter', 'query'),
+      });
+      for (const key of PROTOTYPE_KEYS)
+        add(`query parameter ${key}`, { query: { [key]: 'x' }, expected: invalid(key, 'query') });
       if (!media) {
         // fetch cannot send a GET with a body; the server's own tests send one over a raw socket.
-        if (method !== 'get') add('a body it does not take', { rawBody: '{"url":"https://example.com"}', expected: invalid('body', 'body') });
+        if (method !== 'get')
+          add('a body it does not take', {
+            rawBody: '{"url":"https://example.com"}',
+            expected: invalid('body', 'body'),
+          });
         continue;
       }
       if (baseBody === undefined) continue;
@@ -134,7 +180,10 @@ export function negativeCases(spec: Json): NegativeCase[] {
         }
         for (const [why, value] of breakers(resolved, flatten, baseBody[property])) {
           const parameter = why === 'an item not allowed' ? `${property}[0]` : property;
-          add(`body ${property} ${why}`, { body: { ...baseBody, [property]: value }, expected: invalid(parameter, 'body') });
+          add(`body ${property} ${why}`, {
+            body: { ...baseBody, [property]: value },
+            expected: invalid(parameter, 'body'),
+          });
         }
       }
       // if X contains V then Y is required: X with V and no Y.
@@ -150,7 +199,10 @@ export function negativeCases(spec: Json): NegativeCase[] {
         }
       }
       if (schema.additionalProperties === false || schema.unevaluatedProperties === false) {
-        add('body with an unknown property', { body: { ...baseBody, unexpected_field: 1 }, expected: invalid('unexpected_field', 'body') });
+        add('body with an unknown property', {
+          body: { ...baseBody, unexpected_field: 1 },
+          expected: invalid('unexpected_field', 'body'),
+        });
       }
       add('body not an object', { body: ['not', 'an', 'object'], expected: invalid('body', 'body') });
       add('malformed JSON', { rawBody: '{"url": ', expected: invalid('body', 'body') });
@@ -165,21 +217,38 @@ export function negativeCases(spec: Json): NegativeCase[] {
       ] as const) {
         add(why, { rawBody: Buffer.from(json), contentType, expected: { code: 'UNSUPPORTED_MEDIA_TYPE' } });
       }
-      add('a body that is not UTF-8', { rawBody: Buffer.concat([Buffer.from(json.slice(0, -1)), Buffer.from(',"x":"\xff\xfe"}', 'latin1')]), expected: invalid('body', 'body') });
+      add('a body that is not UTF-8', {
+        rawBody: Buffer.concat([Buffer.from(json.slice(0, -1)), Buffer.from(',"x":"\xff\xfe"}', 'latin1')]),
+        expected: invalid('body', 'body'),
+      });
       for (const [property, propertySchema] of Object.entries<Json>(schema.properties ?? {})) {
         const resolved = flatten(propertySchema);
         const types: string[] = Array.isArray(resolved.type) ? resolved.type : [resolved.type];
         if (types.includes('integer')) {
           for (const number of JSON_NUMBER_EXTREMES) {
-            add(`body ${property} ${number}`, { rawBody: json.replace(/\}$/, `,${JSON.stringify(property)}:${number}}`).replace(/^\{,/, '{'), expected: invalid(property, 'body') });
+            add(`body ${property} ${number}`, {
+              rawBody: json.replace(/\}$/, `,${JSON.stringify(property)}:${number}}`).replace(/^\{,/, '{'),
+              expected: invalid(property, 'body'),
+            });
           }
         }
         for (const [why, value] of ILL_FORMED_STRINGS) {
-          if (types.includes('string')) add(`body ${property} with ${why}`, { body: { ...baseBody, [property]: value }, expected: invalid(property, 'body') });
-          if (types.includes('array')) add(`body ${property}[0] with ${why}`, { body: { ...baseBody, [property]: [value] }, expected: invalid(`${property}[0]`, 'body') });
+          if (types.includes('string'))
+            add(`body ${property} with ${why}`, {
+              body: { ...baseBody, [property]: value },
+              expected: invalid(property, 'body'),
+            });
+          if (types.includes('array'))
+            add(`body ${property}[0] with ${why}`, {
+              body: { ...baseBody, [property]: [value] },
+              expected: invalid(`${property}[0]`, 'body'),
+            });
         }
       }
-      add('oversized body', { body: { ...baseBody, description: 'x'.repeat(70 * 1024) }, expected: invalid('body', 'body') });
+      add('oversized body', {
+        body: { ...baseBody, description: 'x'.repeat(70 * 1024) },
+        expected: invalid('body', 'body'),
+      });
     }
   }
   return cases;

@@ -1,8 +1,8 @@
 // Prism as the tests run it: a mock of the public bundle, or a validating proxy in front of a server.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { freePort } from '@pipai/testkit/net';
 import { publicSpecPath } from '@pipai/contract/node';
+import { freePort } from '@pipai/testkit/net';
 
 const prismCli = createRequire(import.meta.url).resolve('@stoplight/prism-cli/dist/index.js');
 
@@ -25,7 +25,9 @@ export async function startPrism(
     'mock' in mode
       ? ['mock', spec ?? publicSpecPath, ...(mode.dynamic ? ['--dynamic'] : [])]
       : ['proxy', spec ?? publicSpecPath, mode.proxy, '--errors', '--validate-request', 'false'];
-  const child = spawn(process.execPath, [prismCli, ...args, '--host', '127.0.0.1', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [prismCli, ...args, '--host', '127.0.0.1', '--port', String(port)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));

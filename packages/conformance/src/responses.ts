@@ -2,8 +2,8 @@
 // documented and the body must validate against that status's schema.
 import { readFileSync } from 'node:fs';
 import { publicSpecPath } from '@pipai/contract/node';
-import { openApi, type Json } from '@pipai/contract/openapi';
-import { createSpecValidator, toJsonPointer, type SchemaError } from '@pipai/contract/spec-validator';
+import { type Json, openApi } from '@pipai/contract/openapi';
+import { createSpecValidator, type SchemaError, toJsonPointer } from '@pipai/contract/spec-validator';
 
 export type { Json };
 export const loadPublicSpec = (): Json => JSON.parse(readFileSync(publicSpecPath, 'utf8'));
@@ -13,7 +13,13 @@ export interface ResponseProblem {
   problem: string;
 }
 
-export type ResponseChecker = (method: string, url: string, status: number, contentType: string | null, body: unknown) => ResponseProblem[];
+export type ResponseChecker = (
+  method: string,
+  url: string,
+  status: number,
+  contentType: string | null,
+  body: unknown,
+) => ResponseProblem[];
 
 export function createResponseChecker(spec: Json = loadPublicSpec()): ResponseChecker {
   const validator = createSpecValidator(spec);
@@ -30,9 +36,13 @@ export function createResponseChecker(spec: Json = loadPublicSpec()): ResponseCh
     if (!documented) return [{ where, problem: `status ${status} is not documented` }];
     const { node: response, pointer } = deref(documented);
     const mediaType = contentType?.split(';')[0]?.trim();
-    if (!response.content) return body === undefined || body === '' ? [] : [{ where, problem: 'a body where none is documented' }];
-    if (!mediaType || !response.content[mediaType]) return [{ where, problem: `content type ${mediaType} is not documented` }];
+    if (!response.content)
+      return body === undefined || body === '' ? [] : [{ where, problem: 'a body where none is documented' }];
+    if (!mediaType || !response.content[mediaType])
+      return [{ where, problem: `content type ${mediaType} is not documented` }];
     const schemaPointer = `${pointer ?? toJsonPointer(['paths', found.path, method.toLowerCase(), 'responses', String(status)])}${toJsonPointer(['content', mediaType, 'schema'])}`;
-    return validator.validate(schemaPointer, body).map((error: SchemaError) => ({ where, problem: `${error.instancePath || '/'} ${error.message}` }));
+    return validator
+      .validate(schemaPointer, body)
+      .map((error: SchemaError) => ({ where, problem: `${error.instancePath || '/'} ${error.message}` }));
   };
 }

@@ -1,9 +1,9 @@
 // The targets one scenario suite runs against: the Prism mock, the real server, and the real server
 // behind `prism proxy --errors`. Each gives an SDK client that records every response.
 import { createPipAIClient, type PipAIClient } from '@pipai/client';
-import { startEmbeddedServer, type EmbeddedServer } from '@pipai/server';
-import { startHttpsEndpoint, testCaPem, type HttpsEndpoint } from '@pipai/testkit/pki';
-import { startPrism, type RunningPrism } from './prism.ts';
+import { type EmbeddedServer, startEmbeddedServer } from '@pipai/server';
+import { type HttpsEndpoint, startHttpsEndpoint, testCaPem } from '@pipai/testkit/pki';
+import { type RunningPrism, startPrism } from './prism.ts';
 import { createResponseChecker, type ResponseChecker, type ResponseProblem } from './responses.ts';
 
 export type TargetName = 'mock' | 'server' | 'server via prism proxy';
@@ -73,7 +73,9 @@ export async function startTarget(
     baseUrl,
     async client(scopes) {
       // The mock checks that the signing headers are there, not what they say.
-      const key = server ? await server.issueKey(`scenarios-${++accounts}`, scopes) : { api_key: 'key_3030fbb9aa81b653', api_secret: 'sk_mock' };
+      const key = server
+        ? await server.issueKey(`scenarios-${++accounts}`, scopes)
+        : { api_key: 'key_3030fbb9aa81b653', api_secret: 'sk_mock' };
       return createPipAIClient({ baseUrl, apiKey: key.api_key, apiSecret: key.api_secret, fetch: recordingFetch });
     },
     hookUrl: (hook) => (endpoint ? `https://hooks.test:${endpoint.port}/${hook}` : `https://example.com/${hook}`),

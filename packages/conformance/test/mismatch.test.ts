@@ -48,7 +48,7 @@ describe('a server that disagrees with the spec', () => {
     expect(problems).toMatch(/POST \/v1\/webhooks -> 409: status 409 is not documented/);
   });
 
-  it('fails Prism\'s proxy validation too', async () => {
+  it("fails Prism's proxy validation too", async () => {
     await runScenarios(proxied);
     const created = proxied.responses[0]!;
     expect(created.status).toBeGreaterThanOrEqual(500);

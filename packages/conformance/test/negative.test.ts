@@ -1,13 +1,13 @@
 // Spec-driven negative tests on the real server, on SQLite and on PostgreSQL: every generated request
 // that breaks one documented constraint gets 400 problem+json naming exactly that parameter (415 for
 // a body's media type), the same on both stores, and nothing ever gets a 5xx.
-import { startEmbeddedServer, type EmbeddedServer } from '@pipai/server';
+import { type EmbeddedServer, startEmbeddedServer } from '@pipai/server';
 import { testCaPem } from '@pipai/testkit/pki';
 import { createDatabase } from '@pipai/testkit/postgres';
 import { signedFetcher } from '@pipai/testkit/signing';
 import '@pipai/testkit/vitest-context';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { negativeCases, type NegativeCase } from '../src/negative-cases.ts';
+import { type NegativeCase, negativeCases } from '../src/negative-cases.ts';
 import { createResponseChecker, loadPublicSpec } from '../src/responses.ts';
 
 const spec = loadPublicSpec();
@@ -33,9 +33,15 @@ describe.each(['sqlite', 'postgres'] as const)('negative cases generated from th
     const query = new URLSearchParams(request.query).toString();
     const target = `${request.path}${query ? `?${query}` : ''}`;
     const body = request.rawBody ?? (request.body === undefined ? '' : JSON.stringify(request.body));
-    const contentType = request.contentType === undefined ? (body.length ? 'application/json' : undefined) : request.contentType;
+    const contentType =
+      request.contentType === undefined ? (body.length ? 'application/json' : undefined) : request.contentType;
     const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-    const response = await signed(request.method, target, bytes, contentType === null || contentType === undefined ? {} : { 'Content-Type': contentType });
+    const response = await signed(
+      request.method,
+      target,
+      bytes,
+      contentType === null || contentType === undefined ? {} : { 'Content-Type': contentType },
+    );
     statuses.push(response.status);
     const text = await response.text();
     return { response, url: `${server.baseUrl}${target}`, body: text ? JSON.parse(text) : undefined };

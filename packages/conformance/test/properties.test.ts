@@ -1,10 +1,11 @@
 // Property-based: bodies and queries generated from the spec's schemas, valid or mutated, sent to the
 // real server. Whatever arrives, the answer is never a 5xx, always a documented status, and always
 // matches the spec.
-import fc from 'fast-check';
-import { startEmbeddedServer, type EmbeddedServer } from '@pipai/server';
+
+import { type EmbeddedServer, startEmbeddedServer } from '@pipai/server';
 import { testCaPem } from '@pipai/testkit/pki';
 import { signedFetcher } from '@pipai/testkit/signing';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { arbitraryFor, mutated } from '../src/arbitraries.ts';
 import { createResponseChecker, loadPublicSpec } from '../src/responses.ts';
@@ -19,10 +20,20 @@ async function send(method: string, target: string, body?: unknown) {
   const response = await signed(method, target, body === undefined ? '' : JSON.stringify(body));
   const raw = await response.text();
   const parsed = raw ? JSON.parse(raw) : undefined;
-  return { status: response.status, problems: check(method, `${server.baseUrl}${target}`, response.status, response.headers.get('content-type'), parsed) };
+  return {
+    status: response.status,
+    problems: check(
+      method,
+      `${server.baseUrl}${target}`,
+      response.status,
+      response.headers.get('content-type'),
+      parsed,
+    ),
+  };
 }
 
-const schemaOf = (path: string, method: string) => spec.paths[path][method].requestBody.content['application/json'].schema;
+const schemaOf = (path: string, method: string) =>
+  spec.paths[path][method].requestBody.content['application/json'].schema;
 
 beforeAll(async () => {
   server = await startEmbeddedServer({
@@ -37,7 +48,11 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 describe('generated and mutated requests', () => {
-  const property = (name: string, arbitrary: fc.Arbitrary<unknown>, request: (value: unknown) => Promise<{ status: number; problems: unknown[] }>) =>
+  const property = (
+    name: string,
+    arbitrary: fc.Arbitrary<unknown>,
+    request: (value: unknown) => Promise<{ status: number; problems: unknown[] }>,
+  ) =>
     it(name, async () => {
       await fc.assert(
         fc.asyncProperty(arbitrary, async (value) => {
@@ -49,9 +64,13 @@ describe('generated and mutated requests', () => {
       );
     }, 60_000);
 
-  property('POST /v1/webhooks bodies', mutated(arbitraryFor(spec, schemaOf('/v1/webhooks', 'post'))), (body) => send('POST', '/v1/webhooks', body));
-  property('PATCH /v1/webhooks/{webhook_id} bodies', mutated(arbitraryFor(spec, schemaOf('/v1/webhooks/{webhook_id}', 'patch'))), (body) =>
-    send('PATCH', `/v1/webhooks/${webhookId}`, body),
+  property('POST /v1/webhooks bodies', mutated(arbitraryFor(spec, schemaOf('/v1/webhooks', 'post'))), (body) =>
+    send('POST', '/v1/webhooks', body),
+  );
+  property(
+    'PATCH /v1/webhooks/{webhook_id} bodies',
+    mutated(arbitraryFor(spec, schemaOf('/v1/webhooks/{webhook_id}', 'patch'))),
+    (body) => send('PATCH', `/v1/webhooks/${webhookId}`, body),
   );
   property(
     'GET /v1/webhooks queries',
@@ -67,8 +86,13 @@ describe('generated and mutated requests', () => {
       ),
     ),
     (query) => {
-      const entries = query && typeof query === 'object' && !Array.isArray(query) ? Object.entries(query as Record<string, unknown>) : [];
-      const search = new URLSearchParams(entries.map(([name, value]) => [name, typeof value === 'string' ? value : JSON.stringify(value)])).toString();
+      const entries =
+        query && typeof query === 'object' && !Array.isArray(query)
+          ? Object.entries(query as Record<string, unknown>)
+          : [];
+      const search = new URLSearchParams(
+        entries.map(([name, value]) => [name, typeof value === 'string' ? value : JSON.stringify(value)]),
+      ).toString();
       return send('GET', `/v1/webhooks${search ? `?${search}` : ''}`);
     },
   );

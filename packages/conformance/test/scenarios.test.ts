@@ -16,7 +16,8 @@ describe.each(TARGETS)('scenarios against the %s', (name) => {
   afterAll(() => target.close());
 
   /** On the mock, a documented error is asked for; on the server, it is provoked. */
-  const prefer = (code: number, example?: string) => (target.live ? {} : { headers: { Prefer: `code=${code}${example ? `, example=${example}` : ''}` } });
+  const prefer = (code: number, example?: string) =>
+    target.live ? {} : { headers: { Prefer: `code=${code}${example ? `, example=${example}` : ''}` } };
 
   it('creates a webhook and gets its secret once', async () => {
     const { data, response } = await client.POST('/v1/webhooks', {
@@ -29,14 +30,22 @@ describe.each(TARGETS)('scenarios against the %s', (name) => {
   });
 
   it('lists with each filter and pages through', async () => {
-    for (const query of [{}, { status: 'active' as const }, { event: 'strategy.*' as const }, { event: 'strategy.deployed' as const }, { limit: 1 }]) {
+    for (const query of [
+      {},
+      { status: 'active' as const },
+      { event: 'strategy.*' as const },
+      { event: 'strategy.deployed' as const },
+      { limit: 1 },
+    ]) {
       const { data, response } = await client.GET('/v1/webhooks', { params: { query } });
       expect(response.status, JSON.stringify(query)).toBe(200);
       expect(Array.isArray(data!.data)).toBe(true);
     }
     const first = await client.GET('/v1/webhooks', { params: { query: { limit: 1 } } });
     if (first.data!.next_cursor) {
-      const next = await client.GET('/v1/webhooks', { params: { query: { limit: 1, cursor: first.data!.next_cursor } } });
+      const next = await client.GET('/v1/webhooks', {
+        params: { query: { limit: 1, cursor: first.data!.next_cursor } },
+      });
       expect(next.response.status).toBe(200);
     }
   });
@@ -46,7 +55,10 @@ describe.each(TARGETS)('scenarios against the %s', (name) => {
     expect((await client.GET('/v1/webhooks/{webhook_id}', path)).response.status).toBe(200);
     const updated = await client.PATCH('/v1/webhooks/{webhook_id}', { ...path, body: { status: 'paused' } });
     expect(updated.response.status).toBe(200);
-    const tested = await client.POST('/v1/webhooks/{webhook_id}/test', { ...path, body: { type: 'strategy.deployed' } });
+    const tested = await client.POST('/v1/webhooks/{webhook_id}/test', {
+      ...path,
+      body: { type: 'strategy.deployed' },
+    });
     expect(tested.response.status).toBe(200);
     expect(tested.data!.request_headers['webhook-signature']).toMatch(/^v1,/);
     const log = await client.GET('/v1/webhooks/{webhook_id}/deliveries', path);
@@ -57,7 +69,10 @@ describe.each(TARGETS)('scenarios against the %s', (name) => {
       });
       expect(redelivered.response.status).toBe(202);
     }
-    expect((await client.POST('/v1/webhooks/{webhook_id}/secret/rotate', { ...path, body: { grace_period_seconds: 60 } })).response.status).toBe(200);
+    expect(
+      (await client.POST('/v1/webhooks/{webhook_id}/secret/rotate', { ...path, body: { grace_period_seconds: 60 } }))
+        .response.status,
+    ).toBe(200);
     expect((await client.GET('/v1/webhook-event-types')).data!.data).toHaveLength(11);
     expect((await client.DELETE('/v1/webhooks/{webhook_id}', path)).response.status).toBe(204);
   });
@@ -72,7 +87,9 @@ describe.each(TARGETS)('scenarios against the %s', (name) => {
   });
 
   it('400 INVALID_PARAMETER for a bad body and a bad query', async () => {
-    const body = await client.POST('/v1/webhooks', { body: { url: 'http://plain.example/', events: ['strategy.deployed'] } });
+    const body = await client.POST('/v1/webhooks', {
+      body: { url: 'http://plain.example/', events: ['strategy.deployed'] },
+    });
     expect(body.response.status).toBe(400);
     expect(body.error!.code).toBe('INVALID_PARAMETER');
     expect(body.error!.errors![0]!.parameter).toBe('url');
@@ -81,8 +98,11 @@ describe.each(TARGETS)('scenarios against the %s', (name) => {
     expect(query.error!.code).toBe('INVALID_PARAMETER');
   });
 
-  it('404 NOT_FOUND for a webhook that is not the account\'s', async () => {
-    const { error, response } = await client.GET('/v1/webhooks/{webhook_id}', { params: { path: { webhook_id: 'wh_00000000' } }, ...prefer(404) });
+  it("404 NOT_FOUND for a webhook that is not the account's", async () => {
+    const { error, response } = await client.GET('/v1/webhooks/{webhook_id}', {
+      params: { path: { webhook_id: 'wh_00000000' } },
+      ...prefer(404),
+    });
     expect(response.status).toBe(404);
     expect(error!.code).toBe('NOT_FOUND');
   });
@@ -97,7 +117,10 @@ describe.each(TARGETS)('scenarios against the %s', (name) => {
 
   it('403 INSUFFICIENT_PERMISSION for a read-only key that writes', async () => {
     const reader = await target.client(['webhooks:read']);
-    const { error, response } = await reader.POST('/v1/webhooks', { body: { url: target.hookUrl('ro'), events: ['*'] }, ...prefer(403) });
+    const { error, response } = await reader.POST('/v1/webhooks', {
+      body: { url: target.hookUrl('ro'), events: ['*'] },
+      ...prefer(403),
+    });
     expect(response.status).toBe(403);
     expect(error!.code).toBe('INSUFFICIENT_PERMISSION');
   });
@@ -106,10 +129,16 @@ describe.each(TARGETS)('scenarios against the %s', (name) => {
     const full = await target.client();
     if (target.live) {
       for (let index = 0; index < 25; index += 1) {
-        expect((await full.POST('/v1/webhooks', { body: { url: target.hookUrl(`full-${index}`), events: ['*'] } })).response.status).toBe(201);
+        expect(
+          (await full.POST('/v1/webhooks', { body: { url: target.hookUrl(`full-${index}`), events: ['*'] } })).response
+            .status,
+        ).toBe(201);
       }
     }
-    const { error, response } = await full.POST('/v1/webhooks', { body: { url: target.hookUrl('full-25'), events: ['*'] }, ...prefer(429, 'limitReached') });
+    const { error, response } = await full.POST('/v1/webhooks', {
+      body: { url: target.hookUrl('full-25'), events: ['*'] },
+      ...prefer(429, 'limitReached'),
+    });
     expect(response.status).toBe(429);
     expect(error!.code).toBe('LIMIT_REACHED');
   });

@@ -1,6 +1,6 @@
 // The breaking-change gate: compares a released public spec with the current one and sorts every
 // difference a client could notice into breaking and additive.
-import { HTTP_METHODS, openApi, type Json } from './openapi.ts';
+import { HTTP_METHODS, type Json, openApi } from './openapi.ts';
 
 export interface SpecChange {
   kind: 'breaking' | 'additive';
@@ -30,17 +30,32 @@ export function compareSpecs(base: Json, head: Json): SpecChange[] {
   };
   const b = derefIn(base);
   const h = derefIn(head);
-  const typesOf = (schema: Json): string[] => (Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : []);
+  const typesOf = (schema: Json): string[] =>
+    Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : [];
 
-  function compareSchema(baseNode: Json | undefined, headNode: Json | undefined, direction: Direction, where: string, seen = 0): void {
+  function compareSchema(
+    baseNode: Json | undefined,
+    headNode: Json | undefined,
+    direction: Direction,
+    where: string,
+    seen = 0,
+  ): void {
     if (seen > 12) return;
     const was = b.flatten(baseNode);
     const now = h.flatten(headNode);
     const wasTypes = typesOf(was);
     const nowTypes = typesOf(now);
     if (wasTypes.length && nowTypes.length) {
-      const accepted = direction === 'request' ? wasTypes.every((type) => nowTypes.includes(type)) : nowTypes.every((type) => wasTypes.includes(type));
-      if (!accepted) note('breaking', direction === 'request' ? 'type-narrowed' : 'response-type-changed', `${where}: ${wasTypes.join('|')} -> ${nowTypes.join('|')}`);
+      const accepted =
+        direction === 'request'
+          ? wasTypes.every((type) => nowTypes.includes(type))
+          : nowTypes.every((type) => wasTypes.includes(type));
+      if (!accepted)
+        note(
+          'breaking',
+          direction === 'request' ? 'type-narrowed' : 'response-type-changed',
+          `${where}: ${wasTypes.join('|')} -> ${nowTypes.join('|')}`,
+        );
     }
     if (was.enum || now.enum) {
       const before: unknown[] = was.enum ?? [];
@@ -51,7 +66,8 @@ export function compareSpecs(base: Json, head: Json): SpecChange[] {
       for (const value of after.filter((value) => !before.includes(value))) {
         if (was.enum) note('additive', 'enum-value-added', `${where}: ${JSON.stringify(value)}`);
       }
-      if (!was.enum && now.enum && direction === 'request') note('breaking', 'constraint-tightened', `${where}: now an enum`);
+      if (!was.enum && now.enum && direction === 'request')
+        note('breaking', 'constraint-tightened', `${where}: now an enum`);
     }
     if (direction === 'request') {
       const tighter = (keyword: string, stricter: (before: number, after: number) => boolean) => {
@@ -67,10 +83,13 @@ export function compareSpecs(base: Json, head: Json): SpecChange[] {
       tighter('minLength', (before, after) => after > before);
       tighter('minimum', (before, after) => after > before);
       tighter('minItems', (before, after) => after > before);
-      if (now.pattern && now.pattern !== was.pattern) note('breaking', 'constraint-tightened', `${where}: pattern ${was.pattern ?? 'none'} -> ${now.pattern}`);
-      if (now.const !== undefined && now.const !== was.const) note('breaking', 'constraint-tightened', `${where}: const ${JSON.stringify(now.const)}`);
+      if (now.pattern && now.pattern !== was.pattern)
+        note('breaking', 'constraint-tightened', `${where}: pattern ${was.pattern ?? 'none'} -> ${now.pattern}`);
+      if (now.const !== undefined && now.const !== was.const)
+        note('breaking', 'constraint-tightened', `${where}: const ${JSON.stringify(now.const)}`);
       const closed = (schema: Json) => schema.additionalProperties === false || schema.unevaluatedProperties === false;
-      if (closed(now) && !closed(was)) note('breaking', 'constraint-tightened', `${where}: closed to unknown properties`);
+      if (closed(now) && !closed(was))
+        note('breaking', 'constraint-tightened', `${where}: closed to unknown properties`);
     }
 
     const wasProperties: Json = was.properties ?? {};
@@ -94,7 +113,9 @@ export function compareSpecs(base: Json, head: Json): SpecChange[] {
       else note('additive', direction === 'request' ? 'request-property-added' : 'response-property-added', at);
     }
     if (direction === 'request') {
-      for (const property of nowRequired.filter((property) => property in wasProperties && !wasRequired.includes(property))) {
+      for (const property of nowRequired.filter(
+        (property) => property in wasProperties && !wasRequired.includes(property),
+      )) {
         note('breaking', 'request-property-required', `${where}.${property}`);
       }
     }
@@ -104,7 +125,9 @@ export function compareSpecs(base: Json, head: Json): SpecChange[] {
   const operationsOf = (document: Json) =>
     new Map(
       Object.entries<Json>(document.paths ?? {}).flatMap(([path, item]) =>
-        HTTP_METHODS.filter((method) => item[method]).map((method) => [`${method.toUpperCase()} ${path}`, { item, operation: item[method] }] as const),
+        HTTP_METHODS.filter((method) => item[method]).map(
+          (method) => [`${method.toUpperCase()} ${path}`, { item, operation: item[method] }] as const,
+        ),
       ),
     );
   const baseOperations = operationsOf(base);
@@ -118,7 +141,11 @@ export function compareSpecs(base: Json, head: Json): SpecChange[] {
       continue;
     }
     const parametersOf = (deref: (node: Json) => Json, pathItem: Json, op: Json) =>
-      new Map([...(pathItem.parameters ?? []), ...(op.parameters ?? [])].map(deref).map((parameter: Json) => [`${parameter.in} ${parameter.name}`, parameter]));
+      new Map(
+        [...(pathItem.parameters ?? []), ...(op.parameters ?? [])]
+          .map(deref)
+          .map((parameter: Json) => [`${parameter.in} ${parameter.name}`, parameter]),
+      );
     const wasParameters = parametersOf(b.deref, item, operation);
     const nowParameters = parametersOf(h.deref, current.item, current.operation);
     for (const [name, parameter] of wasParameters) {
@@ -130,7 +157,12 @@ export function compareSpecs(base: Json, head: Json): SpecChange[] {
       }
     }
     for (const [name, parameter] of nowParameters) {
-      if (!wasParameters.has(name)) note(parameter.required ? 'breaking' : 'additive', parameter.required ? 'parameter-required' : 'parameter-added', `${key} ${name}`);
+      if (!wasParameters.has(name))
+        note(
+          parameter.required ? 'breaking' : 'additive',
+          parameter.required ? 'parameter-required' : 'parameter-added',
+          `${key} ${name}`,
+        );
     }
 
     const wasBody = b.deref(operation.requestBody);
@@ -160,12 +192,15 @@ export function compareSpecs(base: Json, head: Json): SpecChange[] {
       note('breaking', 'event-type-removed', type);
       continue;
     }
-    const payload = (document: Json, node: Json) => derefIn(document).deref(node.post?.requestBody).content?.['application/json']?.schema;
+    const payload = (document: Json, node: Json) =>
+      derefIn(document).deref(node.post?.requestBody).content?.['application/json']?.schema;
     const before = changes.length;
     compareSchema(payload(base, item), payload(head, now), 'response', `event ${type}`);
     // A payload field that disappears is an event field removed.
-    for (const change of changes.slice(before)) if (change.rule === 'response-property-removed') change.rule = 'event-field-removed';
+    for (const change of changes.slice(before))
+      if (change.rule === 'response-property-removed') change.rule = 'event-field-removed';
   }
-  for (const type of Object.keys(head.webhooks ?? {})) if (!base.webhooks?.[type]) note('additive', 'event-type-added', type);
+  for (const type of Object.keys(head.webhooks ?? {}))
+    if (!base.webhooks?.[type]) note('additive', 'event-type-added', type);
   return changes;
 }

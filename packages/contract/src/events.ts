@@ -1,7 +1,8 @@
 // The one event-pattern matcher of the project: fan-out, subscriptions and the list filter all use
 // it. The catalog and the wildcards come from the spec at generation time (generated/catalog.ts).
-import type { components } from '../generated/schema.d.ts';
+
 import { eventCatalog, eventWildcards } from '../generated/catalog.ts';
+import type { components } from '../generated/schema.d.ts';
 
 export type EventType = components['schemas']['EventType'];
 export type EventWildcard = components['schemas']['EventWildcard'];

@@ -1,5 +1,5 @@
 // Finds every example in a bundled OpenAPI document and checks it against the schema it illustrates.
-import { createSpecValidator, toJsonPointer, type SchemaError } from './spec-validator.ts';
+import { createSpecValidator, type SchemaError, toJsonPointer } from './spec-validator.ts';
 
 export interface SpecExample {
   /** Where the example value is, as a JSON Pointer. */
@@ -42,7 +42,8 @@ export function collectExamples(document: object): SpecExample[] {
     }
     // A JSON Schema's `examples` is an array (a media type's is a map, handled above).
     if (Array.isArray(node.examples)) {
-      for (const [index, value] of node.examples.entries()) found.push({ pointer: `${here}/examples/${index}`, schemaPointer: here, value });
+      for (const [index, value] of node.examples.entries())
+        found.push({ pointer: `${here}/examples/${index}`, schemaPointer: here, value });
     }
     for (const [key, child] of Object.entries(node)) {
       if (key !== 'example' && key !== 'examples') walk(child, [...path, key]);

@@ -1,13 +1,14 @@
 // @pipai/contract: the types generated from the spec, and the helpers every package shares.
 // Browser-safe: no Node APIs here (the spec files' paths are in ./node.ts).
-export type { components, operations, paths, webhooks } from '../generated/schema.d.ts';
+
+export { errorCatalog } from '../generated/errors.ts';
 export type {
   components as InternalComponents,
   operations as InternalOperations,
   paths as InternalPaths,
 } from '../generated/internal-schema.d.ts';
+export type { components, operations, paths, webhooks } from '../generated/schema.d.ts';
 export * from './events.ts';
-export { errorCatalog } from '../generated/errors.ts';
 
 import type { components, webhooks } from '../generated/schema.d.ts';
 

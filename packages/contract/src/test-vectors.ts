@@ -11,7 +11,9 @@ export interface DeliveryTestVector {
   signature: string;
 }
 
-export function deliveryTestVector(description: string = JSON.parse(readFileSync(publicSpecPath, 'utf8')).info.description): DeliveryTestVector {
+export function deliveryTestVector(
+  description: string = JSON.parse(readFileSync(publicSpecPath, 'utf8')).info.description,
+): DeliveryTestVector {
   const section = description.slice(description.indexOf('Delivery test vector'));
   const find = (pattern: RegExp) => {
     const match = section.match(pattern);

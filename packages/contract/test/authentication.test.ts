@@ -22,7 +22,11 @@ describe('signed requests', () => {
     for (const item of Object.values<any>(spec.paths)) {
       for (const operation of Object.values<any>(item).filter((o) => o.operationId)) {
         expect(operation.security, operation.operationId).toHaveLength(1);
-        expect(Object.keys(operation.security[0]).sort(), operation.operationId).toEqual(['ApiKey', 'Signature', 'Timestamp']);
+        expect(Object.keys(operation.security[0]).sort(), operation.operationId).toEqual([
+          'ApiKey',
+          'Signature',
+          'Timestamp',
+        ]);
         expect(operation.security[0].ApiKey, operation.operationId).toHaveLength(1);
       }
     }
@@ -38,7 +42,9 @@ describe('signed requests', () => {
     for (const value of [vector.api_key, vector.api_secret, vector.timestamp, vector.body, vector.signature]) {
       expect(description).toContain(value);
     }
-    expect(description).toContain(JSON.stringify(`${vector.timestamp}\n${vector.method}\n${vector.target}\n${vector.body}`));
+    expect(description).toContain(
+      JSON.stringify(`${vector.timestamp}\n${vector.method}\n${vector.target}\n${vector.body}`),
+    );
   });
 });
 
@@ -71,7 +77,9 @@ describe('deliveries', () => {
   });
 
   it('documents the retry schedule and when a webhook becomes broken', () => {
-    expect(description).toMatch(/\| delay \| now \| 5 s \| 5 min \| 30 min \| 2 h \| 5 h \| 10 h \| 14 h \| 20 h \| 24 h \|/);
+    expect(description).toMatch(
+      /\| delay \| now \| 5 s \| 5 min \| 30 min \| 2 h \| 5 h \| 10 h \| 14 h \| 20 h \| 24 h \|/,
+    );
     expect(description).toMatch(/failed continuously for \*\*72 hours\*\*/);
     expect(description).toMatch(/`410 Gone` becomes\s+`broken` at once/);
   });

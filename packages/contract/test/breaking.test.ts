@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { compareSpecs } from '../src/breaking.ts';
-import { loadPublicSpec, REPO_ROOT, type Json } from './support.ts';
+import { type Json, loadPublicSpec, REPO_ROOT } from './support.ts';
 
 const base = loadPublicSpec();
 const schemas = (spec: Json) => spec.components.schemas;
@@ -26,36 +26,118 @@ describe('compareSpecs', () => {
   });
 
   it.each<[string, (head: Json) => void, string]>([
-    ['a removed operation', (head) => delete head.paths['/v1/webhooks/{webhook_id}'].delete, 'breaking operation-removed'],
+    [
+      'a removed operation',
+      (head) => delete head.paths['/v1/webhooks/{webhook_id}'].delete,
+      'breaking operation-removed',
+    ],
     ['a removed parameter', (head) => list(head).parameters.pop(), 'breaking parameter-removed'],
-    ['a newly required parameter', (head) => list(head).parameters.push({ name: 'region', in: 'query', required: true, schema: { type: 'string' } }), 'breaking parameter-required'],
-    ['a removed response field', (head) => delete schemas(head).WebhookBase.properties.last_success_at, 'breaking response-property-removed'],
-    ['a response field made optional', (head) => (schemas(head).WebhookBase.required = schemas(head).WebhookBase.required.filter((name: string) => name !== 'status')), 'breaking response-property-optional'],
-    ['a response field whose type changed', (head) => (schemas(head).WebhookBase.properties.consecutive_failures = { type: 'string' }), 'breaking response-type-changed'],
-    ['a removed enum value', (head) => (schemas(head).WebhookStatus.enum = ['active', 'paused']), 'breaking enum-value-removed'],
-    ['a newly required request field', (head) => schemas(head).CreateWebhookRequest.required.push('description'), 'breaking request-property-required'],
-    ['a new required request field', (head) => {
-      schemas(head).CreateWebhookRequest.properties.region = { type: 'string' };
-      schemas(head).CreateWebhookRequest.required.push('region');
-    }, 'breaking request-property-required'],
-    ['a narrowed type', (head) => (create(head).requestBody.content['application/json'].schema = { ...schemas(head).CreateWebhookRequest, type: 'array' }), 'breaking type-narrowed'],
-    ['a tightened maxLength', (head) => (schemas(head).WebhookDescription.maxLength = 100), 'breaking constraint-tightened'],
-    ['a tightened maximum', (head) => (head.components.parameters.Limit.schema.maximum = 50), 'breaking constraint-tightened'],
-    ['a changed pattern', (head) => (schemas(head).WebhookUrl.pattern = '^https://[a-z.]+$'), 'breaking constraint-tightened'],
+    [
+      'a newly required parameter',
+      (head) => list(head).parameters.push({ name: 'region', in: 'query', required: true, schema: { type: 'string' } }),
+      'breaking parameter-required',
+    ],
+    [
+      'a removed response field',
+      (head) => delete schemas(head).WebhookBase.properties.last_success_at,
+      'breaking response-property-removed',
+    ],
+    [
+      'a response field made optional',
+      (head) =>
+        (schemas(head).WebhookBase.required = schemas(head).WebhookBase.required.filter(
+          (name: string) => name !== 'status',
+        )),
+      'breaking response-property-optional',
+    ],
+    [
+      'a response field whose type changed',
+      (head) => (schemas(head).WebhookBase.properties.consecutive_failures = { type: 'string' }),
+      'breaking response-type-changed',
+    ],
+    [
+      'a removed enum value',
+      (head) => (schemas(head).WebhookStatus.enum = ['active', 'paused']),
+      'breaking enum-value-removed',
+    ],
+    [
+      'a newly required request field',
+      (head) => schemas(head).CreateWebhookRequest.required.push('description'),
+      'breaking request-property-required',
+    ],
+    [
+      'a new required request field',
+      (head) => {
+        schemas(head).CreateWebhookRequest.properties.region = { type: 'string' };
+        schemas(head).CreateWebhookRequest.required.push('region');
+      },
+      'breaking request-property-required',
+    ],
+    [
+      'a narrowed type',
+      (head) =>
+        (create(head).requestBody.content['application/json'].schema = {
+          ...schemas(head).CreateWebhookRequest,
+          type: 'array',
+        }),
+      'breaking type-narrowed',
+    ],
+    [
+      'a tightened maxLength',
+      (head) => (schemas(head).WebhookDescription.maxLength = 100),
+      'breaking constraint-tightened',
+    ],
+    [
+      'a tightened maximum',
+      (head) => (head.components.parameters.Limit.schema.maximum = 50),
+      'breaking constraint-tightened',
+    ],
+    [
+      'a changed pattern',
+      (head) => (schemas(head).WebhookUrl.pattern = '^https://[a-z.]+$'),
+      'breaking constraint-tightened',
+    ],
     ['a removed event type', (head) => delete head.webhooks['strategy.error'], 'breaking event-type-removed'],
-    ['a removed payload field', (head) => delete head.webhooks['strategy.deployed'].post.requestBody.content['application/json'].schema.properties.data.properties.exchange, 'breaking event-field-removed'],
+    [
+      'a removed payload field',
+      (head) =>
+        delete head.webhooks['strategy.deployed'].post.requestBody.content['application/json'].schema.properties.data
+          .properties.exchange,
+      'breaking event-field-removed',
+    ],
     ['a removed 2xx response', (head) => delete list(head).responses['200'], 'breaking response-removed'],
   ])('flags %s as breaking', (_name, change, expected) => {
     expect(rulesAfter(change)).toContain(expected);
   });
 
   it.each<[string, (head: Json) => void, string]>([
-    ['an added operation', (head) => (head.paths['/v1/ping'] = { get: { operationId: 'ping', responses: { '204': { description: 'ok' } } } }), 'additive operation-added'],
-    ['an added optional parameter', (head) => list(head).parameters.push({ name: 'sort', in: 'query', schema: { type: 'string' } }), 'additive parameter-added'],
-    ['an added response field', (head) => (schemas(head).WebhookBase.properties.tags = { type: 'array', items: { type: 'string' } }), 'additive response-property-added'],
-    ['an added optional request field', (head) => (schemas(head).CreateWebhookRequest.properties.tags = { type: 'array' }), 'additive request-property-added'],
+    [
+      'an added operation',
+      (head) =>
+        (head.paths['/v1/ping'] = { get: { operationId: 'ping', responses: { '204': { description: 'ok' } } } }),
+      'additive operation-added',
+    ],
+    [
+      'an added optional parameter',
+      (head) => list(head).parameters.push({ name: 'sort', in: 'query', schema: { type: 'string' } }),
+      'additive parameter-added',
+    ],
+    [
+      'an added response field',
+      (head) => (schemas(head).WebhookBase.properties.tags = { type: 'array', items: { type: 'string' } }),
+      'additive response-property-added',
+    ],
+    [
+      'an added optional request field',
+      (head) => (schemas(head).CreateWebhookRequest.properties.tags = { type: 'array' }),
+      'additive request-property-added',
+    ],
     ['an added enum value', (head) => schemas(head).WebhookStatus.enum.push('archived'), 'additive enum-value-added'],
-    ['an added event type', (head) => (head.webhooks['strategy.paused'] = head.webhooks['strategy.stopped']), 'additive event-type-added'],
+    [
+      'an added event type',
+      (head) => (head.webhooks['strategy.paused'] = head.webhooks['strategy.stopped']),
+      'additive event-type-added',
+    ],
     ['a loosened maxLength', (head) => (schemas(head).WebhookDescription.maxLength = 500), ''],
   ])('lists %s as additive, and passes', (_name, change, expected) => {
     const rules = rulesAfter(change);
@@ -66,13 +148,22 @@ describe('compareSpecs', () => {
 
 describe('pnpm check:breaking', () => {
   const run = (baseFile: string, headFile: string) =>
-    promisify(execFile)(process.execPath, [join(REPO_ROOT, 'scripts/check-breaking.ts'), '--base', baseFile, '--head', headFile]).then(
+    promisify(execFile)(process.execPath, [
+      join(REPO_ROOT, 'scripts/check-breaking.ts'),
+      '--base',
+      baseFile,
+      '--head',
+      headFile,
+    ]).then(
       ({ stdout }) => ({ code: 0, stdout, stderr: '' }),
       (error: { code: number; stdout: string; stderr: string }) => error,
     );
 
   it('passes the committed baseline against the current spec', async () => {
-    const result = await run(join(REPO_ROOT, 'packages/contract/released/openapi.json'), join(REPO_ROOT, 'packages/contract/generated/openapi.json'));
+    const result = await run(
+      join(REPO_ROOT, 'packages/contract/released/openapi.json'),
+      join(REPO_ROOT, 'packages/contract/generated/openapi.json'),
+    );
     expect(result.code).toBe(0);
   });
 

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadInternalSpec, loadPublicSpec, operationsOf, REPO_ROOT } from './support.ts';
 
@@ -24,9 +24,15 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
  * returns the text of the section heading that this scrolled to the top of the page.
  */
 async function openEntry(group: string, title: string): Promise<string | undefined> {
-  const item = page.locator(MENU_ITEM).filter({ hasText: new RegExp(`^${escapeRegExp(title)}(get|post|patch|delete)$`) });
+  const item = page
+    .locator(MENU_ITEM)
+    .filter({ hasText: new RegExp(`^${escapeRegExp(title)}(get|post|patch|delete)$`) });
   if (!(await item.first().isVisible())) {
-    await page.locator(MENU_ITEM).filter({ hasText: new RegExp(`^${escapeRegExp(group)}$`) }).first().click();
+    await page
+      .locator(MENU_ITEM)
+      .filter({ hasText: new RegExp(`^${escapeRegExp(group)}$`) })
+      .first()
+      .click();
   }
   await item.first().click();
   const headingAtTop = () =>
@@ -41,7 +47,9 @@ async function openEntry(group: string, title: string): Promise<string | undefin
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'pipai-docs-'));
   const output = join(workDir, 'index.html');
-  await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'scripts/docs.ts'), '--output', output], { cwd: REPO_ROOT });
+  await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'scripts/docs.ts'), '--output', output], {
+    cwd: REPO_ROOT,
+  });
 
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -75,7 +83,9 @@ afterAll(async () => {
 describe('the docs site', () => {
   it('loads no script, stylesheet or font from the network', () => {
     // Redoc's attribution logo is the one thing it fetches; the <img> removes itself when that fails.
-    const others = externalRequests.filter((url) => !/^https:\/\/cdn\.redoc\.ly\/redoc\/logo-mini(-full)?\.svg$/.test(url));
+    const others = externalRequests.filter(
+      (url) => !/^https:\/\/cdn\.redoc\.ly\/redoc\/logo-mini(-full)?\.svg$/.test(url),
+    );
     expect(others).toEqual([]);
   });
 
@@ -107,7 +117,10 @@ describe('the docs site', () => {
 
   it('does not show the internal operations', async () => {
     const internal = operationsOf(loadInternalSpec()).filter(({ operation }) => operation['x-internal']);
-    expect(internal.map(({ operation }) => operation.summary)).toEqual(['Publish Event (internal)', 'Report Balance (internal)']);
+    expect(internal.map(({ operation }) => operation.summary)).toEqual([
+      'Publish Event (internal)',
+      'Report Balance (internal)',
+    ]);
     const menu = (await page.locator(MENU_ITEM).allTextContents()).join('\n');
     expect(menu).toContain('Event types');
     expect(menu).not.toContain('Internal');

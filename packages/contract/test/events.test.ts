@@ -79,7 +79,18 @@ describe('the event matcher', () => {
   });
 
   it('rejects unknown patterns and unknown types', () => {
-    for (const bad of ['strategy', 'strategy.', 'strategy.**', 'strat*', '*.deployed', 'STRATEGY.*', 'unknown.*', 'strategy.nope', '', ' *']) {
+    for (const bad of [
+      'strategy',
+      'strategy.',
+      'strategy.**',
+      'strat*',
+      '*.deployed',
+      'STRATEGY.*',
+      'unknown.*',
+      'strategy.nope',
+      '',
+      ' *',
+    ]) {
       expect(isEventPattern(bad), bad).toBe(false);
       expect(() => matchesEvent(bad, 'strategy.deployed'), bad).toThrow(UnknownEventPatternError);
       expect(() => eventTypesCoveredBy(bad), bad).toThrow(UnknownEventPatternError);

@@ -34,7 +34,8 @@ describe('every example in the bundled spec validates against its schema (JSON S
       for (const [status, body] of bodies) {
         for (const [mediaType, media] of mediaTypesOf(body)) {
           if (status === '410') continue; // what a receiver answers; we do not produce it
-          if (media.example === undefined && media.examples === undefined) missing.push(`${where} ${status} ${mediaType}`);
+          if (media.example === undefined && media.examples === undefined)
+            missing.push(`${where} ${status} ${mediaType}`);
         }
       }
     }
@@ -70,13 +71,17 @@ describe('the example checker catches a broken example', () => {
     );
     const listErrors = at('/paths/~1v1~1webhooks/get/responses/200/content/application~1json/example')!.errors;
     expect(listErrors).toContainEqual(
-      expect.objectContaining({ instancePath: '/data/0', keyword: 'unevaluatedProperties', params: { unevaluatedProperty: 'secret' } }),
+      expect.objectContaining({
+        instancePath: '/data/0',
+        keyword: 'unevaluatedProperties',
+        params: { unevaluatedProperty: 'secret' },
+      }),
     );
     expect(listErrors).toContainEqual(
       expect.objectContaining({ instancePath: '/data/1', keyword: 'required', params: { missingProperty: 'status' } }),
     );
-    expect(
-      at('/webhooks/strategy.deployed/post/requestBody/content/application~1json/example')!.errors,
-    ).toContainEqual(expect.objectContaining({ instancePath: '/data/mode', keyword: 'enum' }));
+    expect(at('/webhooks/strategy.deployed/post/requestBody/content/application~1json/example')!.errors).toContainEqual(
+      expect.objectContaining({ instancePath: '/data/mode', keyword: 'enum' }),
+    );
   });
 });

@@ -9,7 +9,8 @@ import { deref, loadPublicSpec } from './support.ts';
 const seeds = JSON.parse(readFileSync(new URL('./fixtures/seeds.json', import.meta.url), 'utf8'));
 const spec = loadPublicSpec();
 const validator = createSpecValidator(spec);
-const valid = (schema: string, value: unknown) => validator.validate(`/components/schemas/${schema}`, value).length === 0;
+const valid = (schema: string, value: unknown) =>
+  validator.validate(`/components/schemas/${schema}`, value).length === 0;
 
 const create = spec.paths['/v1/webhooks'].post;
 const list = spec.paths['/v1/webhooks'].get;
@@ -120,7 +121,9 @@ describe('the webhook object', () => {
   it('has exactly the seed fields as required, plus the optional threshold and rate limit', () => {
     const base = spec.components.schemas.WebhookBase;
     expect(new Set(base.required)).toEqual(new Set(Object.keys(webhook)));
-    expect(Object.keys(base.properties).sort()).toEqual([...Object.keys(webhook), 'balance_low_threshold', 'rate_limit'].sort());
+    expect(Object.keys(base.properties).sort()).toEqual(
+      [...Object.keys(webhook), 'balance_low_threshold', 'rate_limit'].sort(),
+    );
   });
 
   it('types and nullability match the seed', () => {
@@ -138,8 +141,10 @@ describe('the webhook object', () => {
   });
 
   it('id is wh_ + 6-8 hex', () => {
-    for (const id of ['wh_2a4f10', 'wh_91b3ac', 'wh_0123456', 'wh_01234567']) expect(valid('Webhook', { ...webhook, id })).toBe(true);
-    for (const id of ['wh_12345', 'wh_123456789', 'wh_2A4F10', 'wh_2a4g10', 'whk_2a4f10']) expect(valid('Webhook', { ...webhook, id })).toBe(false);
+    for (const id of ['wh_2a4f10', 'wh_91b3ac', 'wh_0123456', 'wh_01234567'])
+      expect(valid('Webhook', { ...webhook, id })).toBe(true);
+    for (const id of ['wh_12345', 'wh_123456789', 'wh_2A4F10', 'wh_2a4g10', 'whk_2a4f10'])
+      expect(valid('Webhook', { ...webhook, id })).toBe(false);
   });
 
   it('secret and _secret_warning appear only in the create response', () => {
@@ -174,7 +179,12 @@ describe('List Webhooks: weight, scope, query, errors', () => {
   it('takes exactly status, event, limit and cursor, all optional', () => {
     const names = parameters.map((p: any) => [p.name, p.in, p.required]);
     expect(names.sort()).toEqual(
-      [['cursor', 'query', false], ['event', 'query', false], ['limit', 'query', false], ['status', 'query', false]].sort(),
+      [
+        ['cursor', 'query', false],
+        ['event', 'query', false],
+        ['limit', 'query', false],
+        ['status', 'query', false],
+      ].sort(),
     );
   });
 

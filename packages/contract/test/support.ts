@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { internalSpecPath, publicSpecPath } from '../src/node.ts';
-import { openApi, type Json } from '../src/openapi.ts';
+import { type Json, openApi } from '../src/openapi.ts';
 
 export type { Json };
 

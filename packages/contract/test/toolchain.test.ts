@@ -15,9 +15,10 @@ const env = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_
 describe('redocly.yaml conventions', () => {
   it('each configurable rule fires on a document that breaks it', async () => {
     const fixture = join(REPO_ROOT, 'packages/contract/test/fixtures/lint-violations.yaml');
-    const result = await run(process.execPath, [redocly, 'lint', '--format', 'json', fixture], { cwd: REPO_ROOT, env }).catch(
-      (error: { stdout: string; code: number }) => error,
-    );
+    const result = await run(process.execPath, [redocly, 'lint', '--format', 'json', fixture], {
+      cwd: REPO_ROOT,
+      env,
+    }).catch((error: { stdout: string; code: number }) => error);
     expect('code' in result && result.code).toBe(1);
     const report = JSON.parse(result.stdout);
     const fired = new Set(report.problems.map((problem: { ruleId: string }) => problem.ruleId));
@@ -55,7 +56,14 @@ describe('the bundles', () => {
       ].sort(),
     );
     const text = JSON.stringify(spec);
-    for (const hidden of ['x-internal', '/internal/', 'InternalToken', 'PublishEventRequest', 'BalanceUpdateRequest', 'reportBalance']) {
+    for (const hidden of [
+      'x-internal',
+      '/internal/',
+      'InternalToken',
+      'PublishEventRequest',
+      'BalanceUpdateRequest',
+      'reportBalance',
+    ]) {
       expect(text, hidden).not.toContain(hidden);
     }
     expect(spec.tags.map((tag: { name: string }) => tag.name)).not.toContain('Internal');
@@ -64,7 +72,10 @@ describe('the bundles', () => {
   it('the internal bundle keeps the internal operations, bearer-authenticated', () => {
     const spec = loadInternalSpec();
     const internal = operationsOf(spec).filter(({ operation }) => isInternal(operation));
-    expect(internal.map(({ method, path }) => `${method} ${path}`)).toEqual(['post /internal/v1/events', 'post /internal/v1/balances']);
+    expect(internal.map(({ method, path }) => `${method} ${path}`)).toEqual([
+      'post /internal/v1/events',
+      'post /internal/v1/balances',
+    ]);
     for (const { operation } of internal) expect(operation.security).toEqual([{ InternalToken: [] }]);
     expect(spec.components.securitySchemes.InternalToken).toMatchObject({ type: 'http', scheme: 'bearer' });
   });
@@ -75,7 +86,10 @@ describe('the bundles', () => {
       expect(operation.summary, where).toBeTruthy();
       expect(operation.description, where).toBeTruthy();
       expect(Number.isInteger(operation['x-weight']), where).toBe(true);
-      expect(Object.keys(operation.responses).some((status) => status.startsWith('4')), where).toBe(true);
+      expect(
+        Object.keys(operation.responses).some((status) => status.startsWith('4')),
+        where,
+      ).toBe(true);
       expect(operation.responses['500'], where).toBeDefined();
     }
   });

@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { exitCannotStart, openDatabase } from './bootstrap.ts';
-import { loadConfig, type Config } from './config.ts';
+import { type Config, loadConfig } from './config.ts';
 import { AccountService, UsageError } from './domain/accounts.ts';
 import { systemClock } from './domain/clock.ts';
 import { ApiError } from './domain/errors.ts';
@@ -65,10 +65,18 @@ async function run(argv: string[]): Promise<number> {
     switch (command) {
       case 'create': {
         if (!values.account || !values.scopes) throw new UsageError('keys create needs --account and --scopes');
-        const key = await accounts.createKey(values.account, values.scopes.split(',').map((scope) => scope.trim()).filter(Boolean));
+        const key = await accounts.createKey(
+          values.account,
+          values.scopes
+            .split(',')
+            .map((scope) => scope.trim())
+            .filter(Boolean),
+        );
         if (values.json) console.log(JSON.stringify(key));
         else {
-          console.log(`account     ${key.account}\napi_key     ${key.api_key}\napi_secret  ${key.api_secret}\nscopes      ${key.scopes.join(',')}`);
+          console.log(
+            `account     ${key.account}\napi_key     ${key.api_key}\napi_secret  ${key.api_secret}\nscopes      ${key.scopes.join(',')}`,
+          );
           console.log('\nThe secret is shown only now. Store it securely.');
         }
         return 0;
@@ -82,7 +90,11 @@ async function run(argv: string[]): Promise<number> {
           revoked_at: key.revokedAt === null ? null : new Date(key.revokedAt).toISOString(),
         }));
         if (values.json) console.log(JSON.stringify(keys));
-        else for (const key of keys) console.log(`${key.api_key}  ${key.account}  ${key.scopes.join(',')}  ${key.revoked_at ? `revoked ${key.revoked_at}` : 'active'}`);
+        else
+          for (const key of keys)
+            console.log(
+              `${key.api_key}  ${key.account}  ${key.scopes.join(',')}  ${key.revoked_at ? `revoked ${key.revoked_at}` : 'active'}`,
+            );
         return 0;
       }
       case 'revoke': {
@@ -103,7 +115,11 @@ async function run(argv: string[]): Promise<number> {
           console.error(`no active key ${keyId}`);
           return 1;
         }
-        console.log(values.json ? JSON.stringify(key) : `api_key     ${key.api_key}\napi_secret  ${key.api_secret}\n\nThe old secret no longer works. Store the new one securely.`);
+        console.log(
+          values.json
+            ? JSON.stringify(key)
+            : `api_key     ${key.api_key}\napi_secret  ${key.api_secret}\n\nThe old secret no longer works. Store the new one securely.`,
+        );
         return 0;
       }
       default:
@@ -114,7 +130,18 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
-async function runEvents(events: EventService, command: string, values: { account?: string | undefined; type?: string | undefined; data?: string | undefined; asset?: string | undefined; available?: string | undefined; json: boolean }): Promise<number> {
+async function runEvents(
+  events: EventService,
+  command: string,
+  values: {
+    account?: string | undefined;
+    type?: string | undefined;
+    data?: string | undefined;
+    asset?: string | undefined;
+    available?: string | undefined;
+    json: boolean;
+  },
+): Promise<number> {
   if (!values.account) throw new UsageError(`events ${command} needs --account`);
   let published: Awaited<ReturnType<EventService['publish']>>;
   if (command === 'emit') {
@@ -149,6 +176,8 @@ run(process.argv.slice(2)).then(
       return process.exit(1);
     }
     console.error(error instanceof UsageError ? `${error.message}\n\n${USAGE}` : `error: ${error.message}`);
-    process.exit(error instanceof UsageError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1);
+    process.exit(
+      error instanceof UsageError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? 2 : 1,
+    );
   },
 );

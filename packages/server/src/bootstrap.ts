@@ -5,8 +5,8 @@
 // master key only with SQLite, dev credentials only into an empty embedded store.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino, type Logger } from 'pino';
-import { ConfigError, CONFIG_ERROR_EXIT_CODE, redactUrl, type Config } from './config.ts';
+import { type Logger, pino } from 'pino';
+import { CONFIG_ERROR_EXIT_CODE, type Config, ConfigError, redactUrl } from './config.ts';
 import { generateMasterKey, parseMasterKey, SecretBox } from './crypto/secret-box.ts';
 import type { AccountService } from './domain/accounts.ts';
 import { StoreUnavailableError } from './domain/errors.ts';
@@ -17,16 +17,24 @@ import type { Store } from './store/store.ts';
 export const DEV_CREDENTIALS_FILE = 'dev-credentials.json';
 
 /** The master key, and how to name it in messages (the variable, or the generated file). */
-export async function resolveMasterKey(config: Config, store: Store, logger: Logger): Promise<{ key: Buffer; source: string }> {
+export async function resolveMasterKey(
+  config: Config,
+  store: Store,
+  logger: Logger,
+): Promise<{ key: Buffer; source: string }> {
   if (config.masterKey) return { key: parseMasterKey(config.masterKey), source: 'PIPAI_MASTER_KEY' };
   if (config.databaseUrl) {
-    throw new ConfigError('PIPAI_MASTER_KEY is required with DATABASE_URL: every process sharing the database needs the same key');
+    throw new ConfigError(
+      'PIPAI_MASTER_KEY is required with DATABASE_URL: every process sharing the database needs the same key',
+    );
   }
   const file = join(config.dataDir, 'master.key');
   if (!existsSync(file)) {
     // A new key for a store that already holds sealed secrets would only lock them away.
     if ((await store.readKeyCanary()) !== undefined || (await store.sampleSealedSecrets(1)).length > 0) {
-      throw new Error(`${file} is missing, but the database holds secrets sealed with a master key: restore the file, or set PIPAI_MASTER_KEY to that key`);
+      throw new Error(
+        `${file} is missing, but the database holds secrets sealed with a master key: restore the file, or set PIPAI_MASTER_KEY to that key`,
+      );
     }
     mkdirSync(config.dataDir, { recursive: true });
     writeFileSync(file, `${generateMasterKey()}\n`, { mode: 0o600, flag: 'wx' });
@@ -40,7 +48,10 @@ export async function resolveMasterKey(config: Config, store: Store, logger: Log
 }
 
 /** The store, migrated, with a master key that opens what it holds; closed again if any of that fails. */
-export async function openDatabase(config: Config, logger: Logger): Promise<{ store: Store; masterKey: Buffer; secrets: SecretBox }> {
+export async function openDatabase(
+  config: Config,
+  logger: Logger,
+): Promise<{ store: Store; masterKey: Buffer; secrets: SecretBox }> {
   const store = openStore(config, logger);
   try {
     await store.migrate();
@@ -69,7 +80,8 @@ function causeText(error: unknown): string {
 /** Why the process cannot start, in one line (no stack: these are for operators, not bugs). */
 export function startFailureMessage(error: unknown, config?: Config): string {
   const database = config?.databaseUrl ? ` at ${redactUrl(config.databaseUrl)}` : '';
-  if (error instanceof StoreUnavailableError) return oneLine(`cannot reach the database${database}: ${causeText(error.cause)}`);
+  if (error instanceof StoreUnavailableError)
+    return oneLine(`cannot reach the database${database}: ${causeText(error.cause)}`);
   const { code, severity } = (error ?? {}) as { code?: string; severity?: string };
   if (severity !== undefined) return oneLine(`the database${database} refused: ${causeText(error)}`); // pg's DatabaseError
   if (code === 'EADDRINUSE' && config) return `PORT ${config.port} is already in use on ${config.host}`;
@@ -103,11 +115,14 @@ export function createProcessLogger(level: string): Logger {
   });
   // The start failure line goes there; a dead stderr must not turn it into a crash either.
   process.stderr.on('error', () => undefined);
-  return pino({ level }, {
-    write(line: string) {
-      if (writable) process.stdout.write(line);
+  return pino(
+    { level },
+    {
+      write(line: string) {
+        if (writable) process.stdout.write(line);
+      },
     },
-  });
+  );
 }
 
 /**
@@ -149,5 +164,8 @@ export async function createDevCredentials(
   const key = await accounts.createKey('dev', ['webhooks:read', 'webhooks:write']);
   const file = join(config.dataDir, DEV_CREDENTIALS_FILE);
   writeFileSync(file, `${JSON.stringify({ base_url: baseUrl, ...key }, null, 2)}\n`, { mode: 0o600 });
-  logger.info({ file, api_key: key.api_key, account: key.account }, 'created a dev account and API key; the secret is in the file');
+  logger.info(
+    { file, api_key: key.api_key, account: key.account },
+    'created a dev account and API key; the secret is in the file',
+  );
 }

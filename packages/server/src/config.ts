@@ -60,16 +60,27 @@ function duration(env: NodeJS.ProcessEnv, name: string, fallbackMs: number, prob
   const raw = env[name];
   if (raw === undefined || raw === '') return fallbackMs;
   const match = /^(\d+)(ms|s|m|h|d)?$/.exec(raw.trim());
-  const unit = match ? { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd'] : 0;
+  const unit = match
+    ? { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd']
+    : 0;
   const value = match ? Number(match[1]) * unit : NaN;
   if (!Number.isSafeInteger(value) || value <= 0) {
-    problems.push(`${name} must be a positive duration such as 72h, 30m, 45s or 500ms (a plain number is seconds), got ${quoted(raw)}`);
+    problems.push(
+      `${name} must be a positive duration such as 72h, 30m, 45s or 500ms (a plain number is seconds), got ${quoted(raw)}`,
+    );
     return fallbackMs;
   }
   return value;
 }
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, problems: string[]): number {
+function integer(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+  problems: string[],
+): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   // Digits only: Number() would also take '1e3', '0x10' and ' 12 '.
@@ -93,7 +104,13 @@ function portOrOff(env: NodeJS.ProcessEnv, name: string, problems: string[]): nu
   return value;
 }
 
-function choice<T extends string>(env: NodeJS.ProcessEnv, name: string, fallback: T, allowed: readonly T[], problems: string[]): T {
+function choice<T extends string>(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: T,
+  allowed: readonly T[],
+  problems: string[],
+): T {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   if (!allowed.includes(raw as T)) {
@@ -125,12 +142,17 @@ function databaseUrl(env: NodeJS.ProcessEnv, problems: string[]): string | undef
 function masterKey(env: NodeJS.ProcessEnv, withDatabaseUrl: boolean, problems: string[]): string | undefined {
   const raw = env.PIPAI_MASTER_KEY;
   if (raw === undefined || raw === '') {
-    if (withDatabaseUrl) problems.push('PIPAI_MASTER_KEY is required with DATABASE_URL: every process sharing the database needs the same key');
+    if (withDatabaseUrl)
+      problems.push(
+        'PIPAI_MASTER_KEY is required with DATABASE_URL: every process sharing the database needs the same key',
+      );
     return undefined;
   }
   // Never echoed: only its shape is described.
   if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(raw.trim())) {
-    problems.push('PIPAI_MASTER_KEY must be 32 random bytes, base64-encoded (e.g. `openssl rand -base64 32`), got text that is not base64');
+    problems.push(
+      'PIPAI_MASTER_KEY must be 32 random bytes, base64-encoded (e.g. `openssl rand -base64 32`), got text that is not base64',
+    );
     return undefined;
   }
   try {
@@ -158,7 +180,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     devAllowLoopback: choice(env, 'PIPAI_DEV_ALLOW_LOOPBACK', '0', ['1', '0'], problems) === '1',
     signatureWindowMs: integer(env, 'PIPAI_SIGNATURE_WINDOW_SECONDS', 30, 1, 3600, problems) * 1000,
     weightBudgetPerMinute: integer(env, 'PIPAI_WEIGHT_PER_MINUTE', 1200, 1, 1_000_000_000, problems),
-    authFailuresPerMinute: integer(env, 'PIPAI_AUTH_FAILURES_PER_MINUTE', DEFAULT_AUTH_FAILURES_PER_MINUTE, 1, 1_000_000_000, problems),
+    authFailuresPerMinute: integer(
+      env,
+      'PIPAI_AUTH_FAILURES_PER_MINUTE',
+      DEFAULT_AUTH_FAILURES_PER_MINUTE,
+      1,
+      1_000_000_000,
+      problems,
+    ),
     brokenAfterMs: duration(env, 'PIPAI_BROKEN_AFTER', 72 * 3_600_000, problems),
     deliveryLeaseMs: duration(env, 'PIPAI_DELIVERY_LEASE', 5 * 60_000, problems),
     runWorker: choice(env, 'PIPAI_WORKER', 'on', ['on', 'off'], problems) === 'on',

@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino, type Logger } from 'pino';
-import type { Clock } from './domain/clock.ts';
+import { type Logger, pino } from 'pino';
 import type { IssuedKey } from './domain/accounts.ts';
+import type { Clock } from './domain/clock.ts';
 import { createDeliverySender, type DeliverySenderOptions } from './net/delivery-sender.ts';
 import { createTargetVerifier } from './net/target-verifier.ts';
 import { createServices } from './services.ts';
@@ -37,7 +37,9 @@ export interface EmbeddedServer {
 
 export async function startEmbeddedServer(options: EmbeddedServerOptions): Promise<EmbeddedServer> {
   const dir = mkdtempSync(join(tmpdir(), 'pipai-embedded-'));
-  const store = options.databaseUrl ? new PostgresStore(options.databaseUrl) : new SqliteStore(join(dir, 'pipai.sqlite'));
+  const store = options.databaseUrl
+    ? new PostgresStore(options.databaseUrl)
+    : new SqliteStore(join(dir, 'pipai.sqlite'));
   await store.migrate();
   const sender = createDeliverySender(options.network);
   const services = createServices({

@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AttemptObservation, DeliveryObserver } from './domain/delivery-worker.ts';
 import type { RequestObserver } from './http/request-context.ts';
 import type { QueueStats, Store } from './store/store.ts';
@@ -165,7 +165,11 @@ export class Metrics implements RequestObserver, DeliveryObserver {
  * A server for `GET /metrics` alone (`pnpm worker`, which has no HTTP app), listening on host:port;
  * port 0 picks a free one. Rejects with the listen error (a port taken or forbidden).
  */
-export async function serveMetrics(metrics: Metrics, port: number, host: string): Promise<{ server: Server; port: number }> {
+export async function serveMetrics(
+  metrics: Metrics,
+  port: number,
+  host: string,
+): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found: GET /metrics\n');

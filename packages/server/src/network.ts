@@ -38,7 +38,9 @@ function devCaReader(file: string, logger: Logger): () => string[] {
 export function createNetwork(config: Config, logger: Logger) {
   let extraCa: () => string[] = () => [];
   if (config.devAllowLoopback) {
-    logger.warn('PIPAI_DEV_ALLOW_LOOPBACK=1: webhook URLs may resolve to loopback addresses. Never use this in production.');
+    logger.warn(
+      'PIPAI_DEV_ALLOW_LOOPBACK=1: webhook URLs may resolve to loopback addresses. Never use this in production.',
+    );
     extraCa = devCaReader(join(config.dataDir, DEV_CA_FILE), logger);
   }
   const options = { allowLoopback: config.devAllowLoopback, extraCa };

@@ -32,7 +32,12 @@ function opens(secrets: SecretBox, sealed: string, expected?: string): boolean {
  * database, or one from before canaries: then the key must open the secrets already stored).
  * Throws MasterKeyMismatchError; `keySource` names the key in its message.
  */
-export async function ensureKeyCanary(store: Store, secrets: SecretBox, now: number, keySource = 'PIPAI_MASTER_KEY'): Promise<'checked' | 'written'> {
+export async function ensureKeyCanary(
+  store: Store,
+  secrets: SecretBox,
+  now: number,
+  keySource = 'PIPAI_MASTER_KEY',
+): Promise<'checked' | 'written'> {
   const stored = await store.readKeyCanary();
   if (stored !== undefined) {
     if (!opens(secrets, stored, CANARY_PLAINTEXT)) throw new MasterKeyMismatchError(keySource);
@@ -40,7 +45,8 @@ export async function ensureKeyCanary(store: Store, secrets: SecretBox, now: num
   }
   const samples = await store.sampleSealedSecrets(SAMPLE_SIZE);
   // AES-GCM authenticates: a key that opens one of them is the key they were sealed with.
-  if (samples.length > 0 && !samples.some((sealed) => opens(secrets, sealed))) throw new MasterKeyMismatchError(keySource);
+  if (samples.length > 0 && !samples.some((sealed) => opens(secrets, sealed)))
+    throw new MasterKeyMismatchError(keySource);
   const winner = await store.writeKeyCanary(secrets.seal(CANARY_PLAINTEXT), now);
   // Another process starting at the same moment wrote its canary first: it must be ours too.
   if (!opens(secrets, winner, CANARY_PLAINTEXT)) throw new MasterKeyMismatchError(keySource);

@@ -1,13 +1,14 @@
 // The composition root: one place that wires store, crypto, domain and HTTP together, used by the
 // server, the admin command and the tests alike.
+
+import { readFileSync } from 'node:fs';
 import { internalSpecPath } from '@pipai/contract/node';
 import { createSpecValidator, toJsonPointer } from '@pipai/contract/spec-validator';
-import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { deriveKey, SecretBox } from './crypto/secret-box.ts';
 import { AccountService } from './domain/accounts.ts';
 import { Authenticator } from './domain/authenticator.ts';
-import { systemClock, type Clock } from './domain/clock.ts';
+import { type Clock, systemClock } from './domain/clock.ts';
 import { CursorCodec } from './domain/cursor.ts';
 import type { DeliverySender } from './domain/delivery-sender.ts';
 import { DeliveryService } from './domain/delivery-service.ts';
@@ -24,23 +25,46 @@ import { Metrics } from './metrics.ts';
 import { createReadiness } from './readiness.ts';
 import type { Store } from './store/store.ts';
 
-type Spec = { webhooks: Record<string, { post: { requestBody: { content: { 'application/json': { example: { data: unknown } } } } } }> };
+type Spec = {
+  webhooks: Record<
+    string,
+    { post: { requestBody: { content: { 'application/json': { example: { data: unknown } } } } } }
+  >;
+};
 export const internalSpec: object = JSON.parse(readFileSync(internalSpecPath, 'utf8'));
 const specValidator = createSpecValidator(internalSpec);
 
 /** The spec's own payload schema of each event type judges published data. */
 export function validatePayload(type: string, data: unknown): ParameterError[] {
-  const pointer = toJsonPointer(['webhooks', type, 'post', 'requestBody', 'content', 'application/json', 'schema', 'properties', 'data']);
+  const pointer = toJsonPointer([
+    'webhooks',
+    type,
+    'post',
+    'requestBody',
+    'content',
+    'application/json',
+    'schema',
+    'properties',
+    'data',
+  ]);
   return specValidator.validate(pointer, data).map((error) => {
     const missing = error.keyword === 'required' ? `/${String(error.params.missingProperty)}` : '';
     const extra = error.keyword === 'additionalProperties' ? `/${String(error.params.additionalProperty)}` : '';
     const path = `${error.instancePath}${missing}${extra}`.split('/').filter(Boolean);
-    const parameter = path.reduce((name, segment) => (/^\d+$/.test(segment) ? `${name}[${segment}]` : `${name}.${segment}`), 'data');
-    return { parameter, in: 'body' as const, message: error.keyword === 'additionalProperties' ? 'is not a known field' : error.message };
+    const parameter = path.reduce(
+      (name, segment) => (/^\d+$/.test(segment) ? `${name}[${segment}]` : `${name}.${segment}`),
+      'data',
+    );
+    return {
+      parameter,
+      in: 'body' as const,
+      message: error.keyword === 'additionalProperties' ? 'is not a known field' : error.message,
+    };
   });
 }
 
-const exampleData = (type: string) => (internalSpec as Spec).webhooks[type]!.post.requestBody.content['application/json'].example.data;
+const exampleData = (type: string) =>
+  (internalSpec as Spec).webhooks[type]!.post.requestBody.content['application/json'].example.data;
 
 export interface ServiceOptions {
   store: Store;
@@ -93,9 +117,13 @@ export function createServices(options: ServiceOptions) {
   });
   const handlers = operationHandlers({ webhooks, deliveries, events });
   // Every operation of the spec has its handler, and no handler is for anything else.
-  const operationIds = routesOf(internalSpec).map((route) => route.operationId).sort();
+  const operationIds = routesOf(internalSpec)
+    .map((route) => route.operationId)
+    .sort();
   if (JSON.stringify(Object.keys(handlers).sort()) !== JSON.stringify(operationIds)) {
-    throw new Error(`handlers ${Object.keys(handlers).sort().join(',')} do not match the spec's operations ${operationIds.join(',')}`);
+    throw new Error(
+      `handlers ${Object.keys(handlers).sort().join(',')} do not match the spec's operations ${operationIds.join(',')}`,
+    );
   }
   const app = createApp({
     spec: internalSpec,

@@ -4,7 +4,7 @@
 // PIPAI_WORKER_METRICS_PORT set it serves GET /metrics on HOST at that port.
 import type { Server } from 'node:http';
 import { createProcessLogger, exitCannotStart, exitOnSignals, listenFailure, openDatabase } from './bootstrap.ts';
-import { loadConfig, type Config } from './config.ts';
+import { type Config, loadConfig } from './config.ts';
 import { systemClock } from './domain/clock.ts';
 import { DeliveryWorker } from './domain/delivery-worker.ts';
 import { Metrics, serveMetrics } from './metrics.ts';
@@ -47,7 +47,10 @@ async function main(config: Config) {
     metricsUrl = urlOf(config.host, served.port, '/metrics');
   }
   worker.start();
-  logger.info({ store: store.kind, pid: process.pid, metrics_url: metricsUrl ?? 'off' }, 'PipAI delivery worker running');
+  logger.info(
+    { store: store.kind, pid: process.pid, metrics_url: metricsUrl ?? 'off' },
+    'PipAI delivery worker running',
+  );
   exitOnSignals(logger, DRAIN_MS, async (signal) => {
     logger.info({ signal }, 'worker stopping: finishing deliveries under way');
     await worker.stop();

@@ -1,7 +1,7 @@
 // The address table, row by row: every special-purpose registry entry refused unless globally
 // reachable, the more specific entry winning, and IPv4 addresses found in every IPv6 form that carries one.
 import { describe, expect, it } from 'vitest';
-import { addressBytes, ADDRESS_TABLE, assessAddress, classifyAddress, entryLabel } from '../src/net/address-policy.ts';
+import { ADDRESS_TABLE, addressBytes, assessAddress, classifyAddress, entryLabel } from '../src/net/address-policy.ts';
 
 // [address, the label it is refused with]: one or more addresses inside each non-global row.
 const refused: [string, string][] = [
@@ -158,7 +158,19 @@ const embedded: [string, string][] = [
   ['2001:0:a00:1:8000:63bf:f7f7:f7f7', 'Private-Use, RFC 1918, embedded in Teredo server'],
 ];
 
-const realPublic = ['8.8.8.8', '::ffff:8.8.8.8', '1.1.1.1', '9.9.9.9', '93.184.216.34', '2606:4700::1111', '2001:4860:4860::8888', '2620:fe::fe', '::ffff:1.1.1.1', '64:ff9b::101:101', '64:ff9b::c000:9'];
+const realPublic = [
+  '8.8.8.8',
+  '::ffff:8.8.8.8',
+  '1.1.1.1',
+  '9.9.9.9',
+  '93.184.216.34',
+  '2606:4700::1111',
+  '2001:4860:4860::8888',
+  '2620:fe::fe',
+  '::ffff:1.1.1.1',
+  '64:ff9b::101:101',
+  '64:ff9b::c000:9',
+];
 
 describe('the address table', () => {
   it('has canonical blocks, each once', () => {
@@ -178,14 +190,19 @@ describe('the address table', () => {
   });
 
   it('has a test address for every row', () => {
-    const covered = new Set([...refused, ...globallyReachable, ...edges, ...embedded].map(([address]) => assessAddress(address).entry));
+    const covered = new Set(
+      [...refused, ...globallyReachable, ...edges, ...embedded].map(([address]) => assessAddress(address).entry),
+    );
     expect(ADDRESS_TABLE.filter((entry) => !covered.has(entry)).map((entry) => entry.block)).toEqual([]);
   });
 
   it('refuses exactly the rows that are not globally reachable', () => {
     for (const entry of ADDRESS_TABLE) {
-      const address = [...refused, ...globallyReachable, ...edges].map(([one]) => one).find((one) => assessAddress(one).entry === entry && !assessAddress(one).embedded);
-      if (address) expect(assessAddress(address).public, `${address} in ${entry.block}`).toBe(entry.globallyReachable === 'True');
+      const address = [...refused, ...globallyReachable, ...edges]
+        .map(([one]) => one)
+        .find((one) => assessAddress(one).entry === entry && !assessAddress(one).embedded);
+      if (address)
+        expect(assessAddress(address).public, `${address} in ${entry.block}`).toBe(entry.globallyReachable === 'True');
     }
   });
 });
@@ -222,7 +239,9 @@ describe('classification', () => {
   });
 
   it('names the embedded IPv4 addresses it found', () => {
-    expect(assessAddress('2001:0:4136:e378:8000:63bf:3fff:fdd2').embedded?.map(({ form, address }) => [form, address])).toEqual([
+    expect(
+      assessAddress('2001:0:4136:e378:8000:63bf:3fff:fdd2').embedded?.map(({ form, address }) => [form, address]),
+    ).toEqual([
       ['Teredo client', '192.0.2.45'],
       ['Teredo server', '65.54.227.120'],
     ]);
@@ -246,6 +265,8 @@ describe('classification', () => {
   });
 
   it('labels rows by registry name and RFC', () => {
-    expect(ADDRESS_TABLE.filter((entry) => entry.block === '64:ff9b:1::/48').map(entryLabel)).toEqual(['IPv4-IPv6 Translat. (local-use NAT64), RFC 8215']);
+    expect(ADDRESS_TABLE.filter((entry) => entry.block === '64:ff9b:1::/48').map(entryLabel)).toEqual([
+      'IPv4-IPv6 Translat. (local-use NAT64), RFC 8215',
+    ]);
   });
 });

@@ -1,9 +1,9 @@
 // The signed-request matrix over real HTTP: every way a request can fail to authenticate, and the
 // weight budget, on both stores.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sign, startTestApi, type Credentials, type TestApi } from './support/api.ts';
-import { STORE_KINDS } from './support/stores.ts';
+import { type Credentials, sign, startTestApi, type TestApi } from './support/api.ts';
 import { tickingClock } from './support/clock.ts';
+import { STORE_KINDS } from './support/stores.ts';
 
 // A clock the test moves by hand; it ticks 1 ms per reading so that no two requests sign alike.
 const clock = tickingClock();
@@ -34,11 +34,14 @@ describe.each(STORE_KINDS)('authentication on %s', (kind) => {
     expect(response.status).toBe(200);
   });
 
-  it.each(['X-PipAI-API-Key', 'X-PipAI-Timestamp', 'X-PipAI-Signature'] as const)('401 UNAUTHENTICATED without %s', async (header) => {
-    const response = await expectCode(list({ omit: header }), 401, 'UNAUTHENTICATED');
-    expect(response.body.detail).toContain(header);
-    expect(response.headers.get('x-pipai-weight-used')).toBeNull();
-  });
+  it.each(['X-PipAI-API-Key', 'X-PipAI-Timestamp', 'X-PipAI-Signature'] as const)(
+    '401 UNAUTHENTICATED without %s',
+    async (header) => {
+      const response = await expectCode(list({ omit: header }), 401, 'UNAUTHENTICATED');
+      expect(response.body.detail).toContain(header);
+      expect(response.headers.get('x-pipai-weight-used')).toBeNull();
+    },
+  );
 
   it('401 UNAUTHENTICATED for an unknown key, a malformed timestamp or signature', async () => {
     await expectCode(list({}, { ...key, api_key: 'key_0000000000000000' }), 401, 'UNAUTHENTICATED');
@@ -56,16 +59,25 @@ describe.each(STORE_KINDS)('authentication on %s', (kind) => {
     );
     const writer = await api.issueKey('auth-writer');
     await expectCode(
-      api.request(writer, 'POST', '/v1/webhooks', { url: 'https://evil.test/', events: ['*'] }, {
-        signedBody: JSON.stringify({ url: 'https://good.test/', events: ['*'] }),
-      }),
+      api.request(
+        writer,
+        'POST',
+        '/v1/webhooks',
+        { url: 'https://evil.test/', events: ['*'] },
+        {
+          signedBody: JSON.stringify({ url: 'https://good.test/', events: ['*'] }),
+        },
+      ),
       401,
       'INVALID_SIGNATURE',
     );
     // Signed over the method too.
     const timestamp = String(clock.now());
     await expectCode(
-      api.request(key, 'GET', '/v1/webhooks?limit=5', undefined, { timestamp, signature: sign(key.api_secret, timestamp, 'POST', '/v1/webhooks?limit=5', '') }),
+      api.request(key, 'GET', '/v1/webhooks?limit=5', undefined, {
+        timestamp,
+        signature: sign(key.api_secret, timestamp, 'POST', '/v1/webhooks?limit=5', ''),
+      }),
       401,
       'INVALID_SIGNATURE',
     );
@@ -86,7 +98,11 @@ describe.each(STORE_KINDS)('authentication on %s', (kind) => {
   });
 
   it('403 INSUFFICIENT_PERMISSION for a missing scope', async () => {
-    await expectCode(api.request(key, 'POST', '/v1/webhooks', { url: 'https://hooks.test/', events: ['*'] }), 403, 'INSUFFICIENT_PERMISSION');
+    await expectCode(
+      api.request(key, 'POST', '/v1/webhooks', { url: 'https://hooks.test/', events: ['*'] }),
+      403,
+      'INSUFFICIENT_PERMISSION',
+    );
   });
 
   it('401 UNAUTHENTICATED once the key is revoked', async () => {

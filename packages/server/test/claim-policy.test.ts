@@ -1,6 +1,11 @@
 // The fairness policy alone: which due jobs a claim takes, given what is in flight everywhere.
 import { describe, expect, it } from 'vitest';
-import { chooseFairly, FAILING_ENDPOINT_AFTER, type ClaimCandidate, type EndpointState } from '../src/domain/claim-policy.ts';
+import {
+  type ClaimCandidate,
+  chooseFairly,
+  type EndpointState,
+  FAILING_ENDPOINT_AFTER,
+} from '../src/domain/claim-policy.ts';
 
 let nextJob = 0;
 /** `count` due jobs of one webhook, due from `dueAt` on. */
@@ -15,8 +20,10 @@ const endpoint = (accountId: string, webhookId: string, state: Partial<EndpointS
   startedThisSecond: 0,
   ...state,
 });
-const accountsOf = (chosen: number[], candidates: ClaimCandidate[]) => chosen.map((id) => candidates.find((job) => job.jobId === id)!.accountId);
-const webhooksOf = (chosen: number[], candidates: ClaimCandidate[]) => chosen.map((id) => candidates.find((job) => job.jobId === id)!.webhookId);
+const accountsOf = (chosen: number[], candidates: ClaimCandidate[]) =>
+  chosen.map((id) => candidates.find((job) => job.jobId === id)!.accountId);
+const webhooksOf = (chosen: number[], candidates: ClaimCandidate[]) =>
+  chosen.map((id) => candidates.find((job) => job.jobId === id)!.webhookId);
 
 describe('chooseFairly', () => {
   it('takes turns across accounts, oldest waiting first, however much one of them has queued', () => {
@@ -26,7 +33,7 @@ describe('chooseFairly', () => {
     expect(accountsOf(chosen, candidates)).toEqual(['a', 'b', 'a', 'b', 'a', 'b']);
   });
 
-  it('takes turns across an account\'s endpoints', () => {
+  it("takes turns across an account's endpoints", () => {
     const candidates = [...jobs('a', 'wh_1', 5, 0), ...jobs('a', 'wh_2', 5, 10), ...jobs('a', 'wh_3', 5, 20)];
     const chosen = chooseFairly(candidates, [], { limit: 6, perWebhook: 10, perAccount: 10 });
     expect(webhooksOf(chosen, candidates)).toEqual(['wh_1', 'wh_2', 'wh_3', 'wh_1', 'wh_2', 'wh_3']);
@@ -42,13 +49,16 @@ describe('chooseFairly', () => {
 
   it(`gives an endpoint that failed ${FAILING_ENDPOINT_AFTER} times in a row a single slot`, () => {
     const candidates = [...jobs('a', 'wh_failing', 5), ...jobs('a', 'wh_ok', 5)];
-    const states = [endpoint('a', 'wh_failing', { consecutiveFailures: FAILING_ENDPOINT_AFTER }), endpoint('a', 'wh_ok', { consecutiveFailures: 2 })];
+    const states = [
+      endpoint('a', 'wh_failing', { consecutiveFailures: FAILING_ENDPOINT_AFTER }),
+      endpoint('a', 'wh_ok', { consecutiveFailures: 2 }),
+    ];
     const chosen = chooseFairly(candidates, states, { limit: 10, perWebhook: 4, perAccount: 10 });
     expect(webhooksOf(chosen, candidates).filter((id) => id === 'wh_failing')).toHaveLength(1);
     expect(webhooksOf(chosen, candidates).filter((id) => id === 'wh_ok')).toHaveLength(4);
   });
 
-  it('starts no more per second than an endpoint\'s rate limit, counting what already started', () => {
+  it("starts no more per second than an endpoint's rate limit, counting what already started", () => {
     const candidates = jobs('a', 'wh_limited', 10);
     const chosen = chooseFairly(candidates, [endpoint('a', 'wh_limited', { rateLimit: 3, startedThisSecond: 1 })], {
       limit: 10,

@@ -1,9 +1,10 @@
 // What must hold under concurrency, on both stores: the 25-webhook cap under a 50-way race, and
 // keyset pagination while webhooks come and go.
+
+import { type HttpsEndpoint, startHttpsEndpoint } from '@pipai/testkit/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApi, type Credentials, type TestApi } from './support/api.ts';
+import { type Credentials, startTestApi, type TestApi } from './support/api.ts';
 import { webhookRecord } from './support/records.ts';
-import { startHttpsEndpoint, type HttpsEndpoint } from '@pipai/testkit/pki';
 import { STORE_KINDS } from './support/stores.ts';
 
 describe.each(STORE_KINDS)('concurrency on %s', (kind) => {
@@ -24,11 +25,15 @@ describe.each(STORE_KINDS)('concurrency on %s', (kind) => {
   it('50 simultaneous creates on one account yield exactly 25 webhooks and 25 LIMIT_REACHED', async () => {
     const key = await api.issueKey('race');
     const responses = await Promise.all(
-      Array.from({ length: 50 }, (_, index) => api.request(key, 'POST', '/v1/webhooks', { url: url(`race-${index}`), events: ['*'] })),
+      Array.from({ length: 50 }, (_, index) =>
+        api.request(key, 'POST', '/v1/webhooks', { url: url(`race-${index}`), events: ['*'] }),
+      ),
     );
     const statuses = responses.map((response) => response.status);
     expect(statuses.filter((status) => status === 201)).toHaveLength(25);
-    expect(responses.filter((response) => response.status === 429 && response.body.code === 'LIMIT_REACHED')).toHaveLength(25);
+    expect(
+      responses.filter((response) => response.status === 429 && response.body.code === 'LIMIT_REACHED'),
+    ).toHaveLength(25);
     expect((await api.request(key, 'GET', '/v1/webhooks?limit=100')).body.data).toHaveLength(25);
   });
 
@@ -36,7 +41,9 @@ describe.each(STORE_KINDS)('concurrency on %s', (kind) => {
     const accounts: Credentials[] = [];
     for (let index = 0; index < 40; index += 1) accounts.push(await api.issueKey(`page-${index}`));
     // Interleave the accounts' inserts so every account's rows are spread over the whole table.
-    const accountIds = await Promise.all(accounts.map(async (key) => (await api.opened.store.findApiKey(key.api_key))!.accountId));
+    const accountIds = await Promise.all(
+      accounts.map(async (key) => (await api.opened.store.findApiKey(key.api_key))!.accountId),
+    );
     for (let round = 0; round < 25; round += 1) {
       for (let index = 0; index < accounts.length; index += 1) {
         const id = `wh_${(round * 100 + index).toString(16).padStart(6, '0')}`;
@@ -48,7 +55,9 @@ describe.each(STORE_KINDS)('concurrency on %s', (kind) => {
       }
     }
     const walker = accounts[7]!;
-    const initial = (await api.request(walker, 'GET', '/v1/webhooks?limit=100')).body.data.map((webhook: { id: string }) => webhook.id);
+    const initial = (await api.request(walker, 'GET', '/v1/webhooks?limit=100')).body.data.map(
+      (webhook: { id: string }) => webhook.id,
+    );
     expect(initial).toHaveLength(25);
 
     // Walk in pages of 3; between pages, delete some rows (of this and other accounts) and create new ones.
@@ -69,11 +78,17 @@ describe.each(STORE_KINDS)('concurrency on %s', (kind) => {
         victim && !deleted.has(victim)
           ? api.request(walker, 'DELETE', `/v1/webhooks/${victim}`).then(() => deleted.add(victim))
           : undefined,
-        api.request(accounts[page % 40]!, 'DELETE', `/v1/webhooks/wh_${(page * 100 + (page % 40)).toString(16).padStart(6, '0')}`),
+        api.request(
+          accounts[page % 40]!,
+          'DELETE',
+          `/v1/webhooks/wh_${(page * 100 + (page % 40)).toString(16).padStart(6, '0')}`,
+        ),
         page % 2 === 0
-          ? api.request(walker, 'POST', '/v1/webhooks', { url: url(`late-${page}`), events: ['*'] }).then((response) => {
-              if (response.status === 201) created.push(response.body.id);
-            })
+          ? api
+              .request(walker, 'POST', '/v1/webhooks', { url: url(`late-${page}`), events: ['*'] })
+              .then((response) => {
+                if (response.status === 201) created.push(response.body.id);
+              })
           : undefined,
       ]);
     } while (cursor);
@@ -109,10 +124,12 @@ describe('two server processes on one PostgreSQL database', () => {
       Array.from({ length: 30 }, (_, index) => (index % 2 ? first : second).request(key, 'GET', '/v1/webhooks')),
     );
     expect(responses.filter((response) => response.status === 200)).toHaveLength(20);
-    expect(responses.filter((response) => response.status === 429 && response.body.code === 'RATE_LIMITED')).toHaveLength(10);
+    expect(
+      responses.filter((response) => response.status === 429 && response.body.code === 'RATE_LIMITED'),
+    ).toHaveLength(10);
   });
 
-  it('see each other\'s webhooks and replays', async () => {
+  it("see each other's webhooks and replays", async () => {
     const key = await second.issueKey('shared-state', ['webhooks:read']);
     const timestamp = String(Date.now());
     expect((await first.request(key, 'GET', '/v1/webhooks', undefined, { timestamp })).status).toBe(200);

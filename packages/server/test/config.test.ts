@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { MASTER_KEY } from './support/api.ts';
-import { cleanEnv, runToExit, type EntryPoint } from './support/processes.ts';
+import { cleanEnv, type EntryPoint, runToExit } from './support/processes.ts';
 
 const KEY = MASTER_KEY.toString('base64');
 
@@ -62,7 +62,10 @@ describe('loadConfig', () => {
       devAllowLoopback: true,
       logLevel: 'debug',
     });
-    expect(loadConfig({ PIPAI_DELIVERY_LEASE: '500ms', PIPAI_BROKEN_AFTER: '30m' })).toMatchObject({ deliveryLeaseMs: 500, brokenAfterMs: 1_800_000 });
+    expect(loadConfig({ PIPAI_DELIVERY_LEASE: '500ms', PIPAI_BROKEN_AFTER: '30m' })).toMatchObject({
+      deliveryLeaseMs: 500,
+      brokenAfterMs: 1_800_000,
+    });
   });
 
   it.each([
@@ -70,18 +73,30 @@ describe('loadConfig', () => {
     [{ PORT: '65536' }, 'PORT must be an integer from 0 to 65535, got "65536"'],
     [{ PORT: '1e3' }, 'PORT must be an integer from 0 to 65535, got "1e3"'],
     [{ PORT: '-1' }, 'PORT must be an integer from 0 to 65535, got "-1"'],
-    [{ PIPAI_WEIGHT_PER_MINUTE: '12.5' }, 'PIPAI_WEIGHT_PER_MINUTE must be an integer from 1 to 1000000000, got "12.5"'],
-    [{ PIPAI_SIGNATURE_WINDOW_SECONDS: '0' }, 'PIPAI_SIGNATURE_WINDOW_SECONDS must be an integer from 1 to 3600, got "0"'],
+    [
+      { PIPAI_WEIGHT_PER_MINUTE: '12.5' },
+      'PIPAI_WEIGHT_PER_MINUTE must be an integer from 1 to 1000000000, got "12.5"',
+    ],
+    [
+      { PIPAI_SIGNATURE_WINDOW_SECONDS: '0' },
+      'PIPAI_SIGNATURE_WINDOW_SECONDS must be an integer from 1 to 3600, got "0"',
+    ],
     [
       { PIPAI_BROKEN_AFTER: '3 days' },
       'PIPAI_BROKEN_AFTER must be a positive duration such as 72h, 30m, 45s or 500ms (a plain number is seconds), got "3 days"',
     ],
-    [{ PIPAI_BROKEN_AFTER: '0h' }, 'PIPAI_BROKEN_AFTER must be a positive duration such as 72h, 30m, 45s or 500ms (a plain number is seconds), got "0h"'],
+    [
+      { PIPAI_BROKEN_AFTER: '0h' },
+      'PIPAI_BROKEN_AFTER must be a positive duration such as 72h, 30m, 45s or 500ms (a plain number is seconds), got "0h"',
+    ],
     [
       { PIPAI_DELIVERY_LEASE: 'soon' },
       'PIPAI_DELIVERY_LEASE must be a positive duration such as 72h, 30m, 45s or 500ms (a plain number is seconds), got "soon"',
     ],
-    [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "verbose"'],
+    [
+      { LOG_LEVEL: 'verbose' },
+      'LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "verbose"',
+    ],
     [{ PIPAI_WORKER: 'false' }, 'PIPAI_WORKER must be one of on, off, got "false"'],
     [{ PIPAI_DEV_ALLOW_LOOPBACK: 'yes' }, 'PIPAI_DEV_ALLOW_LOOPBACK must be one of 1, 0, got "yes"'],
     [
@@ -109,12 +124,16 @@ describe('loadConfig', () => {
     expect(url).toContain('"mysql://pipai:***@db.internal/pipai"');
     expect(url).not.toContain('hunter2');
     const key = failure({ PIPAI_MASTER_KEY: 'not a key!' });
-    expect(key).toBe('PIPAI_MASTER_KEY must be 32 random bytes, base64-encoded (e.g. `openssl rand -base64 32`), got text that is not base64');
+    expect(key).toBe(
+      'PIPAI_MASTER_KEY must be 32 random bytes, base64-encoded (e.g. `openssl rand -base64 32`), got text that is not base64',
+    );
   });
 
   it('names every bad variable, in one line', () => {
     const message = failure({ PORT: 'x', LOG_LEVEL: 'loud' });
-    expect(message).toBe('PORT must be an integer from 0 to 65535, got "x"; LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "loud"');
+    expect(message).toBe(
+      'PORT must be an integer from 0 to 65535, got "x"; LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "loud"',
+    );
     expect(message).not.toContain('\n');
   });
 });
@@ -143,29 +162,47 @@ describe('a process started with bad configuration', () => {
       { PIPAI_BROKEN_AFTER: '3days' },
       'PIPAI_BROKEN_AFTER must be a positive duration such as 72h, 30m, 45s or 500ms (a plain number is seconds), got "3days"',
     ],
-    ['main.ts', { LOG_LEVEL: 'verbose' }, 'LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "verbose"'],
+    [
+      'main.ts',
+      { LOG_LEVEL: 'verbose' },
+      'LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "verbose"',
+    ],
     [
       'worker.ts',
       { PIPAI_DELIVERY_LEASE: 'soon' },
       'PIPAI_DELIVERY_LEASE must be a positive duration such as 72h, 30m, 45s or 500ms (a plain number is seconds), got "soon"',
     ],
-    ['admin.ts', { LOG_LEVEL: 'verbose' }, 'LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "verbose"'],
+    [
+      'admin.ts',
+      { LOG_LEVEL: 'verbose' },
+      'LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "verbose"',
+    ],
   ];
 
   it.each(cases)('%s with %o exits 2 with one line', async (entry, env, line) => {
-    const result = await runToExit(entry, cleanEnv({ PIPAI_DATA_DIR: '/nonexistent/never-created', ...env }), entry === 'admin.ts' ? ['keys', 'list'] : []);
+    const result = await runToExit(
+      entry,
+      cleanEnv({ PIPAI_DATA_DIR: '/nonexistent/never-created', ...env }),
+      entry === 'admin.ts' ? ['keys', 'list'] : [],
+    );
     expect(result.code).toBe(2);
     expectOneLine(result, line);
   });
 });
 
 describe('a process that cannot start for another reason', () => {
-  it.each(['main.ts', 'worker.ts', 'admin.ts'] as const)('%s: the database is unreachable: exits 1 with one line', async (entry) => {
-    const env = cleanEnv({ DATABASE_URL: 'postgres://nobody:hunter2@127.0.0.1:1/none', PIPAI_MASTER_KEY: KEY });
-    const result = await runToExit(entry, env, entry === 'admin.ts' ? ['keys', 'list'] : []);
-    expect(result.code).toBe(1);
-    expectOneLine(result, 'cannot reach the database at postgres://nobody:***@127.0.0.1:1/none: connect ECONNREFUSED 127.0.0.1:1');
-  });
+  it.each(['main.ts', 'worker.ts', 'admin.ts'] as const)(
+    '%s: the database is unreachable: exits 1 with one line',
+    async (entry) => {
+      const env = cleanEnv({ DATABASE_URL: 'postgres://nobody:hunter2@127.0.0.1:1/none', PIPAI_MASTER_KEY: KEY });
+      const result = await runToExit(entry, env, entry === 'admin.ts' ? ['keys', 'list'] : []);
+      expect(result.code).toBe(1);
+      expectOneLine(
+        result,
+        'cannot reach the database at postgres://nobody:***@127.0.0.1:1/none: connect ECONNREFUSED 127.0.0.1:1',
+      );
+    },
+  );
 
   it('main.ts: the port is taken: exits 1 with one line', async () => {
     const holder = createServer();
@@ -173,7 +210,10 @@ describe('a process that cannot start for another reason', () => {
     const { port } = holder.address() as { port: number };
     const dir = mkdtempSync(join(tmpdir(), 'pipai-port-'));
     try {
-      const result = await runToExit('main.ts', cleanEnv({ PIPAI_DATA_DIR: dir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent' }));
+      const result = await runToExit(
+        'main.ts',
+        cleanEnv({ PIPAI_DATA_DIR: dir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent' }),
+      );
       expect(result.code).toBe(1);
       expectOneLine(result, `PORT ${port} is already in use on 127.0.0.1`);
     } finally {

@@ -4,12 +4,12 @@
 // delivers everything it was given, once. Each test runs its own PostgreSQL server, so stopping it
 // leaves the run's shared one alone.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { createDatabase, startPostgres, type RunningPostgres } from '@pipai/testkit/postgres';
-import { startHttpsEndpoint, testCaPem, type HttpsEndpoint } from '@pipai/testkit/pki';
+import { type HttpsEndpoint, startHttpsEndpoint, testCaPem } from '@pipai/testkit/pki';
+import { createDatabase, type RunningPostgres, startPostgres } from '@pipai/testkit/postgres';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SecretBox } from '../src/crypto/secret-box.ts';
@@ -17,7 +17,15 @@ import { StoreUnavailableError } from '../src/domain/errors.ts';
 import { createReadiness } from '../src/readiness.ts';
 import { PostgresStore } from '../src/store/postgres-store.ts';
 import { MASTER_KEY } from './support/api.ts';
-import { cleanEnv, runToExit, signedRequest, startApiProcess, startProcess, waitUntil, type RunningProcess } from './support/processes.ts';
+import {
+  cleanEnv,
+  type RunningProcess,
+  runToExit,
+  signedRequest,
+  startApiProcess,
+  startProcess,
+  waitUntil,
+} from './support/processes.ts';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -59,18 +67,26 @@ describe('the PostgreSQL store while its server restarts', () => {
 
     await server.halt('fast');
     // Without a pool error listener, the first terminated idle connection kills the process here.
-    await waitUntil(() => lines.some((line) => line.msg === 'database connection lost; dropped from the pool'), 10_000, 'the pool to notice');
+    await waitUntil(
+      () => lines.some((line) => line.msg === 'database connection lost; dropped from the pool'),
+      10_000,
+      'the pool to notice',
+    );
 
     const single = await store.findAccountByName('a').catch((error: unknown) => error);
     expect(single).toBeInstanceOf(StoreUnavailableError);
     expect((single as StoreUnavailableError).cause).toMatchObject({ code: 'ECONNREFUSED' });
-    const inTransaction = await store.spendWeight('key_a', 1, Date.now(), { windowMs: 60_000, budget: 10 }).catch((error: unknown) => error);
+    const inTransaction = await store
+      .spendWeight('key_a', 1, Date.now(), { windowMs: 60_000, budget: 10 })
+      .catch((error: unknown) => error);
     expect(inTransaction).toBeInstanceOf(StoreUnavailableError);
     expect(await readiness()).toEqual(['database']);
 
     await server.resume();
     expect(await store.findAccountByName('a')).toEqual({ id: 'acct_a', name: 'a', createdAt: 1 });
-    expect(await store.spendWeight('key_a', 1, Date.now(), { windowMs: 60_000, budget: 10 })).toMatchObject({ admitted: true });
+    expect(await store.spendWeight('key_a', 1, Date.now(), { windowMs: 60_000, budget: 10 })).toMatchObject({
+      admitted: true,
+    });
     expect(await readiness()).toEqual([]);
   }, 60_000);
 });
@@ -84,9 +100,14 @@ describe('a database server that accepts connections but never answers', () => {
     cleanups.push(() => {
       for (const socket of sockets) socket.destroy();
     });
-    const store = new PostgresStore(`postgres://nobody@127.0.0.1:${(silent.address() as AddressInfo).port}/none`, { connectTimeoutMs: 200 });
+    const store = new PostgresStore(`postgres://nobody@127.0.0.1:${(silent.address() as AddressInfo).port}/none`, {
+      connectTimeoutMs: 200,
+    });
     cleanups.push(() => store.close());
-    for (const call of [() => store.findAccountByName('a'), () => store.spendWeight('key_a', 1, 0, { windowMs: 60_000, budget: 10 })]) {
+    for (const call of [
+      () => store.findAccountByName('a'),
+      () => store.spendWeight('key_a', 1, 0, { windowMs: 60_000, budget: 10 }),
+    ]) {
       const error = await call().catch((failure: unknown) => failure);
       expect(error).toBeInstanceOf(StoreUnavailableError);
       expect((error as Error).message).toMatch(/timeout/);
@@ -130,17 +151,32 @@ describe('an API process and a worker process while PostgreSQL restarts', () => 
 
     const api = await startApiProcess({ ...env, PIPAI_WORKER: 'off' });
     processes.push(api);
-    const created = await runToExit('admin.ts', env, ['keys', 'create', '--account', 'acme', '--scopes', 'webhooks:read,webhooks:write', '--json']);
+    const created = await runToExit('admin.ts', env, [
+      'keys',
+      'create',
+      '--account',
+      'acme',
+      '--scopes',
+      'webhooks:read,webhooks:write',
+      '--json',
+    ]);
     expect(created.code).toBe(0);
     const key = JSON.parse(created.stdout);
 
     // Slow receivers, so that deliveries are still under way when the database goes.
     const receivers: HttpsEndpoint[] = [];
     for (let index = 0; index < 3; index += 1) {
-      const receiver = await startHttpsEndpoint('valid', '127.0.0.1', () => new Promise((resolve) => setTimeout(() => resolve({ status: 200 }), 100)));
+      const receiver = await startHttpsEndpoint(
+        'valid',
+        '127.0.0.1',
+        () => new Promise((resolve) => setTimeout(() => resolve({ status: 200 }), 100)),
+      );
       cleanups.push(() => receiver.close());
       receivers.push(receiver);
-      const webhook = await signedRequest(api.baseUrl, key, 'POST', '/v1/webhooks', { url: `https://127.0.0.1:${receiver.port}/hook`, events: ['*'] });
+      const webhook = await signedRequest(api.baseUrl, key, 'POST', '/v1/webhooks', {
+        url: `https://127.0.0.1:${receiver.port}/hook`,
+        events: ['*'],
+      });
       expect(webhook.status).toBe(201);
     }
     const publish = () =>
@@ -187,13 +223,21 @@ describe('an API process and a worker process while PostgreSQL restarts', () => 
         .split('\n')
         .filter((line) => line.includes('database still unreachable') && line.includes('"operation":"claim"'))
         .map((line) => JSON.parse(line).backoff_ms as number);
-    await waitUntil(() => claimBackoffs().filter((ms) => ms === 5_000).length >= 2, 60_000, 'claims to back off to the cap');
+    await waitUntil(
+      () => claimBackoffs().filter((ms) => ms === 5_000).length >= 2,
+      60_000,
+      'claims to back off to the cap',
+    );
     const backoffs = claimBackoffs();
     for (const [index, ms] of backoffs.slice(1).entries()) expect(ms).toBe(Math.min(5_000, backoffs[index]! * 2));
     expect(backoffs[0]).toBeLessThanOrEqual(500);
 
     await server.resume();
-    await waitUntil(async () => (await signedRequest(api.baseUrl, key, 'GET', '/v1/webhooks')).status === 200, 30_000, 'the API to recover');
+    await waitUntil(
+      async () => (await signedRequest(api.baseUrl, key, 'GET', '/v1/webhooks')).status === 200,
+      30_000,
+      'the API to recover',
+    );
     expect((await fetch(`${api.baseUrl}/readyz`)).status).toBe(200);
     await waitUntil(() => deliveryCounts(receivers).size === total, 60_000, `all ${total} deliveries`);
     await worker.waitFor(/database reachable again: deliveries resumed/);

@@ -1,12 +1,12 @@
 // Deliveries end to end on both stores, with real HTTPS receivers on loopback (a test CA) and a clock
 // the test moves: fan-out, signatures, retries, health, rotation, test, the log, redelivery, balances.
-import { startHttpsEndpoint, type HttpsEndpoint, type ReceivedRequest } from '@pipai/testkit/pki';
+import { type HttpsEndpoint, type ReceivedRequest, startHttpsEndpoint } from '@pipai/testkit/pki';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RETRY_DELAYS_MS } from '../src/domain/retry-policy.ts';
-import { startTestApi, type Credentials, type TestApi } from './support/api.ts';
-import { STORE_KINDS } from './support/stores.ts';
+import { type Credentials, startTestApi, type TestApi } from './support/api.ts';
 import { tickingClock } from './support/clock.ts';
+import { STORE_KINDS } from './support/stores.ts';
 
 const clock = tickingClock();
 const BROKEN_AFTER_MS = 3 * 3_600_000;
@@ -16,7 +16,10 @@ function verified(request: ReceivedRequest, secret: string, now = clock.time) {
   const realNow = Date.now;
   Date.now = () => now;
   try {
-    return new Webhook(`whsec_${Buffer.from(secret, 'base64url').toString('base64')}`).verify(request.body, request.headers as Record<string, string>) as {
+    return new Webhook(`whsec_${Buffer.from(secret, 'base64url').toString('base64')}`).verify(
+      request.body,
+      request.headers as Record<string, string>,
+    ) as {
       id: string;
       type: string;
       data: Record<string, unknown>;
@@ -52,9 +55,18 @@ describe.each(STORE_KINDS)('deliveries on %s', (kind) => {
   };
   const deliverDue = () => api.services.worker.runDue();
   const webhookOf = async (id: string) => (await api.request(owner, 'GET', `/v1/webhooks/${id}`)).body;
-  const attemptsOf = async (id: string, query = '') => (await api.request(owner, 'GET', `/v1/webhooks/${id}/deliveries${query}`)).body;
+  const attemptsOf = async (id: string, query = '') =>
+    (await api.request(owner, 'GET', `/v1/webhooks/${id}/deliveries${query}`)).body;
 
-  const deployed = { strategy_id: 'stg_7d2c90e1', name: 'BTC', version: 1, mode: 'live', exchange: 'binance', symbols: ['BTC-USDT'], deployed_at: '2026-11-22T12:00:00Z' };
+  const deployed = {
+    strategy_id: 'stg_7d2c90e1',
+    name: 'BTC',
+    version: 1,
+    mode: 'live',
+    exchange: 'binance',
+    symbols: ['BTC-USDT'],
+    deployed_at: '2026-11-22T12:00:00Z',
+  };
   const jobDone = {
     job_id: 'bt_51e0a7c3',
     strategy_id: 'stg_7d2c90e1',
@@ -75,10 +87,19 @@ describe.each(STORE_KINDS)('deliveries on %s', (kind) => {
   });
 
   it('publishing is authenticated with the internal token and validates the payload against the spec', async () => {
-    expect((await api.publish({ account: owner.account, type: 'strategy.deployed', data: deployed }, 'wrong')).status).toBe(401);
-    const bad = await api.publish({ account: owner.account, type: 'strategy.deployed', data: { ...deployed, mode: 'simulation', extra: 1 } });
+    expect(
+      (await api.publish({ account: owner.account, type: 'strategy.deployed', data: deployed }, 'wrong')).status,
+    ).toBe(401);
+    const bad = await api.publish({
+      account: owner.account,
+      type: 'strategy.deployed',
+      data: { ...deployed, mode: 'simulation', extra: 1 },
+    });
     expect(bad.status).toBe(400);
-    expect(bad.body.errors.map((error: { parameter: string }) => error.parameter).sort()).toEqual(['data.extra', 'data.mode']);
+    expect(bad.body.errors.map((error: { parameter: string }) => error.parameter).sort()).toEqual([
+      'data.extra',
+      'data.mode',
+    ]);
     const derived = await api.publish({ account: owner.account, type: 'account.balance_low', data: {} });
     expect(derived.status).toBe(400);
     expect(derived.body.errors[0].parameter).toBe('type');
@@ -86,7 +107,14 @@ describe.each(STORE_KINDS)('deliveries on %s', (kind) => {
   });
 
   it('fans out each event to exactly the active webhooks whose events cover it, signed as documented', async () => {
-    const subscriptions = [['*'], ['strategy.*'], ['backtest.*'], ['account.*'], ['strategy.deployed'], ['backtest.job_done', 'account.api_key_rotated']];
+    const subscriptions = [
+      ['*'],
+      ['strategy.*'],
+      ['backtest.*'],
+      ['account.*'],
+      ['strategy.deployed'],
+      ['backtest.job_done', 'account.api_key_rotated'],
+    ];
     const receivers = await Promise.all(subscriptions.map(() => endpoint()));
     const webhooks = await Promise.all(receivers.map((receiver, index) => register(receiver, subscriptions[index]!)));
     const paused = await endpoint();
@@ -110,7 +138,9 @@ describe.each(STORE_KINDS)('deliveries on %s', (kind) => {
     ];
     receivers.forEach((receiver, index) => {
       const events = receiver.received.map((request) => verified(request, webhooks[index]!.secret));
-      expect(events.map((event) => event.type).sort(), subscriptions[index]!.join()).toEqual([...expected[index]!].sort());
+      expect(events.map((event) => event.type).sort(), subscriptions[index]!.join()).toEqual(
+        [...expected[index]!].sort(),
+      );
       for (const [request, event] of receiver.received.map((request, i) => [request, events[i]!] as const)) {
         expect(request.headers['webhook-id']).toBe(event.id);
         expect(event.id).toBe(ids[event.type as keyof typeof ids]);
@@ -124,7 +154,7 @@ describe.each(STORE_KINDS)('deliveries on %s', (kind) => {
     expect(first.last_success_at).toBe(first.last_delivery_at);
   });
 
-  it('retries failures on the schedule, keeps the seed\'s counters, and honours Retry-After', async () => {
+  it("retries failures on the schedule, keeps the seed's counters, and honours Retry-After", async () => {
     const receiver = await endpoint();
     receiver.respondWith(() => ({ status: 503, body: 'down' }));
     const webhook = await register(receiver, ['strategy.deployed']);
@@ -134,9 +164,18 @@ describe.each(STORE_KINDS)('deliveries on %s', (kind) => {
     let state = await webhookOf(webhook.id);
     expect(state).toMatchObject({ consecutive_failures: 1, last_success_at: null, status: 'active' });
     const [firstAttempt] = (await attemptsOf(webhook.id)).data;
-    expect(firstAttempt).toMatchObject({ attempt: 1, trigger: 'event', status: 'failed', response_status: 503, error_class: 'http', response_body: 'down' });
+    expect(firstAttempt).toMatchObject({
+      attempt: 1,
+      trigger: 'event',
+      status: 'failed',
+      response_status: 503,
+      error_class: 'http',
+      response_body: 'down',
+    });
     // Jitter pinned at the midpoint: exactly the schedule's first delay.
-    expect(Date.parse(firstAttempt.next_attempt_at) - Date.parse(firstAttempt.created_at)).toBeGreaterThanOrEqual(RETRY_DELAYS_MS[0]! - 1000);
+    expect(Date.parse(firstAttempt.next_attempt_at) - Date.parse(firstAttempt.created_at)).toBeGreaterThanOrEqual(
+      RETRY_DELAYS_MS[0]! - 1000,
+    );
 
     await deliverDue();
     expect(receiver.received).toHaveLength(1); // not due yet
@@ -207,10 +246,12 @@ describe.each(STORE_KINDS)('deliveries on %s', (kind) => {
     expect((await attemptsOf(webhook.id)).data[0].next_attempt_at).toBeNull();
   });
 
-  it('signs with both secrets during a rotation\'s grace period, then with the new one only', async () => {
+  it("signs with both secrets during a rotation's grace period, then with the new one only", async () => {
     const receiver = await endpoint();
     const webhook = await register(receiver, ['strategy.deployed']);
-    const rotation = await api.request(owner, 'POST', `/v1/webhooks/${webhook.id}/secret/rotate`, { grace_period_seconds: 3600 });
+    const rotation = await api.request(owner, 'POST', `/v1/webhooks/${webhook.id}/secret/rotate`, {
+      grace_period_seconds: 3600,
+    });
     expect(rotation.status).toBe(200);
     expect(rotation.body.secret).not.toBe(webhook.secret);
     expect(Date.parse(rotation.body.previous_secret_expires_at) - clock.time).toBeGreaterThan(3_590_000);
@@ -230,19 +271,36 @@ describe.each(STORE_KINDS)('deliveries on %s', (kind) => {
     expect(verified(after, rotation.body.secret).type).toBe('strategy.deployed');
   });
 
-  it('test sends one signed delivery now, logs it, and leaves the webhook\'s health alone', async () => {
+  it("test sends one signed delivery now, logs it, and leaves the webhook's health alone", async () => {
     const receiver = await endpoint();
     receiver.respondWith(() => ({ status: 202, body: '{"received":true}' }));
     const webhook = await register(receiver, ['backtest.*']);
     await api.request(owner, 'PATCH', `/v1/webhooks/${webhook.id}`, { status: 'paused' });
     const result = await api.request(owner, 'POST', `/v1/webhooks/${webhook.id}/test`);
     expect(result.status).toBe(200);
-    expect(result.body).toMatchObject({ success: true, response_status: 202, response_body: '{"received":true}', type: 'backtest.job_started', error: null });
+    expect(result.body).toMatchObject({
+      success: true,
+      response_status: 202,
+      response_body: '{"received":true}',
+      type: 'backtest.job_started',
+      error: null,
+    });
     const [request] = receiver.received;
     expect(request!.headers['webhook-signature']).toBe(result.body.request_headers['webhook-signature']);
-    expect(verified(request!, webhook.secret)).toMatchObject({ id: result.body.event_id, type: 'backtest.job_started' });
-    expect((await attemptsOf(webhook.id)).data[0]).toMatchObject({ id: result.body.delivery_id, trigger: 'test', status: 'succeeded' });
-    expect(await webhookOf(webhook.id)).toMatchObject({ last_delivery_at: null, consecutive_failures: 0, status: 'paused' });
+    expect(verified(request!, webhook.secret)).toMatchObject({
+      id: result.body.event_id,
+      type: 'backtest.job_started',
+    });
+    expect((await attemptsOf(webhook.id)).data[0]).toMatchObject({
+      id: result.body.delivery_id,
+      trigger: 'test',
+      status: 'succeeded',
+    });
+    expect(await webhookOf(webhook.id)).toMatchObject({
+      last_delivery_at: null,
+      consecutive_failures: 0,
+      status: 'paused',
+    });
 
     const chosen = await api.request(owner, 'POST', `/v1/webhooks/${webhook.id}/test`, { type: 'strategy.error' });
     expect(chosen.body.type).toBe('strategy.error');
@@ -283,11 +341,17 @@ describe.each(STORE_KINDS)('deliveries on %s', (kind) => {
     expect(last.headers['webhook-id']).toBe(eventIds[0]);
     expect(verified(last, webhook.secret).id).toBe(eventIds[0]);
     const redelivered = (await attemptsOf(webhook.id, `?event_id=${eventIds[0]}`)).data;
-    expect(redelivered.map((attempt: { trigger: string; attempt: number }) => [attempt.trigger, attempt.attempt])).toEqual([
+    expect(
+      redelivered.map((attempt: { trigger: string; attempt: number }) => [attempt.trigger, attempt.attempt]),
+    ).toEqual([
       ['redelivery', 2],
       ['event', 1],
     ]);
-    const missing = await api.request(owner, 'POST', `/v1/webhooks/${webhook.id}/deliveries/dlv_000000000000000000000000/redeliver`);
+    const missing = await api.request(
+      owner,
+      'POST',
+      `/v1/webhooks/${webhook.id}/deliveries/dlv_000000000000000000000000/redeliver`,
+    );
     expect(missing.status).toBe(404);
   });
 
@@ -296,18 +360,23 @@ describe.each(STORE_KINDS)('deliveries on %s', (kind) => {
     const high = await register(receiver, ['account.balance_low'], { balance_low_threshold: '100' });
     const low = await register(receiver, ['account.*'], { balance_low_threshold: '60.5' });
     const report = async (available: string) => {
-      const response = await api.publish({ account: owner.account, balance: { asset: 'USDT', available } }, undefined, '/internal/v1/balances');
+      const response = await api.publish(
+        { account: owner.account, balance: { asset: 'USDT', available } },
+        undefined,
+        '/internal/v1/balances',
+      );
       expect(response.status).toBe(202);
       await deliverDue();
       return response.body.events.length;
     };
-    const firedFor = (secret: string) => receiver.received.filter((request) => {
-      try {
-        return verified(request, secret).type === 'account.balance_low';
-      } catch {
-        return false;
-      }
-    });
+    const firedFor = (secret: string) =>
+      receiver.received.filter((request) => {
+        try {
+          return verified(request, secret).type === 'account.balance_low';
+        } catch {
+          return false;
+        }
+      });
     expect(await report('150')).toBe(0);
     expect(await report('99.99')).toBe(1); // crosses 100
     expect(await report('80')).toBe(0); // still below: no repeat
@@ -319,6 +388,16 @@ describe.each(STORE_KINDS)('deliveries on %s', (kind) => {
     const event = verified(firedFor(high.secret)[1]!, high.secret);
     expect(event.data).toMatchObject({ asset: 'USDT', available: '50', threshold: '100' });
     // Another asset has its own crossings; the first report below a threshold counts as one.
-    expect(await report('1').then(async () => api.publish({ account: owner.account, balance: { asset: 'BTC', available: '1' } }, undefined, '/internal/v1/balances')).then((r) => r.body.events.length)).toBe(2);
+    expect(
+      await report('1')
+        .then(async () =>
+          api.publish(
+            { account: owner.account, balance: { asset: 'BTC', available: '1' } },
+            undefined,
+            '/internal/v1/balances',
+          ),
+        )
+        .then((r) => r.body.events.length),
+    ).toBe(2);
   });
 });

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AttemptRecord, ClaimedDelivery, NewAttempt, Store } from '../src/store/store.ts';
 import { webhookRecord } from './support/records.ts';
-import { openTestStore, STORE_KINDS, type OpenedStore } from './support/stores.ts';
+import { type OpenedStore, openTestStore, STORE_KINDS } from './support/stores.ts';
 
 const LEASE_MS = 1_000;
 const T0 = 1_000_000;
@@ -32,7 +32,14 @@ function attemptFor(claimed: ClaimedDelivery, at: number, id: string): NewAttemp
 const complete = async (store: Store, claimed: ClaimedDelivery, at: number, id: string) =>
   (
     await store.completeDeliveries([
-      { jobId: claimed.jobId, lease: claimed.lease, retryAt: null, gone: false, brokenAfterMs: 3_600_000, attempt: attemptFor(claimed, at, id) },
+      {
+        jobId: claimed.jobId,
+        lease: claimed.lease,
+        retryAt: null,
+        gone: false,
+        brokenAfterMs: 3_600_000,
+        attempt: attemptFor(claimed, at, id),
+      },
     ])
   )[0];
 
@@ -49,8 +56,9 @@ describe.each(STORE_KINDS)('delivery leases on %s', (kind) => {
     const webhook = webhookRecord(accountId, { events: ['*'] });
     webhookId = webhook.id;
     expect(await store.insertWebhook(webhook, 25)).toBe('created');
-    await store.insertEvent({ id: 'evt_000000000000000000000001', accountId, type: 'strategy.deployed', data: {}, createdAt: T0 }, (hooks) =>
-      hooks.map((hook) => hook.id),
+    await store.insertEvent(
+      { id: 'evt_000000000000000000000001', accountId, type: 'strategy.deployed', data: {}, createdAt: T0 },
+      (hooks) => hooks.map((hook) => hook.id),
     );
   });
   afterEach(() => opened.dispose());
@@ -66,32 +74,44 @@ describe.each(STORE_KINDS)('delivery leases on %s', (kind) => {
     expect(second!.jobId).toBe(first!.jobId);
     expect(second!.lease).toBeGreaterThan(first!.lease);
 
-    expect(await complete(store, first!, T0 + LEASE_MS + 5, 'dlv_000000000000000000000001')).toEqual({ outcome: 'lease_lost' });
+    expect(await complete(store, first!, T0 + LEASE_MS + 5, 'dlv_000000000000000000000001')).toEqual({
+      outcome: 'lease_lost',
+    });
     expect(await attemptsLogged()).toEqual([]);
     expect(await store.countUnfinishedDeliveries()).toBe(1);
 
-    expect(await complete(store, second!, T0 + LEASE_MS + 6, 'dlv_000000000000000000000002')).toMatchObject({ outcome: 'recorded', webhookBroke: false });
+    expect(await complete(store, second!, T0 + LEASE_MS + 6, 'dlv_000000000000000000000002')).toMatchObject({
+      outcome: 'recorded',
+      webhookBroke: false,
+    });
     expect((await attemptsLogged()).map((attempt) => attempt.id)).toEqual(['dlv_000000000000000000000002']);
     expect(await store.countUnfinishedDeliveries()).toBe(0);
     // Completing again, by either, changes nothing.
-    expect(await complete(store, first!, T0 + LEASE_MS + 7, 'dlv_000000000000000000000003')).toEqual({ outcome: 'lease_lost' });
+    expect(await complete(store, first!, T0 + LEASE_MS + 7, 'dlv_000000000000000000000003')).toEqual({
+      outcome: 'lease_lost',
+    });
   });
 
   it('a renewed lease keeps the job from other workers; a stale lease cannot renew', async () => {
     const [claimed] = await store.claimDeliveries(T0, claimOptions);
-    expect(await store.renewLeases([{ jobId: claimed!.jobId, lease: claimed!.lease }], T0 + 3 * LEASE_MS)).toEqual([claimed!.jobId]);
+    expect(await store.renewLeases([{ jobId: claimed!.jobId, lease: claimed!.lease }], T0 + 3 * LEASE_MS)).toEqual([
+      claimed!.jobId,
+    ]);
     // Past the original lease, within the renewed one: nobody else may claim it.
     expect(await store.claimDeliveries(T0 + 2 * LEASE_MS, claimOptions)).toEqual([]);
     const [taken] = await store.claimDeliveries(T0 + 3 * LEASE_MS + 1, claimOptions);
     expect(taken!.jobId).toBe(claimed!.jobId);
     // The old holder's renewal is refused: the lease is the new holder's.
     expect(await store.renewLeases([{ jobId: claimed!.jobId, lease: claimed!.lease }], T0 + 10 * LEASE_MS)).toEqual([]);
-    expect(await complete(store, claimed!, T0 + 3 * LEASE_MS + 2, 'dlv_000000000000000000000004')).toEqual({ outcome: 'lease_lost' });
+    expect(await complete(store, claimed!, T0 + 3 * LEASE_MS + 2, 'dlv_000000000000000000000004')).toEqual({
+      outcome: 'lease_lost',
+    });
   });
 
   it('a batch of outcomes is fenced one by one, and answers in the order given', async () => {
-    await store.insertEvent({ id: 'evt_000000000000000000000002', accountId, type: 'strategy.deployed', data: {}, createdAt: T0 }, (hooks) =>
-      hooks.map((hook) => hook.id),
+    await store.insertEvent(
+      { id: 'evt_000000000000000000000002', accountId, type: 'strategy.deployed', data: {}, createdAt: T0 },
+      (hooks) => hooks.map((hook) => hook.id),
     );
     const [one, two] = await store.claimDeliveries(T0, claimOptions);
     // The second's lease is taken over before the batch is written.
@@ -106,7 +126,10 @@ describe.each(STORE_KINDS)('delivery leases on %s', (kind) => {
       brokenAfterMs: 3_600_000,
       attempt: attemptFor(claimed, T0 + LEASE_MS + 2, id),
     });
-    const results = await store.completeDeliveries([outcome(stale, 'dlv_000000000000000000000010'), outcome(held, 'dlv_000000000000000000000011')]);
+    const results = await store.completeDeliveries([
+      outcome(stale, 'dlv_000000000000000000000010'),
+      outcome(held, 'dlv_000000000000000000000011'),
+    ]);
     expect(results.map((result) => result.outcome)).toEqual(['lease_lost', 'recorded']);
     expect((await attemptsLogged()).map((attempt) => attempt.id)).toEqual(['dlv_000000000000000000000011']);
   });
@@ -114,6 +137,8 @@ describe.each(STORE_KINDS)('delivery leases on %s', (kind) => {
   it('an attempt by a job whose webhook was paused meanwhile is still recorded (its lease was not taken over)', async () => {
     const [claimed] = await store.claimDeliveries(T0, claimOptions);
     await store.updateWebhook(accountId, webhookId, { status: 'paused' });
-    expect(await complete(store, claimed!, T0 + 5, 'dlv_000000000000000000000006')).toMatchObject({ outcome: 'recorded' });
+    expect(await complete(store, claimed!, T0 + 5, 'dlv_000000000000000000000006')).toMatchObject({
+      outcome: 'recorded',
+    });
   });
 });

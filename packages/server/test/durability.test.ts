@@ -1,11 +1,11 @@
 // Durability with real processes: a worker killed with SIGKILL mid-batch loses nothing once another
 // starts; two workers on one PostgreSQL queue share 2,000 deliveries without sending any twice.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startHttpsEndpoint, testCaPem, type HttpsEndpoint, type ReceivedRequest } from '@pipai/testkit/pki';
+import { type HttpsEndpoint, type ReceivedRequest, startHttpsEndpoint, testCaPem } from '@pipai/testkit/pki';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MASTER_KEY, startTestApi, type TestApi } from './support/api.ts';
 import { STORE_KINDS } from './support/stores.ts';
@@ -55,13 +55,19 @@ async function stopWorker(child: ChildProcess): Promise<void> {
 }
 
 /** The end of what the workers logged, for a failure message. */
-const logsOf = (workers: ChildProcess[]) => workers.map((worker) => `--- worker ${worker.pid}:\n${(outputs.get(worker)?.() ?? '').slice(-3000)}`).join('\n');
+const logsOf = (workers: ChildProcess[]) =>
+  workers.map((worker) => `--- worker ${worker.pid}:\n${(outputs.get(worker)?.() ?? '').slice(-3000)}`).join('\n');
 
 /** Polls until `condition` holds; `timeoutMs` only turns a hang into a failure. */
-async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string | (() => string)) {
+async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string | (() => string),
+) {
   const started = Date.now();
   while (!(await condition())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
@@ -78,7 +84,11 @@ function deliveryCounts(receivers: HttpsEndpoint[]): Map<string, number> {
   return counts;
 }
 
-async function setUp(kind: 'sqlite' | 'postgres', webhookCount: number, responder?: Parameters<typeof startHttpsEndpoint>[2]) {
+async function setUp(
+  kind: 'sqlite' | 'postgres',
+  webhookCount: number,
+  responder?: Parameters<typeof startHttpsEndpoint>[2],
+) {
   const api = await startTestApi(kind);
   cleanups.push(() => api.close());
   const caDir = mkdtempSync(join(tmpdir(), 'pipai-ca-'));
@@ -91,7 +101,10 @@ async function setUp(kind: 'sqlite' | 'postgres', webhookCount: number, responde
     const receiver = await startHttpsEndpoint('valid', '127.0.0.1', responder);
     cleanups.push(() => receiver.close());
     receivers.push(receiver);
-    const created = await api.request(key, 'POST', '/v1/webhooks', { url: `https://127.0.0.1:${receiver.port}/hook`, events: ['*'] });
+    const created = await api.request(key, 'POST', '/v1/webhooks', {
+      url: `https://127.0.0.1:${receiver.port}/hook`,
+      events: ['*'],
+    });
     expect(created.status).toBe(201);
   }
   const accountId = (await api.opened.store.findApiKey(key.api_key))!.accountId;
@@ -99,7 +112,9 @@ async function setUp(kind: 'sqlite' | 'postgres', webhookCount: number, responde
     const data = { api_key: 'key_3030fbb9aa81b653', action: 'rotated', occurred_at: '2026-11-22T12:00:00Z' };
     for (let start = 0; start < count; start += 50) {
       await Promise.all(
-        Array.from({ length: Math.min(50, count - start) }, () => api.services.events.publishToAccount(accountId, 'account.api_key_rotated', data)),
+        Array.from({ length: Math.min(50, count - start) }, () =>
+          api.services.events.publishToAccount(accountId, 'account.api_key_rotated', data),
+        ),
       );
     }
   };
@@ -142,13 +157,22 @@ describe.each(STORE_KINDS)('a worker killed mid-batch on %s', (kind) => {
     // A long lease: the restarted worker never takes its own jobs over again, so every repeat is
     // one of the killed worker's.
     const second = await startWorker(api, caFile, '10m');
-    await waitUntil(() => deliveryCounts(receivers).size === total, 60_000, () => `every delivery (${deliveryCounts(receivers).size} of ${total})\n${logsOf([second])}`);
+    await waitUntil(
+      () => deliveryCounts(receivers).size === total,
+      60_000,
+      () => `every delivery (${deliveryCounts(receivers).size} of ${total})\n${logsOf([second])}`,
+    );
     // The restarted worker also finishes the jobs whose lease the killed one held.
-    await waitUntil(async () => (await api.opened.store.countUnfinishedDeliveries()) === 0, 60_000, () => `every job to finish\n${logsOf([second])}`);
+    await waitUntil(
+      async () => (await api.opened.store.countUnfinishedDeliveries()) === 0,
+      60_000,
+      () => `every job to finish\n${logsOf([second])}`,
+    );
     // Nothing is left to send: the counts are final.
     const counts = deliveryCounts(receivers);
     expect(counts.size).toBe(total);
-    const pairOf = (request: ReceivedRequest) => `${receivers.findIndex((receiver) => receiver.received.includes(request))}:${String(request.headers['webhook-id'])}`;
+    const pairOf = (request: ReceivedRequest) =>
+      `${receivers.findIndex((receiver) => receiver.received.includes(request))}:${String(request.headers['webhook-id'])}`;
     const repeated = [...counts].filter(([, count]) => count > 1).map(([pair]) => pair);
     // At-least-once: what was in flight at the kill (never answered, so never completed) is sent again...
     expect(repeated).toEqual(expect.arrayContaining(held.map(pairOf)));
@@ -163,7 +187,11 @@ describe('two workers on one PostgreSQL queue', () => {
     await publish(200);
     // Leases longer than the test: a job sent twice could only come from a double claim.
     const workers = await Promise.all([startWorker(api, caFile, '10m'), startWorker(api, caFile, '10m')]);
-    await waitUntil(() => deliveryCounts(receivers).size === 2_000, 150_000, () => `2,000 deliveries (${deliveryCounts(receivers).size})\n${logsOf(workers)}`);
+    await waitUntil(
+      () => deliveryCounts(receivers).size === 2_000,
+      150_000,
+      () => `2,000 deliveries (${deliveryCounts(receivers).size})\n${logsOf(workers)}`,
+    );
     // Once both have stopped (finishing what they had under way), no request can still be coming.
     await Promise.all(workers.map(stopWorker));
     const counts = deliveryCounts(receivers);

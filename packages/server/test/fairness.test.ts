@@ -2,9 +2,9 @@
 // answer, loaded with more jobs than the worker has slots and queued first, cannot delay another
 // account's deliveries. Asserted by cause, not by time: the hanging endpoints never answer while the
 // test runs, so every healthy delivery that arrives arrived while they still held their slots.
-import { startHttpsEndpoint, type HttpsEndpoint } from '@pipai/testkit/pki';
+import { type HttpsEndpoint, startHttpsEndpoint } from '@pipai/testkit/pki';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestApi, type Credentials, type TestApi } from './support/api.ts';
+import { type Credentials, startTestApi, type TestApi } from './support/api.ts';
 import { STORE_KINDS } from './support/stores.ts';
 
 const NEVER_MS = 10 * 60_000;
@@ -30,7 +30,10 @@ afterEach(async () => {
 async function register(api: TestApi, owner: Credentials, endpoints: HttpsEndpoint[]): Promise<string[]> {
   const ids: string[] = [];
   for (const endpoint of endpoints) {
-    const response = await api.request(owner, 'POST', '/v1/webhooks', { url: `https://hooks.test:${endpoint.port}/hook`, events: ['*'] });
+    const response = await api.request(owner, 'POST', '/v1/webhooks', {
+      url: `https://hooks.test:${endpoint.port}/hook`,
+      events: ['*'],
+    });
     expect(response.status).toBe(201);
     ids.push(response.body.id);
   }
@@ -38,12 +41,17 @@ async function register(api: TestApi, owner: Credentials, endpoints: HttpsEndpoi
 }
 
 describe.each(STORE_KINDS)('fairness across accounts on %s', (kind) => {
-  it('another account gets every delivery while one account\'s hanging endpoints, queued first, hold all they may', async () => {
+  it("another account gets every delivery while one account's hanging endpoints, queued first, hold all they may", async () => {
     const api = await startTestApi(kind, { deliveryTimeoutMs: NEVER_MS, workerPolicy: POLICY });
     closers.push(() => api.close());
-    const hanging = await Promise.all(Array.from({ length: HANGING }, () => startHttpsEndpoint('valid', 'hooks.test', () => 'hang')));
+    const hanging = await Promise.all(
+      Array.from({ length: HANGING }, () => startHttpsEndpoint('valid', 'hooks.test', () => 'hang')),
+    );
     const healthy = await Promise.all(Array.from({ length: 2 }, () => startHttpsEndpoint('valid', 'hooks.test')));
-    closers.push(...healthy.map((endpoint) => () => endpoint.close()), ...hanging.map((endpoint) => () => endpoint.close()));
+    closers.push(
+      ...healthy.map((endpoint) => () => endpoint.close()),
+      ...hanging.map((endpoint) => () => endpoint.close()),
+    );
     const noisy = await api.issueKey('noisy');
     const quiet = await api.issueKey('quiet');
     const noisyIds = await register(api, noisy, hanging);
@@ -51,18 +59,26 @@ describe.each(STORE_KINDS)('fairness across accounts on %s', (kind) => {
 
     // The noisy account's jobs are all queued, and due, before the quiet one's.
     for (let index = 0; index < EVENTS; index += 1) {
-      expect((await api.publish({ account: noisy.account, type: 'account.api_key_rotated', data: keyRotated })).status).toBe(202);
+      expect(
+        (await api.publish({ account: noisy.account, type: 'account.api_key_rotated', data: keyRotated })).status,
+      ).toBe(202);
     }
     for (let index = 0; index < EVENTS; index += 1) {
-      expect((await api.publish({ account: quiet.account, type: 'account.api_key_rotated', data: keyRotated })).status).toBe(202);
+      expect(
+        (await api.publish({ account: quiet.account, type: 'account.api_key_rotated', data: keyRotated })).status,
+      ).toBe(202);
     }
     api.services.worker.start();
 
     await waitUntil(() => healthy.every((endpoint) => endpoint.received.length >= EVENTS), 'every quiet delivery');
-    await waitUntil(() => hanging.reduce((sum, endpoint) => sum + endpoint.received.length, 0) >= POLICY.perAccountConcurrency, 'the noisy account to fill its slots');
+    await waitUntil(
+      () => hanging.reduce((sum, endpoint) => sum + endpoint.received.length, 0) >= POLICY.perAccountConcurrency,
+      'the noisy account to fill its slots',
+    );
     for (const endpoint of healthy) expect(endpoint.received).toHaveLength(EVENTS);
     // None of the noisy account's attempts has ended: the quiet deliveries all happened while they hung.
-    for (const id of noisyIds) expect((await api.request(noisy, 'GET', `/v1/webhooks/${id}/deliveries`)).body.data).toEqual([]);
+    for (const id of noisyIds)
+      expect((await api.request(noisy, 'GET', `/v1/webhooks/${id}/deliveries`)).body.data).toEqual([]);
     // The noisy account never had more in flight than its cap, nor any endpoint more than its own.
     expect(hanging.reduce((sum, endpoint) => sum + endpoint.received.length, 0)).toBe(POLICY.perAccountConcurrency);
     for (const endpoint of hanging) expect(endpoint.received.length).toBeLessThanOrEqual(POLICY.perWebhookConcurrency);
@@ -76,9 +92,15 @@ describe('fairness across two workers on one PostgreSQL database', () => {
   it('counts the account cap over both workers', async () => {
     const first = await startTestApi('postgres', { deliveryTimeoutMs: NEVER_MS, workerPolicy: POLICY });
     closers.push(() => first.close());
-    const second = await startTestApi('postgres', { deliveryTimeoutMs: NEVER_MS, workerPolicy: POLICY, postgresUrl: first.opened.location });
+    const second = await startTestApi('postgres', {
+      deliveryTimeoutMs: NEVER_MS,
+      workerPolicy: POLICY,
+      postgresUrl: first.opened.location,
+    });
     closers.push(() => second.close());
-    const hanging = await Promise.all(Array.from({ length: HANGING }, () => startHttpsEndpoint('valid', 'hooks.test', () => 'hang')));
+    const hanging = await Promise.all(
+      Array.from({ length: HANGING }, () => startHttpsEndpoint('valid', 'hooks.test', () => 'hang')),
+    );
     const healthy = await startHttpsEndpoint('valid', 'hooks.test');
     closers.push(() => healthy.close(), ...hanging.map((endpoint) => () => endpoint.close()));
     const noisy = await first.issueKey('noisy');
@@ -86,13 +108,20 @@ describe('fairness across two workers on one PostgreSQL database', () => {
     await register(first, noisy, hanging);
     await register(first, quiet, [healthy]);
     for (let index = 0; index < EVENTS; index += 1) {
-      expect((await first.publish({ account: noisy.account, type: 'account.api_key_rotated', data: keyRotated })).status).toBe(202);
-      expect((await first.publish({ account: quiet.account, type: 'account.api_key_rotated', data: keyRotated })).status).toBe(202);
+      expect(
+        (await first.publish({ account: noisy.account, type: 'account.api_key_rotated', data: keyRotated })).status,
+      ).toBe(202);
+      expect(
+        (await first.publish({ account: quiet.account, type: 'account.api_key_rotated', data: keyRotated })).status,
+      ).toBe(202);
     }
     first.services.worker.start();
     second.services.worker.start();
     await waitUntil(() => healthy.received.length >= EVENTS, 'every quiet delivery');
-    await waitUntil(() => hanging.reduce((sum, endpoint) => sum + endpoint.received.length, 0) >= POLICY.perAccountConcurrency, 'the noisy account to fill its slots');
+    await waitUntil(
+      () => hanging.reduce((sum, endpoint) => sum + endpoint.received.length, 0) >= POLICY.perAccountConcurrency,
+      'the noisy account to fill its slots',
+    );
     // Two workers with 8 slots each, yet the noisy account holds its 4, not 8.
     expect(hanging.reduce((sum, endpoint) => sum + endpoint.received.length, 0)).toBe(POLICY.perAccountConcurrency);
     expect(healthy.received).toHaveLength(EVENTS);
@@ -101,7 +130,10 @@ describe('fairness across two workers on one PostgreSQL database', () => {
 
 describe.each(STORE_KINDS)('an endpoint that keeps failing, on %s', (kind) => {
   it('gets a shorter leash: its attempt times out at failingTimeoutMs though the sender allows ten minutes', async () => {
-    const api = await startTestApi(kind, { deliveryTimeoutMs: NEVER_MS, workerPolicy: { ...POLICY, failingTimeoutMs: 200 } });
+    const api = await startTestApi(kind, {
+      deliveryTimeoutMs: NEVER_MS,
+      workerPolicy: { ...POLICY, failingTimeoutMs: 200 },
+    });
     closers.push(() => api.close());
     const hanging = await startHttpsEndpoint('valid', 'hooks.test', () => 'hang');
     closers.push(() => hanging.close());
@@ -109,7 +141,9 @@ describe.each(STORE_KINDS)('an endpoint that keeps failing, on %s', (kind) => {
     const [id] = await register(api, owner, [hanging]);
     const accountId = (await api.opened.store.findAccountByName(owner.account))!.id;
     await api.opened.store.updateWebhook(accountId, id!, { consecutiveFailures: 3 });
-    expect((await api.publish({ account: owner.account, type: 'account.api_key_rotated', data: keyRotated })).status).toBe(202);
+    expect(
+      (await api.publish({ account: owner.account, type: 'account.api_key_rotated', data: keyRotated })).status,
+    ).toBe(202);
     // The endpoint never answers: only the shorter timeout can end this attempt.
     expect(await api.services.worker.runDue()).toBe(1);
     const log = (await api.request(owner, 'GET', `/v1/webhooks/${id}/deliveries`)).body.data;

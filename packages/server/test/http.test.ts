@@ -9,14 +9,14 @@ import { AccountService } from '../src/domain/accounts.ts';
 import { Authenticator } from '../src/domain/authenticator.ts';
 import { systemClock } from '../src/domain/clock.ts';
 import { RateLimiter } from '../src/domain/rate-limiter.ts';
+import { SCOPES } from '../src/domain/scopes.ts';
 import { createApp } from '../src/http/app.ts';
 import { operationHandlers } from '../src/http/handlers.ts';
 import type { OperationHandlers } from '../src/http/operation-types.ts';
 import { routesOf } from '../src/http/routes.ts';
-import { SCOPES } from '../src/domain/scopes.ts';
 import { internalSpec } from '../src/services.ts';
-import { MASTER_KEY, sign, type Credentials } from './support/api.ts';
-import { openTestStore, type OpenedStore } from './support/stores.ts';
+import { type Credentials, MASTER_KEY, sign } from './support/api.ts';
+import { type OpenedStore, openTestStore } from './support/stores.ts';
 
 let opened: OpenedStore;
 let baseUrl: string;
@@ -56,12 +56,15 @@ beforeAll(async () => {
     handlers: doubles,
     authenticator: new Authenticator({ store, secrets, clock: systemClock, windowMs: 30_000 }),
     rateLimiter: new RateLimiter({ store, clock: systemClock, budgetPerMinute: 1_000 }),
-    logger: pino({ level: 'info' }, new Writable({
+    logger: pino(
+      { level: 'info' },
+      new Writable({
         write: (chunk, _encoding, done) => {
           logs.push(chunk.toString());
           done();
         },
-      })),
+      }),
+    ),
     validateResponses: true,
   });
   const server = app.listen(0, '127.0.0.1');
@@ -120,7 +123,9 @@ describe('unexpected errors', () => {
   it('a malformed percent-encoding in a path parameter is a 400 naming the parameter', async () => {
     const response = await get('/v1/webhooks/%E0%A4%A');
     expect(response.status).toBe(400);
-    expect(JSON.parse(response.text).errors).toEqual([{ parameter: 'webhook_id', in: 'path', message: 'is not validly percent-encoded' }]);
+    expect(JSON.parse(response.text).errors).toEqual([
+      { parameter: 'webhook_id', in: 'path', message: 'is not validly percent-encoded' },
+    ]);
   });
 });
 
@@ -138,7 +143,10 @@ describe('routes', () => {
       weight: 5,
       internal: false,
     });
-    expect(routes.find((route) => route.operationId === 'publishEvent')).toMatchObject({ internal: true, scope: undefined });
+    expect(routes.find((route) => route.operationId === 'publishEvent')).toMatchObject({
+      internal: true,
+      scope: undefined,
+    });
     expect(routes.find((route) => route.operationId === 'listWebhooks')).toMatchObject({
       takesBody: false,
       queryParameters: ['status', 'event', 'limit', 'cursor'],

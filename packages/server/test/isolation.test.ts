@@ -2,9 +2,10 @@
 // (its own loop), and ten healthy receivers get every event while the hanging one's requests are all
 // still open. Nothing here depends on how fast the machine is: the hanging endpoint's attempts stay
 // open until the test ends, so there is no race between the healthy deliveries and a timeout.
-import { startHttpsEndpoint, type HttpsEndpoint } from '@pipai/testkit/pki';
+import { type HttpsEndpoint, startHttpsEndpoint } from '@pipai/testkit/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApi, type Credentials, type TestApi } from './support/api.ts';
+import { type Credentials, startTestApi, type TestApi } from './support/api.ts';
+import { tickingClock } from './support/clock.ts';
 import { STORE_KINDS } from './support/stores.ts';
 
 const EVENTS = 20;
@@ -30,16 +31,25 @@ describe.each(STORE_KINDS)('isolation on %s', (kind) => {
   let failing: HttpsEndpoint;
   const ids = new Map<HttpsEndpoint, string>();
   const attemptsOf = async (endpoint: HttpsEndpoint) =>
-    (await api.request(owner, 'GET', `/v1/webhooks/${ids.get(endpoint)}/deliveries`)).body.data as { error_class: string | null; response_status: number | null }[];
+    (await api.request(owner, 'GET', `/v1/webhooks/${ids.get(endpoint)}/deliveries`)).body.data as {
+      error_class: string | null;
+      response_status: number | null;
+    }[];
 
   beforeAll(async () => {
-    api = await startTestApi(kind, { deliveryTimeoutMs: NEVER_MS, workerPolicy: { perWebhookConcurrency: PER_WEBHOOK, pollMs: 50 } });
+    api = await startTestApi(kind, {
+      deliveryTimeoutMs: NEVER_MS,
+      workerPolicy: { perWebhookConcurrency: PER_WEBHOOK, pollMs: 50 },
+    });
     owner = await api.issueKey('isolation');
     healthy = await Promise.all(Array.from({ length: 10 }, () => startHttpsEndpoint('valid', 'hooks.test')));
     hanging = await startHttpsEndpoint('valid', 'hooks.test', () => 'hang');
     failing = await startHttpsEndpoint('valid', 'hooks.test', () => ({ status: 500 }));
     for (const endpoint of [hanging, failing, ...healthy]) {
-      const response = await api.request(owner, 'POST', '/v1/webhooks', { url: `https://hooks.test:${endpoint.port}/hook`, events: ['*'] });
+      const response = await api.request(owner, 'POST', '/v1/webhooks', {
+        url: `https://hooks.test:${endpoint.port}/hook`,
+        events: ['*'],
+      });
       expect(response.status).toBe(201);
       ids.set(endpoint, response.body.id);
     }
@@ -71,7 +81,7 @@ describe.each(STORE_KINDS)('isolation on %s', (kind) => {
     expect(hanging.received).toHaveLength(PER_WEBHOOK);
   }, 60_000);
 
-  it('the failing endpoint\'s attempts end as http errors while the hanging one\'s are still open', async () => {
+  it("the failing endpoint's attempts end as http errors while the hanging one's are still open", async () => {
     await waitUntil(async () => (await attemptsOf(failing)).length > 0, 'an attempt at the failing endpoint');
     expect((await attemptsOf(failing))[0]).toMatchObject({ error_class: 'http', response_status: 500 });
     expect(await attemptsOf(hanging)).toEqual([]);
@@ -81,14 +91,19 @@ describe.each(STORE_KINDS)('isolation on %s', (kind) => {
 describe.each(STORE_KINDS)('a hanging endpoint on %s', (kind) => {
   it('its attempt ends as a timeout', async () => {
     // A clock that only moves by a tick per reading: the retry 5 s later never becomes due here.
-    const clock = { time: Date.parse('2026-11-22T12:00:00Z'), now() { return (this.time += 1); } };
+    const clock = tickingClock();
     const api = await startTestApi(kind, { clock, deliveryTimeoutMs: 200 });
     const hanging = await startHttpsEndpoint('valid', 'hooks.test', () => 'hang');
     try {
       const owner = await api.issueKey('isolation-timeout');
-      const created = await api.request(owner, 'POST', '/v1/webhooks', { url: `https://hooks.test:${hanging.port}/hook`, events: ['*'] });
+      const created = await api.request(owner, 'POST', '/v1/webhooks', {
+        url: `https://hooks.test:${hanging.port}/hook`,
+        events: ['*'],
+      });
       expect(created.status).toBe(201);
-      expect((await api.publish({ account: owner.account, type: 'account.api_key_rotated', data: keyRotated })).status).toBe(202);
+      expect(
+        (await api.publish({ account: owner.account, type: 'account.api_key_rotated', data: keyRotated })).status,
+      ).toBe(202);
       // The endpoint never answers, so however long the attempt takes, it can only end by the timeout.
       expect(await api.services.worker.runDue()).toBe(1);
       const log = (await api.request(owner, 'GET', `/v1/webhooks/${created.body.id}/deliveries`)).body.data;

@@ -1,12 +1,12 @@
 // `pnpm start | cat` (or `| tee`, `| pino-pretty`), then the reader dies (Ctrl-C reaches the whole
 // pipeline): the next log line meets a pipe nobody reads (EPIPE). SIGINT and SIGTERM must still
 // drain and exit, quietly, for the API and the worker alike.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanEnv, startProcess, waitUntil, type EntryPoint, type RunningProcess } from './support/processes.ts';
+import { cleanEnv, type EntryPoint, type RunningProcess, startProcess, waitUntil } from './support/processes.ts';
 
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
@@ -46,10 +46,14 @@ describe.each([
   ['main.ts', 'PipAI API listening'],
   ['worker.ts', 'PipAI delivery worker running'],
 ] as const)('%s logging into a pipe whose reader died', (entry, ready) => {
-  it.each(['SIGINT', 'SIGTERM'] as const)('drains and exits 0 on %s, saying nothing on stderr', async (signal) => {
-    const running = await startWithDeadReader(entry, ready);
-    running.child.kill(signal);
-    expect(await exitOf(running)).toEqual({ code: 0, signal: null });
-    expect(running.output()).toBe('');
-  }, 60_000);
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    'drains and exits 0 on %s, saying nothing on stderr',
+    async (signal) => {
+      const running = await startWithDeadReader(entry, ready);
+      running.child.kill(signal);
+      expect(await exitOf(running)).toEqual({ code: 0, signal: null });
+      expect(running.output()).toBe('');
+    },
+    60_000,
+  );
 });

@@ -3,16 +3,16 @@
 // store at scrape time, and no label that names a webhook, a URL or a secret. Real HTTP on loopback,
 // real HTTPS receivers (a test CA), both stores.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { startHttpsEndpoint, testCaPem, type HttpsEndpoint } from '@pipai/testkit/pki';
+import { type HttpsEndpoint, startHttpsEndpoint, testCaPem } from '@pipai/testkit/pki';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
-import { INTERNAL_TOKEN, MASTER_KEY, startTestApi, type Credentials, type TestApi } from './support/api.ts';
+import { type Credentials, INTERNAL_TOKEN, MASTER_KEY, startTestApi, type TestApi } from './support/api.ts';
+import { tickingClock } from './support/clock.ts';
 import { cleanEnv, runToExit, startProcess, waitUntil } from './support/processes.ts';
 import { STORE_KINDS } from './support/stores.ts';
-import { tickingClock } from './support/clock.ts';
 
 interface Sample {
   name: string;
@@ -53,7 +53,14 @@ function parseExposition(text: string): { samples: Sample[]; types: Map<string, 
     // Prometheus reads values as Go's ParseFloat does, NaN in any case (prom-client writes `Nan`).
     const value = /^ ((?:nan)|[+-]Inf|[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?)(?: -?\d+)?$/i.exec(rest);
     if (!value) throw new Error(`bad value in: ${line}`);
-    const number = value[1]!.toLowerCase() === 'nan' ? NaN : value[1] === '+Inf' ? Infinity : value[1] === '-Inf' ? -Infinity : Number(value[1]);
+    const number =
+      value[1]!.toLowerCase() === 'nan'
+        ? NaN
+        : value[1] === '+Inf'
+          ? Infinity
+          : value[1] === '-Inf'
+            ? -Infinity
+            : Number(value[1]);
     samples.push({ name, labels, value: number });
   }
   return { samples, types };
@@ -69,7 +76,8 @@ interface Scrape {
   value(name: string, labels?: Record<string, string>): number | undefined;
 }
 
-const labelKey = (labels: Record<string, string>) => JSON.stringify(Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b))));
+const labelKey = (labels: Record<string, string>) =>
+  JSON.stringify(Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b))));
 
 async function scrape(url: string): Promise<Scrape> {
   const response = await fetch(url);
@@ -77,7 +85,10 @@ async function scrape(url: string): Promise<Scrape> {
   expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
   const text = await response.text();
   const { samples, types } = parseExposition(text);
-  const series = (name: string) => Object.fromEntries(samples.filter((sample) => sample.name === name).map((sample) => [labelKey(sample.labels), sample.value]));
+  const series = (name: string) =>
+    Object.fromEntries(
+      samples.filter((sample) => sample.name === name).map((sample) => [labelKey(sample.labels), sample.value]),
+    );
   return { text, samples, types, series, value: (name, labels = {}) => series(name)[labelKey(labels)] };
 }
 
@@ -122,7 +133,10 @@ describe.each(STORE_KINDS)('GET /metrics of the API on %s', (kind) => {
     return created;
   }
   async function register(api: TestApi, owner: Credentials, target: HttpsEndpoint) {
-    const created = await api.request(owner, 'POST', '/v1/webhooks', { url: `https://hooks.test:${target.port}/hook`, events: ['*'] });
+    const created = await api.request(owner, 'POST', '/v1/webhooks', {
+      url: `https://hooks.test:${target.port}/hook`,
+      events: ['*'],
+    });
     expect(created.status).toBe(201);
     return created.body as { id: string; url: string; secret: string };
   }
@@ -134,10 +148,15 @@ describe.each(STORE_KINDS)('GET /metrics of the API on %s', (kind) => {
     expect((await api.request(owner, 'GET', '/v1/webhooks')).status).toBe(200);
     expect((await api.request(owner, 'GET', '/v1/webhooks?limit=50')).status).toBe(200);
     expect((await api.request(owner, 'GET', '/v1/webhooks?limit=0x10')).status).toBe(400);
-    expect((await api.request(owner, 'GET', '/v1/webhooks', undefined, { secret: 'sk_not-the-secret' })).status).toBe(401);
+    expect((await api.request(owner, 'GET', '/v1/webhooks', undefined, { secret: 'sk_not-the-secret' })).status).toBe(
+      401,
+    );
     expect((await api.request(owner, 'GET', '/v1/webhooks/wh_00000000')).status).toBe(404);
     expect((await api.request(owner, 'GET', '/v1/webhooks/')).status).toBe(404);
-    expect((await api.publish({ account: owner.account, type: 'account.api_key_rotated', data: keyRotated }, 'wrong-token')).status).toBe(401);
+    expect(
+      (await api.publish({ account: owner.account, type: 'account.api_key_rotated', data: keyRotated }, 'wrong-token'))
+        .status,
+    ).toBe(401);
     expect((await fetch(`${api.baseUrl}/healthz`)).status).toBe(200);
     await scrape(`${api.baseUrl}/metrics`);
 
@@ -159,14 +178,30 @@ describe.each(STORE_KINDS)('GET /metrics of the API on %s', (kind) => {
       [labelKey({ operation: 'publishEvent' })]: 1,
     });
     // Cumulative buckets: never decreasing, and +Inf holds every request.
-    const buckets = result.samples.filter((sample) => sample.name === 'pipai_http_request_duration_seconds_bucket' && sample.labels.operation === 'listWebhooks');
-    expect(buckets.map((sample) => sample.value)).toEqual([...buckets.map((sample) => sample.value)].sort((a, b) => a - b));
-    expect(buckets.at(-1)).toEqual({ name: 'pipai_http_request_duration_seconds_bucket', labels: { operation: 'listWebhooks', le: '+Inf' }, value: 4 });
+    const buckets = result.samples.filter(
+      (sample) =>
+        sample.name === 'pipai_http_request_duration_seconds_bucket' && sample.labels.operation === 'listWebhooks',
+    );
+    expect(buckets.map((sample) => sample.value)).toEqual(
+      [...buckets.map((sample) => sample.value)].sort((a, b) => a - b),
+    );
+    expect(buckets.at(-1)).toEqual({
+      name: 'pipai_http_request_duration_seconds_bucket',
+      labels: { operation: 'listWebhooks', le: '+Inf' },
+      value: 4,
+    });
     expect(result.value('pipai_http_request_duration_seconds_sum', { operation: 'listWebhooks' })).toBeGreaterThan(0);
     // prom-client's process metrics come with every scrape.
     expect(result.types.get('process_cpu_user_seconds_total')).toBe('counter');
     expect(result.types.get('nodejs_eventloop_lag_seconds')).toBe('gauge');
-    expectBoundedLabels(result, [owner.api_key, owner.api_secret, 'wh_00000000', '/v1/', 'sk_not-the-secret', INTERNAL_TOKEN]);
+    expectBoundedLabels(result, [
+      owner.api_key,
+      owner.api_secret,
+      'wh_00000000',
+      '/v1/',
+      'sk_not-the-secret',
+      INTERNAL_TOKEN,
+    ]);
   });
 
   it('reports the due queue from the store on each scrape, then counts the attempts by outcome and error class', async () => {
@@ -175,7 +210,11 @@ describe.each(STORE_KINDS)('GET /metrics of the API on %s', (kind) => {
     const ok = await endpoint();
     const failing = await endpoint(() => ({ status: 500 }));
     const refusing = await endpoint();
-    const webhooks = [await register(api, owner, ok), await register(api, owner, failing), await register(api, owner, refusing)];
+    const webhooks = [
+      await register(api, owner, ok),
+      await register(api, owner, failing),
+      await register(api, owner, refusing),
+    ];
     // Registered while it answered; its port refuses connections from now on.
     await refusing.close();
 
@@ -205,7 +244,9 @@ describe.each(STORE_KINDS)('GET /metrics of the API on %s', (kind) => {
       [labelKey({ outcome: 'succeeded' })]: 1,
       [labelKey({ outcome: 'failed' })]: 2,
     });
-    expect(delivered.value('pipai_delivery_attempt_duration_seconds_bucket', { outcome: 'failed', le: '+Inf' })).toBe(2);
+    expect(delivered.value('pipai_delivery_attempt_duration_seconds_bucket', { outcome: 'failed', le: '+Inf' })).toBe(
+      2,
+    );
     // The two failures wait for their retry (seconds away on this clock): nothing is due.
     expect(delivered.value('pipai_delivery_queue_due_jobs')).toBe(0);
     expect(delivered.value('pipai_delivery_queue_oldest_due_age_seconds')).toBe(0);
@@ -228,13 +269,17 @@ describe.each(STORE_KINDS)('GET /metrics of the API on %s', (kind) => {
     const webhook = await register(api, busy, hanging);
     await register(api, idle, await endpoint());
     for (let index = 0; index < 2; index += 1) {
-      expect((await api.publish({ account: busy.account, type: 'account.api_key_rotated', data: keyRotated })).status).toBe(202);
+      expect(
+        (await api.publish({ account: busy.account, type: 'account.api_key_rotated', data: keyRotated })).status,
+      ).toBe(202);
     }
     api.services.worker.start();
     await waitUntil(() => hanging.received.length === 2, 20_000, 'both attempts to reach the endpoint');
 
     const result = await scrape(`${api.baseUrl}/metrics`);
-    expect(result.series('pipai_delivery_in_flight')).toEqual({ [labelKey({ account: await accountIdOf(api, busy.account) })]: 2 });
+    expect(result.series('pipai_delivery_in_flight')).toEqual({
+      [labelKey({ account: await accountIdOf(api, busy.account) })]: 2,
+    });
     expect(result.value('pipai_delivery_queue_due_jobs')).toBe(0);
     expect(result.series('pipai_deliveries_total')).toEqual({});
     expectBoundedLabels(result, [webhook.id, webhook.url, webhook.secret, busy.account, idle.account]);
@@ -266,7 +311,9 @@ describe('PIPAI_WORKER_METRICS_PORT', () => {
     expect(loadConfig({ PIPAI_WORKER_METRICS_PORT: '9465' }).workerMetricsPort).toBe(9465);
     for (const raw of ['on', '65536', '1e3', '-1', ' 9465']) {
       expect(() => loadConfig({ PIPAI_WORKER_METRICS_PORT: raw })).toThrow(
-        new ConfigError(`PIPAI_WORKER_METRICS_PORT must be off or an integer from 0 to 65535, got ${JSON.stringify(raw)}`),
+        new ConfigError(
+          `PIPAI_WORKER_METRICS_PORT must be off or an integer from 0 to 65535, got ${JSON.stringify(raw)}`,
+        ),
       );
     }
   });
@@ -291,9 +338,18 @@ describe('PIPAI_WORKER_METRICS_PORT', () => {
     const port = (taken.address() as AddressInfo).port;
     const result = await runToExit(
       'worker.ts',
-      cleanEnv({ PIPAI_DATA_DIR: dir, HOST: '127.0.0.1', PIPAI_WORKER_METRICS_PORT: String(port), LOG_LEVEL: 'silent' }),
+      cleanEnv({
+        PIPAI_DATA_DIR: dir,
+        HOST: '127.0.0.1',
+        PIPAI_WORKER_METRICS_PORT: String(port),
+        LOG_LEVEL: 'silent',
+      }),
     );
-    expect(result).toEqual({ code: 1, stdout: '', stderr: `cannot start: PIPAI_WORKER_METRICS_PORT ${port} is already in use on 127.0.0.1\n` });
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `cannot start: PIPAI_WORKER_METRICS_PORT ${port} is already in use on 127.0.0.1\n`,
+    });
   });
 
   it('pnpm worker serves GET /metrics on the port it logs: its deliveries, the queue and the process', async () => {
@@ -306,9 +362,14 @@ describe('PIPAI_WORKER_METRICS_PORT', () => {
     const caFile = join(dir, 'ca.pem');
     writeFileSync(caFile, testCaPem);
     const owner = await api.issueKey('metrics-worker');
-    const created = await api.request(owner, 'POST', '/v1/webhooks', { url: `https://127.0.0.1:${receiver.port}/hook`, events: ['*'] });
+    const created = await api.request(owner, 'POST', '/v1/webhooks', {
+      url: `https://127.0.0.1:${receiver.port}/hook`,
+      events: ['*'],
+    });
     expect(created.status).toBe(201);
-    expect((await api.publish({ account: owner.account, type: 'account.api_key_rotated', data: keyRotated })).status).toBe(202);
+    expect(
+      (await api.publish({ account: owner.account, type: 'account.api_key_rotated', data: keyRotated })).status,
+    ).toBe(202);
 
     const worker = startProcess(
       'worker.ts',
@@ -325,7 +386,9 @@ describe('PIPAI_WORKER_METRICS_PORT', () => {
     cleanups.push(async () => {
       if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
     });
-    const [, url] = await worker.waitFor(/"metrics_url":"(http:\/\/127\.0\.0\.1:\d+\/metrics)"[^\n]*PipAI delivery worker running/);
+    const [, url] = await worker.waitFor(
+      /"metrics_url":"(http:\/\/127\.0\.0\.1:\d+\/metrics)"[^\n]*PipAI delivery worker running/,
+    );
 
     // The counter moves once the outcome is recorded, a moment after the receiver has the delivery.
     let result = await scrape(url!);
@@ -338,7 +401,9 @@ describe('PIPAI_WORKER_METRICS_PORT', () => {
       'the delivery to be counted',
     );
     expect(receiver.received).toHaveLength(1);
-    expect(result.series('pipai_deliveries_total')).toEqual({ [labelKey({ outcome: 'succeeded', error_class: 'none' })]: 1 });
+    expect(result.series('pipai_deliveries_total')).toEqual({
+      [labelKey({ outcome: 'succeeded', error_class: 'none' })]: 1,
+    });
     expect(result.value('pipai_delivery_attempt_duration_seconds_count', { outcome: 'succeeded' })).toBe(1);
     expect(result.value('pipai_delivery_queue_due_jobs')).toBe(0);
     // A worker answers no API requests: the HTTP metrics are declared, with no series.

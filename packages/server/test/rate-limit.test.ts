@@ -1,7 +1,7 @@
 // A webhook's rate_limit: deliveries per second at most, counted across workers; what exceeds it
 // waits for a later second and is never dropped. Time is an injected clock: a second passes only when
 // the test moves it, so counts per second are exact whatever the machine's speed.
-import { startHttpsEndpoint, type HttpsEndpoint } from '@pipai/testkit/pki';
+import { type HttpsEndpoint, startHttpsEndpoint } from '@pipai/testkit/pki';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from './support/api.ts';
 import { STORE_KINDS } from './support/stores.ts';
@@ -31,12 +31,18 @@ describe.each(STORE_KINDS)('rate_limit on %s', (kind) => {
     expect(created.status).toBe(201);
     expect(created.body.rate_limit).toBe(5);
     expect((await api.request(owner, 'GET', `/v1/webhooks/${created.body.id}`)).body.rate_limit).toBe(5);
-    expect((await api.request(owner, 'PATCH', `/v1/webhooks/${created.body.id}`, { rate_limit: 20 })).body.rate_limit).toBe(20);
+    expect(
+      (await api.request(owner, 'PATCH', `/v1/webhooks/${created.body.id}`, { rate_limit: 20 })).body.rate_limit,
+    ).toBe(20);
     const removed = await api.request(owner, 'PATCH', `/v1/webhooks/${created.body.id}`, { rate_limit: null });
     expect(removed.status).toBe(200);
     expect(removed.body).not.toHaveProperty('rate_limit');
     for (const bad of [0, 1001, 2.5, '5']) {
-      const refused = await api.request(owner, 'POST', '/v1/webhooks', { url: `${url}/${String(bad)}`, events: ['*'], rate_limit: bad });
+      const refused = await api.request(owner, 'POST', '/v1/webhooks', {
+        url: `${url}/${String(bad)}`,
+        events: ['*'],
+        rate_limit: bad,
+      });
       expect(refused.status).toBe(400);
       expect(refused.body.errors).toEqual([expect.objectContaining({ parameter: 'rate_limit', in: 'body' })]);
     }
@@ -55,10 +61,16 @@ describe('rate_limit across two workers on one PostgreSQL database', () => {
     receiver = await startHttpsEndpoint('valid', 'hooks.test');
     closers.push(() => receiver.close());
     const owner = await first.issueKey('rate');
-    const created = await first.request(owner, 'POST', '/v1/webhooks', { url: `https://hooks.test:${receiver.port}/hook`, events: ['*'], rate_limit: 3 });
+    const created = await first.request(owner, 'POST', '/v1/webhooks', {
+      url: `https://hooks.test:${receiver.port}/hook`,
+      events: ['*'],
+      rate_limit: 3,
+    });
     expect(created.status).toBe(201);
     for (let index = 0; index < 8; index += 1) {
-      expect((await first.publish({ account: owner.account, type: 'account.api_key_rotated', data: keyRotated })).status).toBe(202);
+      expect(
+        (await first.publish({ account: owner.account, type: 'account.api_key_rotated', data: keyRotated })).status,
+      ).toBe(202);
     }
 
     const perSecond: number[] = [];

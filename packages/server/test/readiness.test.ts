@@ -2,9 +2,9 @@
 // can work: the database answers, its schema is at head, and the master key opens the canary. A
 // process whose master key is not the one the stored secrets were sealed with refuses to start.
 import { existsSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -47,7 +47,12 @@ describe.each(STORE_KINDS)('readiness on %s', (kind) => {
     // A database nobody had started on gets its canary from the first check.
     expect(await api.opened.store.readKeyCanary()).toMatch(/^v1\./);
 
-    const otherKey = createReadiness({ store: api.opened.store, secrets: new SecretBox(Buffer.alloc(32, 9)), now: Date.now, logger: pino({ level: 'silent' }) });
+    const otherKey = createReadiness({
+      store: api.opened.store,
+      secrets: new SecretBox(Buffer.alloc(32, 9)),
+      now: Date.now,
+      logger: pino({ level: 'silent' }),
+    });
     expect(await otherKey()).toEqual(['master_key']);
 
     // A schema behind this build's head (as after a rollback of the database, or before migrating).
@@ -62,7 +67,8 @@ describe.each(STORE_KINDS)('readiness on %s', (kind) => {
 
 const KEY_A = MASTER_KEY.toString('base64');
 const KEY_B = Buffer.alloc(32, 9).toString('base64');
-const MISMATCH = 'cannot start: PIPAI_MASTER_KEY does not open the secrets stored in this database (it is not the key they were sealed with)\n';
+const MISMATCH =
+  'cannot start: PIPAI_MASTER_KEY does not open the secrets stored in this database (it is not the key they were sealed with)\n';
 
 function dataDir() {
   const dir = mkdtempSync(join(tmpdir(), 'pipai-canary-'));
@@ -70,8 +76,10 @@ function dataDir() {
   return join(dir, 'data');
 }
 
-const withKey = (dir: string, key?: string) => cleanEnv({ PIPAI_DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', ...(key ? { PIPAI_MASTER_KEY: key } : {}) });
-const createKey = (env: NodeJS.ProcessEnv) => runToExit('admin.ts', env, ['keys', 'create', '--account', 'acme', '--scopes', 'webhooks:read', '--json']);
+const withKey = (dir: string, key?: string) =>
+  cleanEnv({ PIPAI_DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', ...(key ? { PIPAI_MASTER_KEY: key } : {}) });
+const createKey = (env: NodeJS.ProcessEnv) =>
+  runToExit('admin.ts', env, ['keys', 'create', '--account', 'acme', '--scopes', 'webhooks:read', '--json']);
 const listKeys = (env: NodeJS.ProcessEnv) => runToExit('admin.ts', env, ['keys', 'list', '--json']);
 
 async function canaryOf(dir: string): Promise<string | undefined> {
@@ -88,9 +96,18 @@ describe('a master key that does not open the stored secrets', () => {
     const dir = dataDir();
     expect((await createKey(withKey(dir, KEY_A))).code).toBe(0);
     expect(await canaryOf(dir)).toMatch(/^v1\./);
-    for (const [entry, args] of [['main.ts', []], ['worker.ts', []], ['admin.ts', ['keys', 'list']]] as const) {
+    for (const [entry, args] of [
+      ['main.ts', []],
+      ['worker.ts', []],
+      ['admin.ts', ['keys', 'list']],
+    ] as const) {
       const result = await runToExit(entry, withKey(dir, KEY_B), [...args]);
-      expect({ entry, code: result.code, stderr: result.stderr, stdout: result.stdout }).toEqual({ entry, code: 1, stderr: MISMATCH, stdout: '' });
+      expect({ entry, code: result.code, stderr: result.stderr, stdout: result.stdout }).toEqual({
+        entry,
+        code: 1,
+        stderr: MISMATCH,
+        stdout: '',
+      });
     }
     const listed = await listKeys(withKey(dir, KEY_A));
     expect(listed.code).toBe(0);
@@ -104,7 +121,10 @@ describe('a master key that does not open the stored secrets', () => {
     db.exec('DROP TABLE key_canary; DELETE FROM schema_migrations WHERE version = 4');
     db.close();
 
-    expect(await runToExit('admin.ts', withKey(dir, KEY_B), ['keys', 'list'])).toMatchObject({ code: 1, stderr: MISMATCH });
+    expect(await runToExit('admin.ts', withKey(dir, KEY_B), ['keys', 'list'])).toMatchObject({
+      code: 1,
+      stderr: MISMATCH,
+    });
     expect(await canaryOf(dir)).toBeUndefined(); // the wrong key wrote nothing
     expect((await listKeys(withKey(dir, KEY_A))).code).toBe(0);
     expect(await canaryOf(dir)).toMatch(/^v1\./);

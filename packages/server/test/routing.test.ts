@@ -4,11 +4,11 @@
 // normalise most of them away. Nothing is ever a 2xx without credentials, nothing a 5xx, and every
 // answer is problem+json.
 import { request as httpRequest } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openApi, type Json } from '@pipai/contract/openapi';
+import { type Json, openApi } from '@pipai/contract/openapi';
 import { timestamps } from '@pipai/testkit/signing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { internalSpec } from '../src/services.ts';
-import { INTERNAL_TOKEN, sign, startTestApi, type Credentials, type TestApi } from './support/api.ts';
+import { type Credentials, INTERNAL_TOKEN, sign, startTestApi, type TestApi } from './support/api.ts';
 
 const spec = openApi(internalSpec as Json);
 
@@ -32,14 +32,27 @@ afterAll(() => api.close());
 function send(method: string, target: string, headers: Record<string, string> = {}, body = ''): Promise<RawResponse> {
   const { port } = new URL(api.baseUrl);
   return new Promise((resolve, reject) => {
-    const request = httpRequest({ host: '127.0.0.1', port, method, path: target, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        resolve({ status: response.statusCode!, contentType: response.headers['content-type'], body: text ? JSON.parse(text) : undefined });
-      });
-    });
+    const request = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path: target,
+        headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          resolve({
+            status: response.statusCode!,
+            contentType: response.headers['content-type'],
+            body: text ? JSON.parse(text) : undefined,
+          });
+        });
+      },
+    );
     request.on('error', reject);
     request.end(body);
   });
@@ -64,10 +77,19 @@ interface Operation {
 }
 
 const operations: Operation[] = spec.operations().map(({ path: template, method, operation, parameters }) => {
-  const path = template.replace(/\{(\w+)\}/g, (_, name: string) => spec.deref(parameters.find((p) => p.name === name)!.schema).examples[0]);
+  const path = template.replace(
+    /\{(\w+)\}/g,
+    (_, name: string) => spec.deref(parameters.find((p) => p.name === name)!.schema).examples[0],
+  );
   const media = operation.requestBody?.content['application/json'];
   const example = media?.example ?? Object.values<Json>(media?.examples ?? {})[0]?.value;
-  return { method: method.toUpperCase(), template, path, internal: operation['x-internal'] === true, body: example ? JSON.stringify(example) : '' };
+  return {
+    method: method.toUpperCase(),
+    template,
+    path,
+    internal: operation['x-internal'] === true,
+    body: example ? JSON.stringify(example) : '',
+  };
 });
 
 /** Every other way to write `path` that a lenient router (or a proxy) might take for it. */
@@ -111,34 +133,45 @@ describe('exact routing for every operation of both bundles', () => {
     expect(operations.filter((operation) => !operation.internal)).toHaveLength(10);
   });
 
-  describe.each(operations.map((operation) => [`${operation.method} ${operation.template}`, operation] as const))('%s', (_name, operation) => {
-    it('as documented: 401 without credentials', async () => {
-      const response = await send(operation.method, operation.path, operation.body ? { 'Content-Type': 'application/json' } : {}, operation.body);
-      expect(response.status).toBe(401);
-      expect(response.contentType).toMatch(/^application\/problem\+json/);
-    });
+  describe.each(operations.map((operation) => [`${operation.method} ${operation.template}`, operation] as const))(
+    '%s',
+    (_name, operation) => {
+      it('as documented: 401 without credentials', async () => {
+        const response = await send(
+          operation.method,
+          operation.path,
+          operation.body ? { 'Content-Type': 'application/json' } : {},
+          operation.body,
+        );
+        expect(response.status).toBe(401);
+        expect(response.contentType).toMatch(/^application\/problem\+json/);
+      });
 
-    // A spelling either names no operation (404), or — where only a parameter's segment changed — is
-    // the same operation with another value, which must still authenticate and then fails validation.
-    it.each(spellings(operation.path))('%s: never a 2xx or 5xx, always problem+json', async (target) => {
-      const credentials = operation.internal
-        ? { authorization: `Bearer ${INTERNAL_TOKEN}`, ...(operation.body ? { 'Content-Type': 'application/json' } : {}) }
-        : signedHeaders(operation.method, target, operation.body);
-      const anonymous = await send(operation.method, target, {}, operation.body);
-      const authenticated = await send(operation.method, target, credentials, operation.body);
-      for (const response of [anonymous, authenticated]) {
-        expect(response.contentType, `${operation.method} ${target}`).toMatch(/^application\/problem\+json/);
-      }
-      if (anonymous.status === 404) {
-        expect(authenticated.status, `${operation.method} ${target}`).toBe(404);
-        expect(authenticated.body.code).toBe('NOT_FOUND');
-      } else {
-        expect(anonymous.status, `${operation.method} ${target}`).toBe(401);
-        expect(authenticated.status, `${operation.method} ${target}`).toBe(400);
-        expect(authenticated.body.errors.every((error: { in: string }) => error.in === 'path')).toBe(true);
-      }
-    });
-  });
+      // A spelling either names no operation (404), or — where only a parameter's segment changed — is
+      // the same operation with another value, which must still authenticate and then fails validation.
+      it.each(spellings(operation.path))('%s: never a 2xx or 5xx, always problem+json', async (target) => {
+        const credentials = operation.internal
+          ? {
+              authorization: `Bearer ${INTERNAL_TOKEN}`,
+              ...(operation.body ? { 'Content-Type': 'application/json' } : {}),
+            }
+          : signedHeaders(operation.method, target, operation.body);
+        const anonymous = await send(operation.method, target, {}, operation.body);
+        const authenticated = await send(operation.method, target, credentials, operation.body);
+        for (const response of [anonymous, authenticated]) {
+          expect(response.contentType, `${operation.method} ${target}`).toMatch(/^application\/problem\+json/);
+        }
+        if (anonymous.status === 404) {
+          expect(authenticated.status, `${operation.method} ${target}`).toBe(404);
+          expect(authenticated.body.code).toBe('NOT_FOUND');
+        } else {
+          expect(anonymous.status, `${operation.method} ${target}`).toBe(401);
+          expect(authenticated.status, `${operation.method} ${target}`).toBe(400);
+          expect(authenticated.body.errors.every((error: { in: string }) => error.in === 'path')).toBe(true);
+        }
+      });
+    },
+  );
 
   it('published nothing through any of those spellings', async () => {
     expect(await api.opened.store.countUnfinishedDeliveries()).toBe(0);
@@ -163,7 +196,9 @@ describe('requests that are not for the route table', () => {
     const body = '{"status":"active"}';
     const response = await send('GET', '/v1/webhooks', signedHeaders('GET', '/v1/webhooks', body), body);
     expect(response.status).toBe(400);
-    expect(response.body.errors).toEqual([{ parameter: 'body', in: 'body', message: 'must be empty: this operation takes no request body' }]);
+    expect(response.body.errors).toEqual([
+      { parameter: 'body', in: 'body', message: 'must be empty: this operation takes no request body' },
+    ]);
   });
 });
 
@@ -176,11 +211,20 @@ describe('the internal bearer token', () => {
       JSON.stringify({ account: 'routing', balance: { asset: 'USDT', available: '100.00' } }),
     );
 
-  it.each(['Bearer', 'bearer', 'BEARER', 'bEaReR'])('is accepted with the scheme spelled %s (RFC 9110: case-insensitive)', async (scheme) => {
-    expect((await publish(`${scheme} ${INTERNAL_TOKEN}`)).status).toBe(202);
-  });
+  it.each(['Bearer', 'bearer', 'BEARER', 'bEaReR'])(
+    'is accepted with the scheme spelled %s (RFC 9110: case-insensitive)',
+    async (scheme) => {
+      expect((await publish(`${scheme} ${INTERNAL_TOKEN}`)).status).toBe(202);
+    },
+  );
 
-  it.each([`Bearer  ${INTERNAL_TOKEN}x`, `Basic ${INTERNAL_TOKEN}`, `Bearer${INTERNAL_TOKEN}`, INTERNAL_TOKEN, 'Bearer '])('is refused as %j', async (header) => {
+  it.each([
+    `Bearer  ${INTERNAL_TOKEN}x`,
+    `Basic ${INTERNAL_TOKEN}`,
+    `Bearer${INTERNAL_TOKEN}`,
+    INTERNAL_TOKEN,
+    'Bearer ',
+  ])('is refused as %j', async (header) => {
     const response = await publish(header);
     expect(response.status).toBe(401);
     expect(response.body.code).toBe('UNAUTHENTICATED');

@@ -1,14 +1,14 @@
 // `pnpm start` and `pnpm pipai-admin` as a new user meets them: separate processes, a fresh data
 // dir, the dev credentials file, a signed request, key revocation, graceful shutdown.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { type HttpsEndpoint, startHttpsEndpoint, testCaPem } from '@pipai/testkit/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sign } from './support/api.ts';
-import { startHttpsEndpoint, testCaPem, type HttpsEndpoint } from '@pipai/testkit/pki';
 
 const SERVER_SRC = fileURLToPath(new URL('../src/', import.meta.url));
 const run = promisify(execFile);
@@ -32,7 +32,12 @@ async function waitFor(pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatch
 
 const admin = (...args: string[]) => run(process.execPath, [join(SERVER_SRC, 'admin.ts'), ...args], { env });
 
-async function signed(credentials: { api_key: string; api_secret: string }, method: string, target: string, body?: unknown) {
+async function signed(
+  credentials: { api_key: string; api_secret: string },
+  method: string,
+  target: string,
+  body?: unknown,
+) {
   const text = body === undefined ? '' : JSON.stringify(body);
   const timestamp = String(Date.now());
   const response = await fetch(`${baseUrl}${target}`, {
@@ -67,7 +72,10 @@ beforeAll(async () => {
   server = spawn(process.execPath, [join(SERVER_SRC, 'main.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   server.stdout!.on('data', (chunk) => (output += chunk));
   server.stderr!.on('data', (chunk) => (output += chunk));
-  baseUrl = (await waitFor(/"url":"(http:\/\/localhost:\d+)"[^\n]*PipAI API listening/))[1]!.replace('localhost', '127.0.0.1');
+  baseUrl = (await waitFor(/"url":"(http:\/\/localhost:\d+)"[^\n]*PipAI API listening/))[1]!.replace(
+    'localhost',
+    '127.0.0.1',
+  );
 }, 30_000);
 
 afterAll(async () => {
@@ -104,16 +112,34 @@ describe('pnpm start on a fresh data dir', () => {
   });
 
   it('pipai-admin creates a key that creates and lists a webhook as the reference pages show', async () => {
-    const { stdout } = await admin('keys', 'create', '--account', 'acme', '--scopes', 'webhooks:read,webhooks:write', '--json');
+    const { stdout } = await admin(
+      'keys',
+      'create',
+      '--account',
+      'acme',
+      '--scopes',
+      'webhooks:read,webhooks:write',
+      '--json',
+    );
     const key = JSON.parse(stdout);
     expect(Object.keys(key)).toEqual(['account', 'api_key', 'api_secret', 'scopes']);
     expect(key).toMatchObject({ account: 'acme', scopes: ['webhooks:read', 'webhooks:write'] });
 
     const url = `https://127.0.0.1:${endpoint.port}/pipai-webhook`;
     const events = ['strategy.deployed', 'strategy.position_opened', 'strategy.error', 'backtest.job_done'];
-    const created = await signed(key, 'POST', '/v1/webhooks', { url, events, description: 'Production strategy alerts' });
+    const created = await signed(key, 'POST', '/v1/webhooks', {
+      url,
+      events,
+      description: 'Production strategy alerts',
+    });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ url, events, description: 'Production strategy alerts', status: 'active', consecutive_failures: 0 });
+    expect(created.body).toMatchObject({
+      url,
+      events,
+      description: 'Production strategy alerts',
+      status: 'active',
+      consecutive_failures: 0,
+    });
     const listed = await signed(key, 'GET', '/v1/webhooks?status=active&limit=50');
     expect(listed.status).toBe(200);
     const { secret: _secret, _secret_warning: _warning, ...webhook } = created.body;
@@ -135,22 +161,66 @@ describe('pnpm start on a fresh data dir', () => {
     const { stdout } = await admin('keys', 'create', '--account', 'emitter', '--scopes', 'webhooks:write', '--json');
     const key = JSON.parse(stdout);
     const url = `https://127.0.0.1:${endpoint.port}/emitter`;
-    const created = await signed(key, 'POST', '/v1/webhooks', { url, events: ['backtest.job_failed', 'account.*'], balance_low_threshold: '10' });
+    const created = await signed(key, 'POST', '/v1/webhooks', {
+      url,
+      events: ['backtest.job_failed', 'account.*'],
+      balance_low_threshold: '10',
+    });
     expect(created.status).toBe(201);
-    const data = { job_id: 'bt_51e0a7c3', strategy_id: 'stg_7d2c90e1', error_code: 'X', message: 'failed', failed_at: '2026-11-22T12:00:00Z' };
-    const emitted = await admin('events', 'emit', '--account', 'emitter', '--type', 'backtest.job_failed', '--data', JSON.stringify(data), '--json');
+    const data = {
+      job_id: 'bt_51e0a7c3',
+      strategy_id: 'stg_7d2c90e1',
+      error_code: 'X',
+      message: 'failed',
+      failed_at: '2026-11-22T12:00:00Z',
+    };
+    const emitted = await admin(
+      'events',
+      'emit',
+      '--account',
+      'emitter',
+      '--type',
+      'backtest.job_failed',
+      '--data',
+      JSON.stringify(data),
+      '--json',
+    );
     const [event] = JSON.parse(emitted.stdout).events;
     expect(event.id).toMatch(/^evt_[0-9a-f]{24}$/);
-    expect(JSON.parse((await admin('events', 'balance', '--account', 'emitter', '--asset', 'USDT', '--available', '5', '--json')).stdout).events).toHaveLength(1);
-    const arrived = (id: string) => endpoint.received.some((request) => request.url === '/emitter' && request.headers['webhook-id'] === id);
+    expect(
+      JSON.parse(
+        (await admin('events', 'balance', '--account', 'emitter', '--asset', 'USDT', '--available', '5', '--json'))
+          .stdout,
+      ).events,
+    ).toHaveLength(1);
+    const arrived = (id: string) =>
+      endpoint.received.some((request) => request.url === '/emitter' && request.headers['webhook-id'] === id);
     const deadline = Date.now() + 10_000;
     while (!arrived(event.id) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(arrived(event.id)).toBe(true);
 
-    const unknown = await admin('events', 'emit', '--account', 'nobody', '--type', 'backtest.job_failed', '--data', JSON.stringify(data)).catch((error) => error);
+    const unknown = await admin(
+      'events',
+      'emit',
+      '--account',
+      'nobody',
+      '--type',
+      'backtest.job_failed',
+      '--data',
+      JSON.stringify(data),
+    ).catch((error) => error);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/^NOT_FOUND: /);
-    const invalid = await admin('events', 'emit', '--account', 'emitter', '--type', 'backtest.job_failed', '--data', '{"job_id":1}').catch((error) => error);
+    const invalid = await admin(
+      'events',
+      'emit',
+      '--account',
+      'emitter',
+      '--type',
+      'backtest.job_failed',
+      '--data',
+      '{"job_id":1}',
+    ).catch((error) => error);
     expect(invalid.code).toBe(1);
     expect(invalid.stderr).toMatch(/^INVALID_PARAMETER: .*data\.job_id: must be string/);
   });
@@ -176,7 +246,9 @@ describe('pnpm start on a fresh data dir', () => {
   });
 
   it('pipai-admin rejects bad usage with exit code 2', async () => {
-    const failure = await admin('keys', 'create', '--account', 'acme', '--scopes', 'webhooks:admin').catch((error) => error);
+    const failure = await admin('keys', 'create', '--account', 'acme', '--scopes', 'webhooks:admin').catch(
+      (error) => error,
+    );
     expect(failure.code).toBe(2);
     expect(failure.stderr).toMatch(/unknown: webhooks:admin/);
   });
@@ -196,6 +268,8 @@ describe('configuration guards', () => {
     }).catch((error) => error);
     expect(failure.code).toBe(2);
     expect(failure.stdout).toBe('');
-    expect(failure.stderr).toBe('cannot start: PIPAI_MASTER_KEY is required with DATABASE_URL: every process sharing the database needs the same key\n');
+    expect(failure.stderr).toBe(
+      'cannot start: PIPAI_MASTER_KEY is required with DATABASE_URL: every process sharing the database needs the same key\n',
+    );
   });
 });

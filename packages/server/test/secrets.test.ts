@@ -2,10 +2,10 @@
 // in the logs; on both stores.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { type HttpsEndpoint, startHttpsEndpoint } from '@pipai/testkit/pki';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApi, type Credentials, type TestApi } from './support/api.ts';
-import { startHttpsEndpoint, type HttpsEndpoint } from '@pipai/testkit/pki';
+import { type Credentials, startTestApi, type TestApi } from './support/api.ts';
 import { STORE_KINDS } from './support/stores.ts';
 
 describe.each(STORE_KINDS)('secrets on %s', (kind) => {

@@ -3,7 +3,7 @@
 // public address would be; then an event is published and delivered.
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApi, type Credentials, type TestApi } from './support/api.ts';
+import { type Credentials, startTestApi, type TestApi } from './support/api.ts';
 import { webhookRecord } from './support/records.ts';
 
 let api: TestApi;
@@ -100,7 +100,12 @@ describe('hostile delivery targets', () => {
     const otherId = (await api.opened.store.findApiKey(other.api_key))!.accountId;
     for (const [index, url] of list.entries()) {
       const outcome = await api.opened.store.insertWebhook(
-        webhookRecord(index < 20 ? accountId : otherId, { url, normalizedUrl: url, events: ['*'], sealedSecret: api.services.secrets.seal('a'.repeat(40)) }),
+        webhookRecord(index < 20 ? accountId : otherId, {
+          url,
+          normalizedUrl: url,
+          events: ['*'],
+          sealedSecret: api.services.secrets.seal('a'.repeat(40)),
+        }),
         25,
       );
       expect(outcome, url).toBe('created');
@@ -121,13 +126,19 @@ describe('hostile delivery targets', () => {
       for (const webhook of (await api.request(account, 'GET', '/v1/webhooks?limit=100')).body.data) {
         const [attempt] = (await api.request(account, 'GET', `/v1/webhooks/${webhook.id}/deliveries`)).body.data;
         classes.set(webhook.url, `${attempt.error_class}: ${attempt.error}`);
-        expect(attempt, webhook.url).toMatchObject({ status: 'failed', response_status: null, error_class: 'blocked_address' });
+        expect(attempt, webhook.url).toMatchObject({
+          status: 'failed',
+          response_status: null,
+          error_class: 'blocked_address',
+        });
       }
     }
     expect(classes.size).toBe(list.length);
     expect(classes.get(`https://rebind.example:${port}/`)).toMatch(/loopback/);
     expect(classes.get('https://169.254.169.254/latest/meta-data/')).toMatch(/cloud metadata/);
-    expect(classes.get(`https://[::ffff:0:127.0.0.1]:${port}/`)).toMatch(/Loopback, RFC 1122, embedded in IPv4-translated/);
+    expect(classes.get(`https://[::ffff:0:127.0.0.1]:${port}/`)).toMatch(
+      /Loopback, RFC 1122, embedded in IPv4-translated/,
+    );
     expect(classes.get(`https://nat64.example:${port}/`)).toMatch(/Loopback, RFC 1122, embedded in local-use NAT64/);
     expect(classes.get(`https://teredo.example:${port}/`)).toMatch(/Loopback, RFC 1122, embedded in Teredo client/);
   });

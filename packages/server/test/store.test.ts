@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../src/store/store.ts';
 import { webhookRecord } from './support/records.ts';
-import { openTestStore, STORE_KINDS, type OpenedStore } from './support/stores.ts';
+import { type OpenedStore, openTestStore, STORE_KINDS } from './support/stores.ts';
 
 const account = (name: string) => ({ id: `acct_${name}`, name, createdAt: 1_000 });
 
@@ -39,7 +39,13 @@ describe.each(STORE_KINDS)('the %s store', (kind) => {
 
   it('samples the sealed secrets of keys and webhooks', async () => {
     expect(await store.sampleSealedSecrets(5)).toEqual([]);
-    await store.insertApiKey({ id: 'key_1', accountId: 'acct_alpha', sealedSecret: 'v1.key', scopes: ['webhooks:read'], createdAt: 10 });
+    await store.insertApiKey({
+      id: 'key_1',
+      accountId: 'acct_alpha',
+      sealedSecret: 'v1.key',
+      scopes: ['webhooks:read'],
+      createdAt: 10,
+    });
     expect(await store.insertWebhook(webhook('acct_alpha', { sealedSecret: 'v1.hook' }), 25)).toBe('created');
     expect((await store.sampleSealedSecrets(5)).sort()).toEqual(['v1.hook', 'v1.key']);
   });
@@ -50,8 +56,20 @@ describe.each(STORE_KINDS)('the %s store', (kind) => {
   });
 
   it('stores, finds, lists and revokes API keys', async () => {
-    await store.insertApiKey({ id: 'key_1', accountId: 'acct_alpha', sealedSecret: 'v1.x', scopes: ['webhooks:read'], createdAt: 10 });
-    await store.insertApiKey({ id: 'key_2', accountId: 'acct_beta', sealedSecret: 'v1.y', scopes: ['webhooks:write'], createdAt: 11 });
+    await store.insertApiKey({
+      id: 'key_1',
+      accountId: 'acct_alpha',
+      sealedSecret: 'v1.x',
+      scopes: ['webhooks:read'],
+      createdAt: 10,
+    });
+    await store.insertApiKey({
+      id: 'key_2',
+      accountId: 'acct_beta',
+      sealedSecret: 'v1.y',
+      scopes: ['webhooks:write'],
+      createdAt: 11,
+    });
     expect(await store.findApiKey('key_1')).toEqual({
       id: 'key_1',
       accountId: 'acct_alpha',
@@ -82,19 +100,29 @@ describe.each(STORE_KINDS)('the %s store', (kind) => {
     expect(await store.spendWeight('key_1', 4, 0, budget)).toEqual({ admitted: true, used: 4, retryAfterMs: 0 });
     expect(await store.spendWeight('key_1', 5, 20_000, budget)).toEqual({ admitted: true, used: 9, retryAfterMs: 0 });
     // 9 + 2 > 10: not admitted, costs nothing; the first charge leaves the window at 60 s.
-    expect(await store.spendWeight('key_1', 2, 30_000, budget)).toEqual({ admitted: false, used: 9, retryAfterMs: 30_000 });
+    expect(await store.spendWeight('key_1', 2, 30_000, budget)).toEqual({
+      admitted: false,
+      used: 9,
+      retryAfterMs: 30_000,
+    });
     expect(await store.spendWeight('key_2', 10, 30_000, budget)).toMatchObject({ admitted: true, used: 10 });
     expect(await store.spendWeight('key_1', 2, 60_001, budget)).toEqual({ admitted: true, used: 7, retryAfterMs: 0 });
   });
 
   it('never admits more than the budget under concurrent spending', async () => {
     const budget = { windowMs: 60_000, budget: 20 };
-    const results = await Promise.all(Array.from({ length: 30 }, () => store.spendWeight('key_race', 1, 1_000, budget)));
+    const results = await Promise.all(
+      Array.from({ length: 30 }, () => store.spendWeight('key_race', 1, 1_000, budget)),
+    );
     expect(results.filter((result) => result.admitted)).toHaveLength(20);
   });
 
   it('inserts and finds webhooks, scoped to their account', async () => {
-    const record = webhook('acct_alpha', { events: ['strategy.*', 'backtest.job_done'], description: 'x', balanceLowThreshold: '5' });
+    const record = webhook('acct_alpha', {
+      events: ['strategy.*', 'backtest.job_done'],
+      description: 'x',
+      balanceLowThreshold: '5',
+    });
     expect(await store.insertWebhook(record, 25)).toBe('created');
     const found = await store.findWebhook('acct_alpha', record.id);
     expect(found).toMatchObject(record);
@@ -105,8 +133,12 @@ describe.each(STORE_KINDS)('the %s store', (kind) => {
   it('refuses a duplicate normalized URL per account, not across accounts', async () => {
     const first = webhook('acct_alpha', { normalizedUrl: 'https://example.com/same' });
     expect(await store.insertWebhook(first, 25)).toBe('created');
-    expect(await store.insertWebhook(webhook('acct_alpha', { normalizedUrl: 'https://example.com/same' }), 25)).toBe('duplicate_url');
-    expect(await store.insertWebhook(webhook('acct_beta', { normalizedUrl: 'https://example.com/same' }), 25)).toBe('created');
+    expect(await store.insertWebhook(webhook('acct_alpha', { normalizedUrl: 'https://example.com/same' }), 25)).toBe(
+      'duplicate_url',
+    );
+    expect(await store.insertWebhook(webhook('acct_beta', { normalizedUrl: 'https://example.com/same' }), 25)).toBe(
+      'created',
+    );
   });
 
   it('reports a taken id', async () => {
@@ -116,7 +148,9 @@ describe.each(STORE_KINDS)('the %s store', (kind) => {
   });
 
   it('holds the per-account limit under 50 concurrent inserts', async () => {
-    const outcomes = await Promise.all(Array.from({ length: 50 }, () => store.insertWebhook(webhook('acct_alpha'), 25)));
+    const outcomes = await Promise.all(
+      Array.from({ length: 50 }, () => store.insertWebhook(webhook('acct_alpha'), 25)),
+    );
     expect(outcomes.filter((outcome) => outcome === 'created')).toHaveLength(25);
     expect(outcomes.filter((outcome) => outcome === 'limit_reached')).toHaveLength(25);
     expect(await store.listWebhooks('acct_alpha', { limit: 100 })).toHaveLength(25);
@@ -134,7 +168,11 @@ describe.each(STORE_KINDS)('the %s store', (kind) => {
     expect(await ids({ limit: 10 })).toEqual([c.id, b.id, a.id]);
     expect(await ids({ limit: 2 })).toEqual([c.id, b.id]);
     expect(await ids({ status: 'paused', limit: 10 })).toEqual([b.id]);
-    expect(await ids({ subscribedToAny: ['strategy.deployed', 'strategy.*', '*'], limit: 10 })).toEqual([c.id, b.id, a.id]);
+    expect(await ids({ subscribedToAny: ['strategy.deployed', 'strategy.*', '*'], limit: 10 })).toEqual([
+      c.id,
+      b.id,
+      a.id,
+    ]);
     expect(await ids({ subscribedToAny: ['account.balance_low'], limit: 10 })).toEqual([c.id]);
     expect(await ids({ subscribedToAny: ['backtest.job_done'], limit: 10 })).toEqual([]);
     const [newest] = await store.listWebhooks('acct_alpha', { limit: 1 });
@@ -146,9 +184,18 @@ describe.each(STORE_KINDS)('the %s store', (kind) => {
     const b = webhook('acct_alpha');
     await store.insertWebhook(a, 25);
     await store.insertWebhook(b, 25);
-    const updated = await store.updateWebhook('acct_alpha', a.id, { status: 'paused', events: ['*'], description: null });
-    expect(updated).toMatchObject({ outcome: 'updated', webhook: { ...a, status: 'paused', events: ['*'], description: null } });
-    expect(await store.updateWebhook('acct_alpha', a.id, { url: 'x', normalizedUrl: b.normalizedUrl })).toEqual({ outcome: 'duplicate_url' });
+    const updated = await store.updateWebhook('acct_alpha', a.id, {
+      status: 'paused',
+      events: ['*'],
+      description: null,
+    });
+    expect(updated).toMatchObject({
+      outcome: 'updated',
+      webhook: { ...a, status: 'paused', events: ['*'], description: null },
+    });
+    expect(await store.updateWebhook('acct_alpha', a.id, { url: 'x', normalizedUrl: b.normalizedUrl })).toEqual({
+      outcome: 'duplicate_url',
+    });
     expect(await store.updateWebhook('acct_beta', a.id, { status: 'active' })).toEqual({ outcome: 'not_found' });
     expect(await store.updateWebhook('acct_alpha', a.id, {})).toMatchObject({ outcome: 'updated' });
   });

@@ -1,11 +1,12 @@
 // The URL rules with real TLS on loopback and a test CA: what create accepts and refuses, and why.
+
+import { type CertificateKind, type HttpsEndpoint, startHttpsEndpoint, testCaPem } from '@pipai/testkit/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError } from '../src/domain/errors.ts';
 import { parseTargetUrl, TargetRejectedError } from '../src/domain/target-url.ts';
 import { classifyAddress } from '../src/net/address-policy.ts';
 import { createTargetVerifier } from '../src/net/target-verifier.ts';
-import { startTestApi, testLookup, type Credentials, type TestApi } from './support/api.ts';
-import { startHttpsEndpoint, testCaPem, type CertificateKind, type HttpsEndpoint } from '@pipai/testkit/pki';
+import { type Credentials, startTestApi, type TestApi, testLookup } from './support/api.ts';
 
 const kinds: CertificateKind[] = ['valid', 'self-signed', 'expired', 'wrong-host'];
 const endpoints = new Map<CertificateKind, HttpsEndpoint>();
@@ -20,7 +21,12 @@ afterAll(async () => {
 const urlOf = (kind: CertificateKind) => new URL(`https://hooks.test:${endpoints.get(kind)!.port}/hook`);
 
 describe('the target verifier', () => {
-  const verifier = createTargetVerifier({ lookup: testLookup, allowLoopback: true, extraCa: [testCaPem], timeoutMs: 3_000 });
+  const verifier = createTargetVerifier({
+    lookup: testLookup,
+    allowLoopback: true,
+    extraCa: [testCaPem],
+    timeoutMs: 3_000,
+  });
   const reason = (promise: Promise<unknown>) =>
     promise.then(
       () => 'accepted',
@@ -91,7 +97,15 @@ describe('the target verifier', () => {
   });
 
   it('classifies public addresses as public', () => {
-    for (const address of ['93.184.216.34', '8.8.8.8', '1.1.1.1', '2606:2800:220:1:248:1893:25c8:1946', '2606:4700::1111', '2001:4860:4860::8888', '::ffff:8.8.8.8']) {
+    for (const address of [
+      '93.184.216.34',
+      '8.8.8.8',
+      '1.1.1.1',
+      '2606:2800:220:1:248:1893:25c8:1946',
+      '2606:4700::1111',
+      '2001:4860:4860::8888',
+      '::ffff:8.8.8.8',
+    ]) {
       expect(classifyAddress(address), address).toBe('public');
     }
   });
@@ -117,15 +131,21 @@ describe('URL text rules', () => {
     'HTTPS:\\\\user:pw@example.com/hook',
     'https:user:pw@example.com/hook',
   ])('refuses a user name or password in %s', (raw) => {
-    expect(refusal(raw)).toEqual([{ parameter: 'url', in: 'body', message: 'must not contain a user name or password' }]);
+    expect(refusal(raw)).toEqual([
+      { parameter: 'url', in: 'body', message: 'must not contain a user name or password' },
+    ]);
   });
 
   it('allows "@" after the host, in the path, query and fragment', () => {
-    expect(parseTargetUrl('https://example.com/@team/hook?to=a@b#c@d').normalized).toBe('https://example.com/@team/hook?to=a@b');
+    expect(parseTargetUrl('https://example.com/@team/hook?to=a@b#c@d').normalized).toBe(
+      'https://example.com/@team/hook?to=a@b',
+    );
   });
 
   it('refuses an IPv6 zone id: not a valid URL', () => {
-    expect(refusal('https://[fe80::1%25eth0]/')).toEqual([{ parameter: 'url', in: 'body', message: 'is not a valid URL' }]);
+    expect(refusal('https://[fe80::1%25eth0]/')).toEqual([
+      { parameter: 'url', in: 'body', message: 'is not a valid URL' },
+    ]);
   });
 
   // The same webhook: these normalize alike, so the second is a duplicate of the first.
@@ -204,14 +224,22 @@ describe('create applies the rules', () => {
   });
 
   it('400 for a private-address host, and nothing is stored', async () => {
-    const response = await api.request(key, 'POST', '/v1/webhooks', { url: 'https://private.example/hook', events: ['*'] });
+    const response = await api.request(key, 'POST', '/v1/webhooks', {
+      url: 'https://private.example/hook',
+      events: ['*'],
+    });
     expect(response.status).toBe(400);
-    expect(response.body.errors[0]).toMatchObject({ parameter: 'url', message: expect.stringMatching(/Private-Use, RFC 1918/) });
+    expect(response.body.errors[0]).toMatchObject({
+      parameter: 'url',
+      message: expect.stringMatching(/Private-Use, RFC 1918/),
+    });
     expect((await api.request(key, 'GET', '/v1/webhooks')).body.data).toEqual([]);
   });
 
   it('201 for a valid certificate', async () => {
-    expect((await api.request(key, 'POST', '/v1/webhooks', { url: urlOf('valid').href, events: ['*'] })).status).toBe(201);
+    expect((await api.request(key, 'POST', '/v1/webhooks', { url: urlOf('valid').href, events: ['*'] })).status).toBe(
+      201,
+    );
   });
 });
 
@@ -228,35 +256,49 @@ describe('create and update refuse credentials in the URL and compare URLs norma
   const create = (url: string) => api.request(key, 'POST', '/v1/webhooks', { url: at(url), events: ['*'] });
   const noCredentials = [{ parameter: 'url', in: 'body', message: 'must not contain a user name or password' }];
 
-  it.each(['https://user:pw@hooks.test:PORT/secret', 'https://user@hooks.test:PORT/secret', 'https://:pw@hooks.test:PORT/', 'https://@hooks.test:PORT/secret'])(
-    '400 INVALID_PARAMETER naming url for %s; nothing stored, the password shown nowhere',
-    async (url) => {
-      const response = await create(url);
-      expect(response.status).toBe(400);
-      expect(response.body).toMatchObject({ code: 'INVALID_PARAMETER', errors: noCredentials });
-      expect(JSON.stringify(response.body)).not.toContain('pw');
-      expect((await api.request(key, 'GET', '/v1/webhooks?limit=100')).body.data).toEqual([]);
-    },
-  );
+  it.each([
+    'https://user:pw@hooks.test:PORT/secret',
+    'https://user@hooks.test:PORT/secret',
+    'https://:pw@hooks.test:PORT/',
+    'https://@hooks.test:PORT/secret',
+  ])('400 INVALID_PARAMETER naming url for %s; nothing stored, the password shown nowhere', async (url) => {
+    const response = await create(url);
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ code: 'INVALID_PARAMETER', errors: noCredentials });
+    expect(JSON.stringify(response.body)).not.toContain('pw');
+    expect((await api.request(key, 'GET', '/v1/webhooks?limit=100')).body.data).toEqual([]);
+  });
 
   it('400 when an update puts credentials in the URL, and the URL stays as it was', async () => {
     const created = await create('https://hooks.test:PORT/update-me');
     expect(created.status).toBe(201);
-    const response = await api.request(key, 'PATCH', `/v1/webhooks/${created.body.id}`, { url: at('https://user:pw@hooks.test:PORT/update-me') });
+    const response = await api.request(key, 'PATCH', `/v1/webhooks/${created.body.id}`, {
+      url: at('https://user:pw@hooks.test:PORT/update-me'),
+    });
     expect(response.status).toBe(400);
     expect(response.body.errors).toEqual(noCredentials);
-    expect((await api.request(key, 'GET', `/v1/webhooks/${created.body.id}`)).body.url).toBe(at('https://hooks.test:PORT/update-me'));
+    expect((await api.request(key, 'GET', `/v1/webhooks/${created.body.id}`)).body.url).toBe(
+      at('https://hooks.test:PORT/update-me'),
+    );
   });
 
   it('409 DUPLICATE_URL for URLs that normalize alike; credentials no longer get around it', async () => {
     expect((await create('https://hooks.test:PORT/dup/~me')).status).toBe(201);
-    for (const same of ['https://HOOKS.TEST.:PORT/dup/%7Eme#frag', 'https://hooks.test:PORT/dup/%7eme', 'https://hooks.test:PORT/x/../dup/~me']) {
+    for (const same of [
+      'https://HOOKS.TEST.:PORT/dup/%7Eme#frag',
+      'https://hooks.test:PORT/dup/%7eme',
+      'https://hooks.test:PORT/x/../dup/~me',
+    ]) {
       const response = await create(same);
       expect(response.status, same).toBe(409);
       expect(response.body.code, same).toBe('DUPLICATE_URL');
     }
     expect((await create('https://user:pw@hooks.test:PORT/dup/~me')).status).toBe(400);
-    for (const different of ['https://hooks.test:PORT/DUP/~me', 'https://hooks.test:PORT/dup/~me/', 'https://hooks.test:PORT/dup/~me?v=1']) {
+    for (const different of [
+      'https://hooks.test:PORT/DUP/~me',
+      'https://hooks.test:PORT/dup/~me/',
+      'https://hooks.test:PORT/dup/~me?v=1',
+    ]) {
       expect((await create(different)).status, different).toBe(201);
     }
   });

@@ -1,9 +1,10 @@
 // Every webhook operation over real HTTP, on both stores: success paths, the reference pages' shapes, and
 // every documented error. Responses are validated against the spec by the server itself (a mismatch
 // would be a 500 here).
+
+import { type HttpsEndpoint, startHttpsEndpoint } from '@pipai/testkit/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApi, type Credentials, type TestApi } from './support/api.ts';
-import { startHttpsEndpoint, type HttpsEndpoint } from '@pipai/testkit/pki';
+import { type Credentials, startTestApi, type TestApi } from './support/api.ts';
 import { STORE_KINDS } from './support/stores.ts';
 
 const SECRET_WARNING = 'Store this secret immediately — it will not be retrievable later.';
@@ -74,12 +75,24 @@ describe.each(STORE_KINDS)('webhooks API on %s', (kind) => {
     });
 
     it('keeps a threshold with account.balance_low and with a wildcard covering it, drops it otherwise', async () => {
-      const named = await create(owner, { url: url('balance'), events: ['account.balance_low'], balance_low_threshold: '250.00' });
+      const named = await create(owner, {
+        url: url('balance'),
+        events: ['account.balance_low'],
+        balance_low_threshold: '250.00',
+      });
       expect(named.status).toBe(201);
       expect(named.body.balance_low_threshold).toBe('250.00');
-      const wildcard = await create(owner, { url: url('balance-wild'), events: ['account.*'], balance_low_threshold: '10' });
+      const wildcard = await create(owner, {
+        url: url('balance-wild'),
+        events: ['account.*'],
+        balance_low_threshold: '10',
+      });
       expect(wildcard.body.balance_low_threshold).toBe('10');
-      const ignored = await create(owner, { url: url('balance-ignored'), events: ['backtest.*'], balance_low_threshold: '10' });
+      const ignored = await create(owner, {
+        url: url('balance-ignored'),
+        events: ['backtest.*'],
+        balance_low_threshold: '10',
+      });
       expect(ignored.status).toBe(201);
       expect(ignored.body).not.toHaveProperty('balance_low_threshold');
     });
@@ -92,11 +105,27 @@ describe.each(STORE_KINDS)('webhooks API on %s', (kind) => {
       ['events empty', { url: 'https://hooks.test/x', events: [] }, 'events'],
       ['unknown event', { url: 'https://hooks.test/x', events: ['strategy.deployed', 'strategy.nope'] }, 'events[1]'],
       ['duplicate event', { url: 'https://hooks.test/x', events: ['*', '*'] }, 'events'],
-      ['description too long', { url: 'https://hooks.test/x', events: ['*'], description: 'x'.repeat(201) }, 'description'],
+      [
+        'description too long',
+        { url: 'https://hooks.test/x', events: ['*'], description: 'x'.repeat(201) },
+        'description',
+      ],
       ['threshold missing', { url: 'https://hooks.test/x', events: ['account.balance_low'] }, 'balance_low_threshold'],
-      ['threshold zero', { url: 'https://hooks.test/x', events: ['account.balance_low'], balance_low_threshold: '0' }, 'balance_low_threshold'],
-      ['threshold negative', { url: 'https://hooks.test/x', events: ['*'], balance_low_threshold: '-5' }, 'balance_low_threshold'],
-      ['threshold a number', { url: 'https://hooks.test/x', events: ['*'], balance_low_threshold: 5 }, 'balance_low_threshold'],
+      [
+        'threshold zero',
+        { url: 'https://hooks.test/x', events: ['account.balance_low'], balance_low_threshold: '0' },
+        'balance_low_threshold',
+      ],
+      [
+        'threshold negative',
+        { url: 'https://hooks.test/x', events: ['*'], balance_low_threshold: '-5' },
+        'balance_low_threshold',
+      ],
+      [
+        'threshold a number',
+        { url: 'https://hooks.test/x', events: ['*'], balance_low_threshold: 5 },
+        'balance_low_threshold',
+      ],
       ['extra field', { url: 'https://hooks.test/x', events: ['*'], secret: 'mine' }, 'secret'],
     ];
     it.each(invalid)('400 INVALID_PARAMETER: %s', async (_name, body, parameter) => {
@@ -114,10 +143,15 @@ describe.each(STORE_KINDS)('webhooks API on %s', (kind) => {
       expect(malformed.body.errors).toEqual([expect.objectContaining({ parameter: 'body', in: 'body' })]);
       const text = await api.request(owner, 'POST', '/v1/webhooks', 'url=x', { contentType: 'text/plain' });
       expect(text.status).toBe(415);
-      expect(text.body).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', detail: 'The request body must be sent as Content-Type: application/json (UTF-8); got text/plain.' });
+      expect(text.body).toMatchObject({
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        detail: 'The request body must be sent as Content-Type: application/json (UTF-8); got text/plain.',
+      });
       const huge = await create(owner, { url: url('huge'), events: ['*'], description: 'x'.repeat(70_000) });
       expect(huge.status).toBe(400);
-      expect(huge.body.errors).toEqual([expect.objectContaining({ parameter: 'body', message: 'is larger than 64 KiB' })]);
+      expect(huge.body.errors).toEqual([
+        expect.objectContaining({ parameter: 'body', message: 'is larger than 64 KiB' }),
+      ]);
     });
 
     it('409 DUPLICATE_URL for the same URL, compared normalized; another account may use it', async () => {
@@ -180,7 +214,7 @@ describe.each(STORE_KINDS)('webhooks API on %s', (kind) => {
       return response.body.data.map((webhook: { id: string }) => webhook.id);
     };
 
-    it('returns the account\'s webhooks newest first, never a secret', async () => {
+    it("returns the account's webhooks newest first, never a secret", async () => {
       const response = await api.request(lister, 'GET', '/v1/webhooks');
       expect(response.body.next_cursor).toBeNull();
       expect(response.body.data.map((webhook: { id: string }) => webhook.id)).toEqual(
@@ -261,13 +295,25 @@ describe.each(STORE_KINDS)('webhooks API on %s', (kind) => {
     });
 
     it('updates fields independently, validating each as on create', async () => {
-      const response = await api.request(owner, 'PATCH', `/v1/webhooks/${id}`, { description: 'after', events: ['backtest.*'] });
+      const response = await api.request(owner, 'PATCH', `/v1/webhooks/${id}`, {
+        description: 'after',
+        events: ['backtest.*'],
+      });
       expect(response.status).toBe(200);
       expect(response.body).toMatchObject({ id, description: 'after', events: ['backtest.*'], url: url('crud') });
-      expect((await api.request(owner, 'PATCH', `/v1/webhooks/${id}`, { description: null })).body.description).toBeNull();
+      expect(
+        (await api.request(owner, 'PATCH', `/v1/webhooks/${id}`, { description: null })).body.description,
+      ).toBeNull();
       const moved = await api.request(owner, 'PATCH', `/v1/webhooks/${id}`, { url: url('crud-moved') });
       expect(moved.body.url).toBe(url('crud-moved'));
-      for (const body of [{}, { url: 'http://hooks.test/x' }, { events: [] }, { status: 'broken' }, { description: 'x'.repeat(201) }, { id: 'wh_000000' }]) {
+      for (const body of [
+        {},
+        { url: 'http://hooks.test/x' },
+        { events: [] },
+        { status: 'broken' },
+        { description: 'x'.repeat(201) },
+        { id: 'wh_000000' },
+      ]) {
         const bad = await api.request(owner, 'PATCH', `/v1/webhooks/${id}`, body);
         expect(bad.status, JSON.stringify(body)).toBe(400);
         expect(bad.body.code).toBe('INVALID_PARAMETER');
@@ -278,7 +324,10 @@ describe.each(STORE_KINDS)('webhooks API on %s', (kind) => {
       const missing = await api.request(owner, 'PATCH', `/v1/webhooks/${id}`, { events: ['account.balance_low'] });
       expect(missing.status).toBe(400);
       expect(missing.body.errors).toEqual([expect.objectContaining({ parameter: 'balance_low_threshold' })]);
-      const given = await api.request(owner, 'PATCH', `/v1/webhooks/${id}`, { events: ['account.balance_low'], balance_low_threshold: '5' });
+      const given = await api.request(owner, 'PATCH', `/v1/webhooks/${id}`, {
+        events: ['account.balance_low'],
+        balance_low_threshold: '5',
+      });
       expect(given.body.balance_low_threshold).toBe('5');
       const cleared = await api.request(owner, 'PATCH', `/v1/webhooks/${id}`, { balance_low_threshold: null });
       expect(cleared.status).toBe(400);
@@ -287,8 +336,12 @@ describe.each(STORE_KINDS)('webhooks API on %s', (kind) => {
     });
 
     it('pauses and resumes', async () => {
-      expect((await api.request(owner, 'PATCH', `/v1/webhooks/${id}`, { status: 'paused' })).body.status).toBe('paused');
-      expect((await api.request(owner, 'PATCH', `/v1/webhooks/${id}`, { status: 'active' })).body.status).toBe('active');
+      expect((await api.request(owner, 'PATCH', `/v1/webhooks/${id}`, { status: 'paused' })).body.status).toBe(
+        'paused',
+      );
+      expect((await api.request(owner, 'PATCH', `/v1/webhooks/${id}`, { status: 'active' })).body.status).toBe(
+        'active',
+      );
     });
 
     it('re-enables a broken webhook and resets its failure count', async () => {
@@ -296,19 +349,22 @@ describe.each(STORE_KINDS)('webhooks API on %s', (kind) => {
         status: 'broken',
         consecutiveFailures: 12,
       });
-      expect((await api.request(owner, 'GET', `/v1/webhooks/${id}`)).body).toMatchObject({ status: 'broken', consecutive_failures: 12 });
+      expect((await api.request(owner, 'GET', `/v1/webhooks/${id}`)).body).toMatchObject({
+        status: 'broken',
+        consecutive_failures: 12,
+      });
       const response = await api.request(owner, 'PATCH', `/v1/webhooks/${id}`, { status: 'active' });
       expect(response.body).toMatchObject({ status: 'active', consecutive_failures: 0 });
     });
 
-    it('409 when the new URL is another webhook\'s', async () => {
+    it("409 when the new URL is another webhook's", async () => {
       await create(owner, { url: url('taken'), events: ['*'] });
       const response = await api.request(owner, 'PATCH', `/v1/webhooks/${id}`, { url: url('taken') });
       expect(response.status).toBe(409);
       expect(response.body.code).toBe('DUPLICATE_URL');
     });
 
-    it('404 for unknown ids and for other accounts\' webhooks, never 403', async () => {
+    it("404 for unknown ids and for other accounts' webhooks, never 403", async () => {
       const stranger = await api.issueKey('stranger');
       for (const [method, body] of [['GET'], ['PATCH', { status: 'paused' }], ['DELETE']] as const) {
         for (const credentials of [stranger, owner]) {
@@ -348,7 +404,11 @@ describe.each(STORE_KINDS)('webhooks API on %s', (kind) => {
   });
 
   it('answers unknown routes and methods with 404 problem+json', async () => {
-    for (const [method, target] of [['GET', '/v1/nothing'], ['PUT', '/v1/webhooks'], ['GET', '/']]) {
+    for (const [method, target] of [
+      ['GET', '/v1/nothing'],
+      ['PUT', '/v1/webhooks'],
+      ['GET', '/'],
+    ]) {
       const response = await api.request(owner, method!, target!);
       expect(response.status).toBe(404);
       expect(response.body.code).toBe('NOT_FOUND');

@@ -63,7 +63,9 @@ export function certificateFor(kind: CertificateKind, host: string): { key: stri
           commonName: hosts[0]!,
           hosts,
           issuer: ca,
-          ...(kind === 'expired' ? { notBefore: new Date(Date.now() - 60 * DAY), notAfter: new Date(Date.now() - DAY) } : {}),
+          ...(kind === 'expired'
+            ? { notBefore: new Date(Date.now() - 60 * DAY), notAfter: new Date(Date.now() - DAY) }
+            : {}),
         });
   return { key: privatePem, cert: forge.pki.certificateToPem(issued) };
 }
@@ -94,7 +96,11 @@ export interface HttpsEndpoint {
 const answerOk: Responder = () => ({ status: 200, body: 'ok' });
 
 /** An HTTPS server on 127.0.0.1 presenting a certificate of `kind` for `host`; answers 200 unless told otherwise. */
-export async function startHttpsEndpoint(kind: CertificateKind, host: string, responder: Responder = answerOk): Promise<HttpsEndpoint> {
+export async function startHttpsEndpoint(
+  kind: CertificateKind,
+  host: string,
+  responder: Responder = answerOk,
+): Promise<HttpsEndpoint> {
   const received: ReceivedRequest[] = [];
   let respond = responder;
   const server: Server = createServer(certificateFor(kind, host), (req, res) => {

@@ -37,7 +37,18 @@ export async function startPostgres(): Promise<RunningPostgres> {
   }
   const data = join(dir, 'data');
   const port = await freePort();
-  await run(...asPostgresUser(join(PG_BIN, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']));
+  await run(
+    ...asPostgresUser(join(PG_BIN, 'initdb'), [
+      '-D',
+      data,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '-E',
+      'UTF8',
+      '--no-sync',
+    ]),
+  );
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
   const pgCtl = (...args: string[]) => run(...asPostgresUser(join(PG_BIN, 'pg_ctl'), ['-D', data, ...args]));
   const start = () => pgCtl('-o', options, '-l', join(dir, 'log'), '-w', 'start');

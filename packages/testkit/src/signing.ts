@@ -8,7 +8,13 @@ export interface ApiKeyPair {
 }
 
 /** Lowercase hex HMAC-SHA256(api_secret, `{timestamp}\n{METHOD}\n{path?query}\n{raw body}`). */
-export function signature(secret: string, timestamp: string, method: string, target: string, body: string | Uint8Array): string {
+export function signature(
+  secret: string,
+  timestamp: string,
+  method: string,
+  target: string,
+  body: string | Uint8Array,
+): string {
   return createHmac('sha256', secret).update(`${timestamp}\n${method}\n${target}\n`).update(body).digest('hex');
 }
 
@@ -31,7 +37,12 @@ export function timestamps(): () => string {
  */
 export function signedFetcher(baseUrl: string, key: ApiKeyPair) {
   const nextTimestamp = timestamps();
-  return (method: string, target: string, body: string | Uint8Array = '', headers: Record<string, string> = {}): Promise<Response> => {
+  return (
+    method: string,
+    target: string,
+    body: string | Uint8Array = '',
+    headers: Record<string, string> = {},
+  ): Promise<Response> => {
     const timestamp = nextTimestamp();
     return fetch(`${baseUrl}${target}`, {
       method,

@@ -1,12 +1,17 @@
 // The real API server as an operator runs it (`pnpm start`), in its own process.
 import { join } from 'node:path';
-import { freePort, MASTER_KEY, REPO, startNode, waitForHttp, type Child } from './processes.ts';
+import { type Child, freePort, MASTER_KEY, REPO, startNode, waitForHttp } from './processes.ts';
 
 export interface ApiProcess extends Child {
   baseUrl: string;
 }
 
-export async function startApi(env: { dataDir?: string; databaseUrl?: string; worker?: boolean; extra?: NodeJS.ProcessEnv }): Promise<ApiProcess> {
+export async function startApi(env: {
+  dataDir?: string;
+  databaseUrl?: string;
+  worker?: boolean;
+  extra?: NodeJS.ProcessEnv;
+}): Promise<ApiProcess> {
   const port = await freePort();
   const child = startNode(join(REPO, 'packages/server/src/main.ts'), [], {
     PORT: String(port),

@@ -31,6 +31,8 @@ export async function load(options: {
     apiKey: options.credentials.api_key,
     apiSecret: options.credentials.api_secret,
   };
-  const { stdout } = await promisify(execFile)(process.execPath, [CHILD, JSON.stringify(config)], { maxBuffer: 10_000_000 });
+  const { stdout } = await promisify(execFile)(process.execPath, [CHILD, JSON.stringify(config)], {
+    maxBuffer: 10_000_000,
+  });
   return JSON.parse(stdout.trim().split('\n').pop()!);
 }

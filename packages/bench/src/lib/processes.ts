@@ -1,6 +1,6 @@
 // Processes the benchmarks start: servers, workers, load generators. Each is its own process, so the
 // numbers include no interference from the harness beyond sharing the machine's two cores.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -16,7 +16,10 @@ export interface Child {
 }
 
 export function startNode(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Child {
-  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (chunk) => (output = (output + chunk).slice(-100_000)));
   child.stderr!.on('data', (chunk) => (output = (output + chunk).slice(-100_000)));
@@ -38,7 +41,13 @@ export function startNode(script: string, args: string[], env: NodeJS.ProcessEnv
  * whatever happens to the harness.
  */
 export function startCpuHog(maxMs: number): Child {
-  const child = spawn(process.execPath, ['-e', `const end = Date.now() + ${Math.round(maxMs)}; while (Date.now() < end);`], { stdio: 'ignore' });
+  const child = spawn(
+    process.execPath,
+    ['-e', `const end = Date.now() + ${Math.round(maxMs)}; while (Date.now() < end);`],
+    {
+      stdio: 'ignore',
+    },
+  );
   return {
     process: child,
     output: () => '',
@@ -65,7 +74,11 @@ export async function waitForHttp(url: string, timeoutMs = 30_000): Promise<void
   }
 }
 
-export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const started = Date.now();
   while (!(await condition())) {
     if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);

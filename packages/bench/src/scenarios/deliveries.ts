@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { testCaPem } from '@pipai/testkit/pki';
-import { signedFetcher } from '@pipai/testkit/signing';
 import { createDatabase, startPostgres } from '@pipai/testkit/postgres';
+import { signedFetcher } from '@pipai/testkit/signing';
 import { verifyWebhook } from '../../../client/src/verify.ts';
 import { systemClock } from '../../../server/src/domain/clock.ts';
 import { EventService } from '../../../server/src/domain/event-service.ts';
@@ -17,28 +17,41 @@ import { PostgresStore } from '../../../server/src/store/postgres-store.ts';
 import { SqliteStore } from '../../../server/src/store/sqlite-store.ts';
 import type { Store } from '../../../server/src/store/store.ts';
 import { startApi } from '../lib/api-server.ts';
-import { MASTER_KEY, quantile, REPO, rssMb, startNode, waitFor, type Child } from '../lib/processes.ts';
-import { startReceivers, type Receiver } from '../lib/receivers.ts';
+import { type Child, MASTER_KEY, quantile, REPO, rssMb, startNode, waitFor } from '../lib/processes.ts';
+import { type Receiver, startReceivers } from '../lib/receivers.ts';
 import { seedAccount } from '../lib/seed.ts';
 import type { Options, ScenarioResult } from '../run.ts';
 
 const EVENT = { api_key: 'key_3030fbb9aa81b653', action: 'rotated', occurred_at: '2026-11-22T12:00:00Z' };
 /** Requests in flight in the baselines: what the worker reaches on 10 webhooks (4 each). */
 const CONCURRENCY = 40;
-const GRAPHILE_VERSION = (JSON.parse(readFileSync(join(REPO, 'packages/bench/node_modules/graphile-worker/package.json'), 'utf8')) as { version: string }).version;
+const GRAPHILE_VERSION = (
+  JSON.parse(readFileSync(join(REPO, 'packages/bench/node_modules/graphile-worker/package.json'), 'utf8')) as {
+    version: string;
+  }
+).version;
 
-const ENVELOPE = JSON.stringify({ id: 'evt_x', type: 'account.api_key_rotated', created_at: '2026-11-22T12:00:00Z', data: EVENT });
+const ENVELOPE = JSON.stringify({
+  id: 'evt_x',
+  type: 'account.api_key_rotated',
+  created_at: '2026-11-22T12:00:00Z',
+  data: EVENT,
+});
 const run = promisify(execFile);
 const sum = (receivers: Receiver[]) => receivers.reduce((total, receiver) => total + receiver.count, 0);
 
 /** Waits until the receivers have `expected` more deliveries than `before`; first and last receipt times. */
 async function receipts(receivers: Receiver[], before: number, expected: number, child: Child) {
   let firstAt = 0;
-  await waitFor(() => {
-    const received = sum(receivers) - before;
-    if (received > 0 && !firstAt) firstAt = performance.now();
-    return received >= expected;
-  }, 120_000, `${expected} deliveries`).catch((error: Error) => {
+  await waitFor(
+    () => {
+      const received = sum(receivers) - before;
+      if (received > 0 && !firstAt) firstAt = performance.now();
+      return received >= expected;
+    },
+    120_000,
+    `${expected} deliveries`,
+  ).catch((error: Error) => {
     throw new Error(`${error.message}\n${child.output()}`);
   });
   return { firstAt, lastAt: performance.now() };
@@ -83,7 +96,9 @@ async function throughputOn(kind: 'sqlite' | 'postgres', options: Options, dir: 
     const events = new EventService({ store, clock: systemClock, validatePayload });
     const eventCount = options.quick ? 100 : 2_000;
     for (let index = 0; index < eventCount; index += 50) {
-      await Promise.all(Array.from({ length: 50 }, () => events.publishToAccount(accountId, 'account.api_key_rotated', EVENT)));
+      await Promise.all(
+        Array.from({ length: 50 }, () => events.publishToAccount(accountId, 'account.api_key_rotated', EVENT)),
+      );
     }
     await store.close();
     const expected = eventCount * 10;
@@ -104,7 +119,15 @@ async function throughputOn(kind: 'sqlite' | 'postgres', options: Options, dir: 
       (
         await run(
           process.execPath,
-          [join(REPO, 'packages/bench/src/raw-poster.ts'), JSON.stringify({ urls: receivers.map((r) => r.url), total: expected, concurrency: CONCURRENCY, body: ENVELOPE })],
+          [
+            join(REPO, 'packages/bench/src/raw-poster.ts'),
+            JSON.stringify({
+              urls: receivers.map((r) => r.url),
+              total: expected,
+              concurrency: CONCURRENCY,
+              body: ENVELOPE,
+            }),
+          ],
           { env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile } },
         )
       ).stdout,
@@ -139,17 +162,53 @@ export async function deliveryThroughput(options: Options): Promise<ScenarioResu
     return {
       scenario: 'delivery-throughput',
       measurements: {
-        'raw undici loop, same bodies and receivers (SQLite run)': { perSecond: sqlite.rawPerSecond, count: sqlite.deliveries },
-        'raw undici loop, same bodies and receivers (PostgreSQL run)': { perSecond: postgres.rawPerSecond, count: postgres.deliveries },
-        'worker, SQLite': { perSecond: sqlite.perSecond, wallMs: sqlite.wallMs, rssMb: sqlite.rssMb, count: sqlite.deliveries },
-        'worker, PostgreSQL': { perSecond: postgres.perSecond, wallMs: postgres.wallMs, rssMb: postgres.rssMb, count: postgres.deliveries },
-        'graphile-worker peer, same PostgreSQL server': { perSecond: peer.perSecond, rssMb: peer.rssMb, count: peer.count },
+        'raw undici loop, same bodies and receivers (SQLite run)': {
+          perSecond: sqlite.rawPerSecond,
+          count: sqlite.deliveries,
+        },
+        'raw undici loop, same bodies and receivers (PostgreSQL run)': {
+          perSecond: postgres.rawPerSecond,
+          count: postgres.deliveries,
+        },
+        'worker, SQLite': {
+          perSecond: sqlite.perSecond,
+          wallMs: sqlite.wallMs,
+          rssMb: sqlite.rssMb,
+          count: sqlite.deliveries,
+        },
+        'worker, PostgreSQL': {
+          perSecond: postgres.perSecond,
+          wallMs: postgres.wallMs,
+          rssMb: postgres.rssMb,
+          count: postgres.deliveries,
+        },
+        'graphile-worker peer, same PostgreSQL server': {
+          perSecond: peer.perSecond,
+          rssMb: peer.rssMb,
+          count: peer.count,
+        },
       },
       checks: [
-        { name: 'SQLite ≥ 40 % of the raw loop', value: `${(sqliteRatio * 100).toFixed(1)} %`, pass: sqliteRatio >= 0.4 },
-        { name: 'PostgreSQL ≥ 30 % of the raw loop', value: `${(postgresRatio * 100).toFixed(1)} %`, pass: postgresRatio >= 0.3 },
-        { name: 'PostgreSQL ahead of graphile-worker (ours / theirs ≥ 1)', value: `${versusPeer.toFixed(2)}`, pass: versusPeer >= 1 },
-        { name: `worker RSS ≤ 150 MB after ${sqlite.deliveries.toLocaleString('en')} queued`, value: `${rss.toFixed(0)} MB`, pass: rss <= 150 },
+        {
+          name: 'SQLite ≥ 40 % of the raw loop',
+          value: `${(sqliteRatio * 100).toFixed(1)} %`,
+          pass: sqliteRatio >= 0.4,
+        },
+        {
+          name: 'PostgreSQL ≥ 30 % of the raw loop',
+          value: `${(postgresRatio * 100).toFixed(1)} %`,
+          pass: postgresRatio >= 0.3,
+        },
+        {
+          name: 'PostgreSQL ahead of graphile-worker (ours / theirs ≥ 1)',
+          value: `${versusPeer.toFixed(2)}`,
+          pass: versusPeer >= 1,
+        },
+        {
+          name: `worker RSS ≤ 150 MB after ${sqlite.deliveries.toLocaleString('en')} queued`,
+          value: `${rss.toFixed(0)} MB`,
+          pass: rss <= 150,
+        },
       ],
       notes:
         `${sqlite.deliveries / 10} events × 10 webhooks, published (outbox) before a separate worker process starts; throughput from the first to the last receipt. Signed, logged, health kept. ` +
@@ -180,7 +239,11 @@ export async function deliveryLatency(options: Options): Promise<ScenarioResult>
   await store.migrate();
   await seedAccount(store, 'bench', 0, () => '');
   await store.close();
-  const api = await startApi({ dataDir: dir, worker: true, extra: { PIPAI_INTERNAL_TOKEN: 'bench', PIPAI_DEV_ALLOW_LOOPBACK: '1', NODE_EXTRA_CA_CERTS: caFile } });
+  const api = await startApi({
+    dataDir: dir,
+    worker: true,
+    extra: { PIPAI_INTERNAL_TOKEN: 'bench', PIPAI_DEV_ALLOW_LOOPBACK: '1', NODE_EXTRA_CA_CERTS: caFile },
+  });
   try {
     // The receiver's webhook, created through the API (its URL is checked for real).
     const reopened = new SqliteStore(join(dir, 'pipai.sqlite'));

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHttpsEndpoint, testCaPem, type HttpsEndpoint } from '@pipai/testkit/pki';
+import { type HttpsEndpoint, startHttpsEndpoint, testCaPem } from '@pipai/testkit/pki';
 import { createDatabase, startPostgres } from '@pipai/testkit/postgres';
 import { signedFetcher } from '@pipai/testkit/signing';
 import { PostgresStore } from '../../../server/src/store/postgres-store.ts';
@@ -51,12 +51,18 @@ async function runOn(kind: 'sqlite' | 'postgres', options: Options, dir: string,
   const hanging: HttpsEndpoint[] = [];
   let server: ReturnType<typeof startNode> | undefined;
   try {
-    for (let index = 0; index < A_WEBHOOKS; index += 1) hanging.push(await startHttpsEndpoint('valid', '127.0.0.1', () => ({ status: 204 })));
+    for (let index = 0; index < A_WEBHOOKS; index += 1)
+      hanging.push(await startHttpsEndpoint('valid', '127.0.0.1', () => ({ status: 204 })));
     const databaseUrl = postgres ? await createDatabase(postgres.url) : undefined;
     const dataDir = join(dir, kind);
     const store: Store = databaseUrl ? new PostgresStore(databaseUrl) : new SqliteStore(join(dataDir, 'pipai.sqlite'));
     await store.migrate();
-    const a = await seedAccount(store, 'account-a', A_WEBHOOKS, (index) => `https://127.0.0.1:${hanging[index]!.port}/hook`);
+    const a = await seedAccount(
+      store,
+      'account-a',
+      A_WEBHOOKS,
+      (index) => `https://127.0.0.1:${hanging[index]!.port}/hook`,
+    );
     await seedAccount(store, 'account-b', B_WEBHOOKS, (index) => receivers[index]!.url);
     const aWebhooks = (await store.listActiveWebhooks(a.accountId)).map((webhook) => webhook.id);
     await store.close();
@@ -99,7 +105,8 @@ async function runOn(kind: 'sqlite' | 'postgres', options: Options, dir: string,
     };
 
     // A's endpoints answer once, so that A has attempts to redeliver; from then on they hang.
-    if (!(await publish('account-a'))) throw new Error(`publish failed: ${firstError}\n${child.output().slice(-4_000)}`);
+    if (!(await publish('account-a')))
+      throw new Error(`publish failed: ${firstError}\n${child.output().slice(-4_000)}`);
     await waitFor(() => hanging.every((endpoint) => endpoint.received.length >= 1), 30_000, "A's first deliveries");
     const signedA = signedFetcher(baseUrl, a.key);
     const attemptOf = new Map<string, string>();
@@ -139,14 +146,26 @@ async function runOn(kind: 'sqlite' | 'postgres', options: Options, dir: string,
         const times = (arrivals.get(id) ?? []).slice(0, B_WEBHOOKS).map((at) => at - publishedAt.get(id)!);
         return [...times, ...Array.from({ length: B_WEBHOOKS - times.length }, () => ended - publishedAt.get(id)!)];
       });
-      return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), count: received(), expected, censored: received() < expected, refused: publishErrors - errorsBefore };
+      return {
+        p50: quantile(latencies, 0.5),
+        p99: quantile(latencies, 0.99),
+        count: received(),
+        expected,
+        censored: received() < expected,
+        refused: publishErrors - errorsBefore,
+      };
     };
 
     const alone = await measureB();
 
     // A's backlog: every webhook has more due jobs than the worker will run at once.
-    for (let index = 0; index < size.aEvents; index += 10) await Promise.all(Array.from({ length: 10 }, () => publish('account-a')));
-    await waitFor(() => hanging.reduce((sum, endpoint) => sum + endpoint.received.length, 0) >= A_WEBHOOKS + 1, 10_000, 'A hanging').catch(() => undefined);
+    for (let index = 0; index < size.aEvents; index += 10)
+      await Promise.all(Array.from({ length: 10 }, () => publish('account-a')));
+    await waitFor(
+      () => hanging.reduce((sum, endpoint) => sum + endpoint.received.length, 0) >= A_WEBHOOKS + 1,
+      10_000,
+      'A hanging',
+    ).catch(() => undefined);
     // Redeliveries of A's attempts, at a steady rate while B is measured (bounded in count and time).
     let redelivered = 0;
     let redeliveryErrors = 0;
@@ -158,7 +177,10 @@ async function runOn(kind: 'sqlite' | 'postgres', options: Options, dir: string,
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         const webhookId = aWebhooks[index % aWebhooks.length]!;
         try {
-          const response = await signedA('POST', `/v1/webhooks/${webhookId}/deliveries/${attemptOf.get(webhookId)}/redeliver`);
+          const response = await signedA(
+            'POST',
+            `/v1/webhooks/${webhookId}/deliveries/${attemptOf.get(webhookId)}/redeliver`,
+          );
           await response.arrayBuffer();
           if (response.status === 202) redelivered += 1;
           else redeliveryErrors += 1;
@@ -170,10 +192,21 @@ async function runOn(kind: 'sqlite' | 'postgres', options: Options, dir: string,
     const loaded = await measureB();
     await flood;
     const aInFlight = hanging.reduce((sum, endpoint) => sum + endpoint.received.length, 0) - A_WEBHOOKS;
-    if (child.process.exitCode !== null) throw new Error(`the server exited during the run\n${child.output().slice(-4_000)}`);
+    if (child.process.exitCode !== null)
+      throw new Error(`the server exited during the run\n${child.output().slice(-4_000)}`);
     // What the server logged (warnings and errors only) goes with a failed publish into the notes.
     const serverLog = publishErrors ? child.output().slice(-2_000) : '';
-    return { alone, loaded, redelivered, redeliveryErrors, aInFlight, aJobs: size.aEvents * A_WEBHOOKS, publishErrors, firstError, serverLog };
+    return {
+      alone,
+      loaded,
+      redelivered,
+      redeliveryErrors,
+      aInFlight,
+      aJobs: size.aEvents * A_WEBHOOKS,
+      publishErrors,
+      firstError,
+      serverLog,
+    };
   } finally {
     // Closing A's endpoints ends the hung attempts, so the worker can stop.
     for (const endpoint of hanging) await endpoint.close();
@@ -195,7 +228,13 @@ export async function fairness(options: Options): Promise<ScenarioResult> {
       const result = await runOn(kind, options, dir, caFile);
       notesFrom = result;
       const label = kind === 'sqlite' ? 'SQLite' : 'PostgreSQL';
-      const phase = (p: Phase) => ({ p50: p.p50, p99: p.p99, count: p.count, expected: p.expected, refused: p.refused });
+      const phase = (p: Phase) => ({
+        p50: p.p50,
+        p99: p.p99,
+        count: p.count,
+        expected: p.expected,
+        refused: p.refused,
+      });
       measurements[`B alone, ${label}`] = phase(result.alone);
       measurements[`B with A's ${A_WEBHOOKS} hanging webhooks, ${label}`] = {
         ...phase(result.loaded),
@@ -210,7 +249,9 @@ export async function fairness(options: Options): Promise<ScenarioResult> {
           name: `B's p99 with A / alone ≤ 2× (${label})`,
           value:
             `${result.loaded.censored ? '≥ ' : ''}${ratio.toFixed(1)}× (${result.alone.p99.toFixed(0)} → ${result.loaded.censored ? '≥ ' : ''}${result.loaded.p99.toFixed(0)} ms)` +
-            (refused ? `; not judged: ${result.alone.refused} + ${result.loaded.refused} of B's publishes refused` : '') +
+            (refused
+              ? `; not judged: ${result.alone.refused} + ${result.loaded.refused} of B's publishes refused`
+              : '') +
             (result.alone.censored ? '; not judged: the baseline itself lost deliveries' : ''),
           pass: ratio <= 2 && !result.loaded.censored && !result.alone.censored && refused === 0,
         },
@@ -219,10 +260,19 @@ export async function fairness(options: Options): Promise<ScenarioResult> {
           value: `${result.alone.count}/${result.alone.expected} alone, ${result.loaded.count}/${result.loaded.expected} with A`,
           pass: !result.alone.censored && !result.loaded.censored,
         },
-        { name: `A's redeliveries accepted by the API (${label})`, value: `${result.redelivered}, ${result.redeliveryErrors} refused or failed`, pass: result.redeliveryErrors === 0 },
-        { name: `publishes refused or failed: 0 (${label})`, value: `${result.publishErrors}${result.firstError ? ` (first: ${result.firstError.slice(0, 200).replaceAll('|', '/').replaceAll('\n', ' ')})` : ''}`, pass: result.publishErrors === 0 },
+        {
+          name: `A's redeliveries accepted by the API (${label})`,
+          value: `${result.redelivered}, ${result.redeliveryErrors} refused or failed`,
+          pass: result.redeliveryErrors === 0,
+        },
+        {
+          name: `publishes refused or failed: 0 (${label})`,
+          value: `${result.publishErrors}${result.firstError ? ` (first: ${result.firstError.slice(0, 200).replaceAll('|', '/').replaceAll('\n', ' ')})` : ''}`,
+          pass: result.publishErrors === 0,
+        },
       );
-      if (result.serverLog) process.stderr.write(`fairness (${label}): the server's log at the end:\n${result.serverLog}\n`);
+      if (result.serverLog)
+        process.stderr.write(`fairness (${label}): the server's log at the end:\n${result.serverLog}\n`);
     }
     const size = sizes(options);
     return {

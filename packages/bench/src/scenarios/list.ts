@@ -6,14 +6,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPostgres, createDatabase } from '@pipai/testkit/postgres';
+import { createDatabase, startPostgres } from '@pipai/testkit/postgres';
+import { signedFetcher } from '@pipai/testkit/signing';
 import { PostgresStore } from '../../../server/src/store/postgres-store.ts';
 import { SqliteStore } from '../../../server/src/store/sqlite-store.ts';
 import type { Store } from '../../../server/src/store/store.ts';
-import { signedFetcher } from '@pipai/testkit/signing';
 import { startApi } from '../lib/api-server.ts';
-import { load, type LoadResult } from '../lib/load.ts';
-import { cpuMs, freePort, REPO, rssMb, startNode, waitForHttp, type Child } from '../lib/processes.ts';
+import { type LoadResult, load } from '../lib/load.ts';
+import { type Child, cpuMs, freePort, REPO, rssMb, startNode, waitForHttp } from '../lib/processes.ts';
 import { extraKey, seedAccount } from '../lib/seed.ts';
 import type { Check, Options, ScenarioResult } from '../run.ts';
 
@@ -27,11 +27,23 @@ type Measured = LoadResult & { serverCpuUsPerRequest: number };
  * A warm-up and a run, each with its own key (one key's identical requests cannot outpace its clock);
  * the server's CPU time over the run only, read from /proc, divided by the requests answered.
  */
-async function measure(server: Child, baseUrl: string, path: string, keys: [Key, Key], options: Options): Promise<Measured> {
+async function measure(
+  server: Child,
+  baseUrl: string,
+  path: string,
+  keys: [Key, Key],
+  options: Options,
+): Promise<Measured> {
   await load({ url: baseUrl, path, connections: CONNECTIONS, durationS: 1, credentials: keys[0] });
   const pid = server.process.pid!;
   const before = cpuMs(pid);
-  const result = await load({ url: baseUrl, path, connections: CONNECTIONS, durationS: options.quick ? 2 : 10, credentials: keys[1] });
+  const result = await load({
+    url: baseUrl,
+    path,
+    connections: CONNECTIONS,
+    durationS: options.quick ? 2 : 10,
+    credentials: keys[1],
+  });
   return { ...result, serverCpuUsPerRequest: ((cpuMs(pid) - before) * 1000) / Math.max(1, result.total) };
 }
 
@@ -42,7 +54,12 @@ export async function listScenario(options: Options, storeKind: 'sqlite' | 'post
     const databaseUrl = postgres ? await createDatabase(postgres.url) : undefined;
     const store: Store = databaseUrl ? new PostgresStore(databaseUrl) : new SqliteStore(join(dir, 'pipai.sqlite'));
     await store.migrate();
-    const { key, accountId } = await seedAccount(store, 'bench', 25, (index) => `https://hooks${index}.example.com/pipai`);
+    const { key, accountId } = await seedAccount(
+      store,
+      'bench',
+      25,
+      (index) => `https://hooks${index}.example.com/pipai`,
+    );
     const keys: [Key, Key] = [key, await extraKey(store, 'bench')];
     // The get runs sign with keys of their own: the list runs have run their keys' timestamps ahead.
     const getKeys: [Key, Key] = [await extraKey(store, 'bench'), await extraKey(store, 'bench')];
@@ -61,10 +78,17 @@ export async function listScenario(options: Options, storeKind: 'sqlite' | 'post
     const baselines: Record<string, Measured> = {};
     for (const kind of ['express', 'raw'] as const) {
       const port = await freePort();
-      const server = startNode(join(REPO, 'packages/bench/src/servers/canned.ts'), [kind, join(dir, 'list.json'), join(dir, 'get.json')], { PORT: String(port) });
+      const server = startNode(
+        join(REPO, 'packages/bench/src/servers/canned.ts'),
+        [kind, join(dir, 'list.json'), join(dir, 'get.json')],
+        {
+          PORT: String(port),
+        },
+      );
       await waitForHttp(`http://127.0.0.1:${port}${kind === 'express' ? '/healthz' : '/'}`);
       baselines[kind] = await measure(server, `http://127.0.0.1:${port}`, LIST, keys, options);
-      if (kind === 'express') baselines.expressGet = await measure(server, `http://127.0.0.1:${port}`, get, getKeys, options);
+      if (kind === 'express')
+        baselines.expressGet = await measure(server, `http://127.0.0.1:${port}`, get, getKeys, options);
       await server.stop();
     }
     const cpuTarget = storeKind === 'sqlite' ? 4 : 6;
@@ -73,9 +97,19 @@ export async function listScenario(options: Options, storeKind: 'sqlite' | 'post
     const getRatio = cpuRatio(fullGet, baselines.expressGet!);
     const errors = full.errors + full.non2xx + fullGet.errors + fullGet.non2xx;
     const checks: Check[] = [
-      { name: `list: server CPU per request, full stack / bare Express ≤ ${cpuTarget}×`, value: `${listRatio.toFixed(1)}×`, pass: listRatio <= cpuTarget },
-      { name: `get: server CPU per request, full stack / bare Express ≤ ${cpuTarget}×`, value: `${getRatio.toFixed(1)}×`, pass: getRatio <= cpuTarget },
-      ...(storeKind === 'sqlite' ? [{ name: 'full stack list p99 ≤ 25 ms', value: `${full.p99} ms`, pass: full.p99 <= 25 }] : []),
+      {
+        name: `list: server CPU per request, full stack / bare Express ≤ ${cpuTarget}×`,
+        value: `${listRatio.toFixed(1)}×`,
+        pass: listRatio <= cpuTarget,
+      },
+      {
+        name: `get: server CPU per request, full stack / bare Express ≤ ${cpuTarget}×`,
+        value: `${getRatio.toFixed(1)}×`,
+        pass: getRatio <= cpuTarget,
+      },
+      ...(storeKind === 'sqlite'
+        ? [{ name: 'full stack list p99 ≤ 25 ms', value: `${full.p99} ms`, pass: full.p99 <= 25 }]
+        : []),
       { name: 'no errors or non-2xx', value: `${errors}`, pass: errors === 0 },
       { name: 'server RSS after the run ≤ 200 MB', value: `${rss.toFixed(0)} MB`, pass: rss <= 200 },
     ];
@@ -92,7 +126,7 @@ export async function listScenario(options: Options, storeKind: 'sqlite' | 'post
       notes:
         `${CONNECTIONS} connections, ${options.quick ? 2 : 10} s per target after a 1 s warm-up; every request signed afresh by the load generator. ` +
         `serverCpuUsPerRequest: the server process's user + system CPU time over the measured run (/proc/<pid>/stat, 10 ms ticks), in µs per request answered` +
-        `${storeKind === 'postgres' ? '; PostgreSQL\'s own CPU is not in it' : ''}. A loadCpuPercent near 100 means the generator, not the server, set the throughput.`,
+        `${storeKind === 'postgres' ? "; PostgreSQL's own CPU is not in it" : ''}. A loadCpuPercent near 100 means the generator, not the server, set the throughput.`,
     };
   } finally {
     await postgres?.stop();

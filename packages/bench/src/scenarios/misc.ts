@@ -9,7 +9,7 @@ import { testCaPem } from '@pipai/testkit/pki';
 import { signedFetcher } from '@pipai/testkit/signing';
 import { SqliteStore } from '../../../server/src/store/sqlite-store.ts';
 import { startApi } from '../lib/api-server.ts';
-import { load, type LoadResult } from '../lib/load.ts';
+import { type LoadResult, load } from '../lib/load.ts';
 import { quantile, REPO } from '../lib/processes.ts';
 import { startReceivers } from '../lib/receivers.ts';
 import { extraKey, seedAccount } from '../lib/seed.ts';
@@ -53,13 +53,14 @@ export async function listScale(options: Options): Promise<ScenarioResult> {
       const api = await startApi({ dataDir: dir });
       const path = '/v1/webhooks?limit=5&event=strategy.deployed';
       await load({ url: api.baseUrl, path, connections: 8, durationS: 1, credentials: warmUpKey });
-      results[`${size.toLocaleString('en')} webhooks, ${Math.floor(size / 10).toLocaleString('en')} accounts`] = await load({
-        url: api.baseUrl,
-        path,
-        connections: 8,
-        durationS: options.quick ? 2 : 8,
-        credentials: key,
-      });
+      results[`${size.toLocaleString('en')} webhooks, ${Math.floor(size / 10).toLocaleString('en')} accounts`] =
+        await load({
+          url: api.baseUrl,
+          path,
+          connections: 8,
+          durationS: options.quick ? 2 : 8,
+          credentials: key,
+        });
       await api.stop();
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -70,8 +71,15 @@ export async function listScale(options: Options): Promise<ScenarioResult> {
   return {
     scenario: 'list-scale',
     measurements: results,
-    checks: [{ name: 'p50 at the large size / p50 at 1 k ≤ 1.3', value: ratio.toFixed(2), pass: ratio <= 1.3 || large.p50 - small.p50 <= 1 }],
-    notes: 'GET /v1/webhooks?limit=5&event=strategy.deployed for an account of 10 webhooks among all others; keyset pagination on (account_id, seq). Latencies in ms at 8 connections; autocannon reports whole milliseconds, so a difference within 1 ms also passes.',
+    checks: [
+      {
+        name: 'p50 at the large size / p50 at 1 k ≤ 1.3',
+        value: ratio.toFixed(2),
+        pass: ratio <= 1.3 || large.p50 - small.p50 <= 1,
+      },
+    ],
+    notes:
+      'GET /v1/webhooks?limit=5&event=strategy.deployed for an account of 10 webhooks among all others; keyset pagination on (account_id, seq). Latencies in ms at 8 connections; autocannon reports whole milliseconds, so a difference within 1 ms also passes.',
   };
 }
 
@@ -102,7 +110,11 @@ export async function createScenario(options: Options): Promise<ScenarioResult> 
     await Promise.all(
       Array.from({ length: 8 }, async () => {
         while (performance.now() < until) {
-          const created = await call('POST', '/v1/webhooks', JSON.stringify({ url: `${target!.url}/${++counter}`, events: ['*'] }));
+          const created = await call(
+            'POST',
+            '/v1/webhooks',
+            JSON.stringify({ url: `${target!.url}/${++counter}`, events: ['*'] }),
+          );
           if (created.status !== 201) {
             failures += 1;
             continue;
@@ -127,7 +139,8 @@ export async function createScenario(options: Options): Promise<ScenarioResult> 
         'DELETE /v1/webhooks/{id}': { p50: quantile(deleteLatencies, 0.5), p99: quantile(deleteLatencies, 0.99) },
       },
       checks: [{ name: 'every create and delete succeeded', value: `${failures} failures`, pass: failures === 0 }],
-      notes: '8 concurrent clients, each creating a webhook and deleting it again, signed requests. No target: reported.',
+      notes:
+        '8 concurrent clients, each creating a webhook and deleting it again, signed requests. No target: reported.',
     };
   } finally {
     await target!.close();
@@ -148,6 +161,7 @@ export async function toolchain(): Promise<ScenarioResult> {
     scenario: 'toolchain',
     measurements: { 'pnpm gen (lint, two bundles, types, catalog)': { wallMs: gen }, 'pnpm lint': { wallMs: lint } },
     checks: [{ name: 'gen + lint ≤ 5 s', value: `${((gen + lint) / 1000).toFixed(2)} s`, pass: gen + lint <= 5_000 }],
-    notes: 'Wall time of each command as a fresh process (gen measured in its --check form, which does the same work without writing).',
+    notes:
+      'Wall time of each command as a fresh process (gen measured in its --check form, which does the same work without writing).',
   };
 }

@@ -11,7 +11,9 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startServer(options: { now?: () => number; weightBudgetPerMinute?: number; signatureWindowMs?: number } = {}): Promise<TestServer> {
+export async function startServer(
+  options: { now?: () => number; weightBudgetPerMinute?: number; signatureWindowMs?: number } = {},
+): Promise<TestServer> {
   const endpoint = await startHttpsEndpoint('valid', 'hooks.test');
   const server = await startEmbeddedServer({
     network: { lookup: async () => [{ address: '127.0.0.1', family: 4 }], allowLoopback: true, extraCa: [testCaPem] },

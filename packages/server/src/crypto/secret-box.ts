@@ -7,7 +7,8 @@ const VERSION = 'v1';
 /** PIPAI_MASTER_KEY: 32 random bytes, base64 or base64url. */
 export function parseMasterKey(text: string): Buffer {
   const key = Buffer.from(text.trim(), 'base64');
-  if (key.length !== 32) throw new Error('PIPAI_MASTER_KEY must be 32 bytes, base64-encoded (e.g. `openssl rand -base64 32`)');
+  if (key.length !== 32)
+    throw new Error('PIPAI_MASTER_KEY must be 32 bytes, base64-encoded (e.g. `openssl rand -base64 32`)');
   return key;
 }
 

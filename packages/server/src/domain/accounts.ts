@@ -40,12 +40,20 @@ export class AccountService {
     }
     const unknown = scopes.filter((scope) => !isScope(scope));
     if (unknown.length > 0 || scopes.length === 0) {
-      throw new UsageError(`scopes must be a non-empty list of ${SCOPES.join(', ')}${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}`);
+      throw new UsageError(
+        `scopes must be a non-empty list of ${SCOPES.join(', ')}${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}`,
+      );
     }
     const now = this.#clock.now();
     const account = await this.#store.ensureAccount({ id: newAccountId(), name: accountName, createdAt: now });
     const apiSecret = newApiSecret();
-    const key = { id: newApiKeyId(), accountId: account.id, sealedSecret: this.#secrets.seal(apiSecret), scopes: [...new Set(scopes)], createdAt: now };
+    const key = {
+      id: newApiKeyId(),
+      accountId: account.id,
+      sealedSecret: this.#secrets.seal(apiSecret),
+      scopes: [...new Set(scopes)],
+      createdAt: now,
+    };
     await this.#store.insertApiKey(key);
     return { account: account.name, api_key: key.id, api_secret: apiSecret, scopes: key.scopes as Scope[] };
   }

@@ -16,9 +16,13 @@ const MAX_REMEMBERED = 10_000;
 export class AuthThrottledError extends ApiError {
   constructor(who: 'address' | 'key', retryAfterSeconds: number) {
     const subject = who === 'address' ? 'from this address' : 'naming this API key';
-    super('RATE_LIMITED', `Too many requests ${subject} failed authentication in the last minute; retry in ${retryAfterSeconds} s.`, {
-      retryAfterSeconds,
-    });
+    super(
+      'RATE_LIMITED',
+      `Too many requests ${subject} failed authentication in the last minute; retry in ${retryAfterSeconds} s.`,
+      {
+        retryAfterSeconds,
+      },
+    );
   }
 }
 

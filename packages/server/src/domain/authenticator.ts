@@ -27,8 +27,16 @@ export function canonicalString(timestamp: string, method: string, target: strin
   return Buffer.concat([Buffer.from(`${timestamp}\n${method.toUpperCase()}\n${target}\n`), Buffer.from(body)]);
 }
 
-export function signRequest(apiSecret: string, timestamp: string, method: string, target: string, body: Buffer | string): string {
-  return createHmac('sha256', apiSecret).update(canonicalString(timestamp, method, target, body)).digest('hex');
+export function signRequest(
+  apiSecret: string,
+  timestamp: string,
+  method: string,
+  target: string,
+  body: Buffer | string,
+): string {
+  return createHmac('sha256', apiSecret)
+    .update(canonicalString(timestamp, method, target, body))
+    .digest('hex');
 }
 
 const unauthenticated = (detail: string) => new ApiError('UNAUTHENTICATED', detail);
@@ -70,13 +78,17 @@ export class Authenticator {
     if (!timestamp) throw unauthenticated('The X-PipAI-Timestamp header is missing.');
     if (!signature) throw unauthenticated('The X-PipAI-Signature header is missing.');
     if (!/^\d{1,16}$/.test(timestamp)) throw unauthenticated('X-PipAI-Timestamp must be Unix epoch milliseconds.');
-    if (!/^[0-9a-f]{64}$/.test(signature)) throw unauthenticated('X-PipAI-Signature must be 64 lowercase hex characters.');
+    if (!/^[0-9a-f]{64}$/.test(signature))
+      throw unauthenticated('X-PipAI-Signature must be 64 lowercase hex characters.');
 
     const key = await this.#store.findApiKey(apiKey);
     if (!key || key.revokedAt !== null) throw unauthenticated('The API key is unknown or revoked.');
     known.keyId = key.id;
 
-    const expected = Buffer.from(signRequest(this.#secrets.open(key.sealedSecret), timestamp, request.method, request.target, request.body), 'hex');
+    const expected = Buffer.from(
+      signRequest(this.#secrets.open(key.sealedSecret), timestamp, request.method, request.target, request.body),
+      'hex',
+    );
     if (!timingSafeEqual(expected, Buffer.from(signature, 'hex'))) {
       throw new ApiError('INVALID_SIGNATURE', 'X-PipAI-Signature does not match the request.');
     }

@@ -39,15 +39,21 @@ export const FAILING_ENDPOINT_AFTER = 3;
 export function endpointRoom(endpoint: EndpointState | undefined, perWebhook: number): number {
   if (!endpoint) return perWebhook;
   const cap = endpoint.consecutiveFailures >= FAILING_ENDPOINT_AFTER ? 1 : perWebhook;
-  const byRate = endpoint.rateLimit === null ? Number.POSITIVE_INFINITY : endpoint.rateLimit - endpoint.startedThisSecond;
+  const byRate =
+    endpoint.rateLimit === null ? Number.POSITIVE_INFINITY : endpoint.rateLimit - endpoint.startedThisSecond;
   return Math.max(0, Math.min(cap - endpoint.inFlight, byRate));
 }
 
 /** The job ids to lease now, in the order they were chosen. */
-export function chooseFairly(candidates: readonly ClaimCandidate[], endpoints: readonly EndpointState[], caps: ClaimCaps): number[] {
+export function chooseFairly(
+  candidates: readonly ClaimCandidate[],
+  endpoints: readonly EndpointState[],
+  caps: ClaimCaps,
+): number[] {
   const endpointOf = new Map(endpoints.map((endpoint) => [endpoint.webhookId, endpoint]));
   const accountInFlight = new Map<string, number>();
-  for (const endpoint of endpoints) accountInFlight.set(endpoint.accountId, (accountInFlight.get(endpoint.accountId) ?? 0) + endpoint.inFlight);
+  for (const endpoint of endpoints)
+    accountInFlight.set(endpoint.accountId, (accountInFlight.get(endpoint.accountId) ?? 0) + endpoint.inFlight);
 
   // account -> webhook -> its candidates, oldest first; accounts and webhooks ordered by their oldest.
   const byAccount = new Map<string, Map<string, ClaimCandidate[]>>();
@@ -60,7 +66,10 @@ export function chooseFairly(candidates: readonly ClaimCandidate[], endpoints: r
   }
   const accounts = [...byAccount].map(([accountId, webhooks]) => ({
     room: caps.perAccount - (accountInFlight.get(accountId) ?? 0),
-    webhooks: [...webhooks].map(([webhookId, queue]) => ({ queue, room: endpointRoom(endpointOf.get(webhookId), caps.perWebhook) })),
+    webhooks: [...webhooks].map(([webhookId, queue]) => ({
+      queue,
+      room: endpointRoom(endpointOf.get(webhookId), caps.perWebhook),
+    })),
     turn: 0,
   }));
 

@@ -7,19 +7,32 @@ import { newDeliveryId } from './ids.ts';
 
 /** The delivery body: {"id","type","created_at","data"}, the same bytes on every attempt. */
 export function envelopeOf(event: EventRecord): string {
-  return JSON.stringify({ id: event.id, type: event.type, created_at: formatTimestamp(event.createdAt), data: event.data });
+  return JSON.stringify({
+    id: event.id,
+    type: event.type,
+    created_at: formatTimestamp(event.createdAt),
+    data: event.data,
+  });
 }
 
 /** The secrets in force: the current one, and during a rotation's grace period the previous one. */
 export function signingSecrets(webhook: WebhookRecord, secrets: SecretBox, now: number): string[] {
   const current = secrets.open(webhook.sealedSecret);
   const previousInForce =
-    webhook.previousSealedSecret !== null && webhook.previousSecretExpiresAt !== null && webhook.previousSecretExpiresAt > now;
+    webhook.previousSealedSecret !== null &&
+    webhook.previousSecretExpiresAt !== null &&
+    webhook.previousSecretExpiresAt > now;
   return previousInForce ? [current, secrets.open(webhook.previousSealedSecret!)] : [current];
 }
 
 /** The log entry of one attempt: what was sent to whom, and how it went. */
-export function attemptRecord(event: EventRecord, webhookId: string, trigger: DeliveryTrigger, outcome: SendOutcome, startedAt: number): NewAttempt {
+export function attemptRecord(
+  event: EventRecord,
+  webhookId: string,
+  trigger: DeliveryTrigger,
+  outcome: SendOutcome,
+  startedAt: number,
+): NewAttempt {
   return {
     id: newDeliveryId(),
     webhookId,

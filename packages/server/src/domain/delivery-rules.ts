@@ -32,9 +32,18 @@ export interface Settlement {
 }
 
 /** The webhook's health after one delivery attempt. */
-export function healthAfterAttempt(current: WebhookHealth, outcome: Pick<AttemptOutcome, 'succeeded' | 'gone' | 'now' | 'brokenAfterMs'>): Settlement['health'] {
+export function healthAfterAttempt(
+  current: WebhookHealth,
+  outcome: Pick<AttemptOutcome, 'succeeded' | 'gone' | 'now' | 'brokenAfterMs'>,
+): Settlement['health'] {
   if (outcome.succeeded) {
-    return { status: current.status, consecutiveFailures: 0, failingSince: null, lastSuccessAt: outcome.now, broke: false };
+    return {
+      status: current.status,
+      consecutiveFailures: 0,
+      failingSince: null,
+      lastSuccessAt: outcome.now,
+      broke: false,
+    };
   }
   const failingSince = current.failingSince ?? outcome.now;
   const breaks = current.status === 'active' && (outcome.gone || outcome.now - failingSince >= outcome.brokenAfterMs);
@@ -51,6 +60,12 @@ export function healthAfterAttempt(current: WebhookHealth, outcome: Pick<Attempt
 export function settleAttempt(current: WebhookHealth, outcome: AttemptOutcome): Settlement {
   const health = healthAfterAttempt(current, outcome);
   const nextAttemptAt = outcome.succeeded || health.status === 'broken' ? null : outcome.retryAt;
-  const jobState: JobState = outcome.succeeded ? 'done' : health.status === 'broken' ? 'cancelled' : nextAttemptAt === null ? 'dead' : 'pending';
+  const jobState: JobState = outcome.succeeded
+    ? 'done'
+    : health.status === 'broken'
+      ? 'cancelled'
+      : nextAttemptAt === null
+        ? 'dead'
+        : 'pending';
   return { health, nextAttemptAt, jobState };
 }

@@ -1,8 +1,8 @@
 // The delivery operations of the API: rotate a secret, send a test, read the log, redeliver.
-import { eventTypes, matchesEvent, type components, type operations } from '@pipai/contract';
+import { type components, eventTypes, matchesEvent, type operations } from '@pipai/contract';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { AttemptRecord, Store, WebhookRecord } from '../store/store.ts';
-import { formatTimestamp, type Clock } from './clock.ts';
+import { type Clock, formatTimestamp } from './clock.ts';
 import type { CursorCodec } from './cursor.ts';
 import { attemptRecord, envelopeOf, signingSecrets } from './delivery-envelope.ts';
 import type { DeliverySender } from './delivery-sender.ts';
@@ -61,25 +61,50 @@ export class DeliveryService {
     return webhook;
   }
 
-  async rotateSecret(principal: Principal, id: string, graceSeconds = DEFAULT_GRACE_SECONDS): Promise<Schemas['SecretRotation']> {
+  async rotateSecret(
+    principal: Principal,
+    id: string,
+    graceSeconds = DEFAULT_GRACE_SECONDS,
+  ): Promise<Schemas['SecretRotation']> {
     await this.#webhook(principal, id);
     const secret = newWebhookSecret();
     const previousExpiresAt = this.#deps.clock.now() + graceSeconds * 1000;
-    const rotated = await this.#deps.store.rotateWebhookSecret(principal.accountId, id, this.#deps.secrets.seal(secret), previousExpiresAt);
+    const rotated = await this.#deps.store.rotateWebhookSecret(
+      principal.accountId,
+      id,
+      this.#deps.secrets.seal(secret),
+      previousExpiresAt,
+    );
     if (!rotated) throw notFound(`webhook ${id}`);
-    return { id, secret, _secret_warning: SECRET_WARNING, previous_secret_expires_at: formatTimestamp(previousExpiresAt) };
+    return {
+      id,
+      secret,
+      _secret_warning: SECRET_WARNING,
+      previous_secret_expires_at: formatTimestamp(previousExpiresAt),
+    };
   }
 
   /** One synchronous, signed delivery of a synthetic event, whatever the webhook's status. */
   async test(principal: Principal, id: string, requestedType?: string): Promise<Schemas['WebhookTestResult']> {
     const webhook = await this.#webhook(principal, id);
-    const type = requestedType ?? eventTypes.find((candidate) => webhook.events.some((pattern) => matchesEvent(pattern, candidate)))!;
+    const type =
+      requestedType ??
+      eventTypes.find((candidate) => webhook.events.some((pattern) => matchesEvent(pattern, candidate)))!;
     const now = this.#deps.clock.now();
-    const event = { id: newEventId(), accountId: principal.accountId, type, data: this.#deps.exampleData(type), createdAt: now };
+    const event = {
+      id: newEventId(),
+      accountId: principal.accountId,
+      type,
+      data: this.#deps.exampleData(type),
+      createdAt: now,
+    };
     const body = envelopeOf(event);
     const headers = deliveryHeaders(signingSecrets(webhook, this.#deps.secrets, now), event.id, now, body);
     const outcome = await this.#deps.sender.send(webhook.url, headers, body);
-    const attempt = await this.#deps.store.recordTestAttempt(event, attemptRecord(event, webhook.id, 'test', outcome, now));
+    const attempt = await this.#deps.store.recordTestAttempt(
+      event,
+      attemptRecord(event, webhook.id, 'test', outcome, now),
+    );
     return {
       delivery_id: attempt.id,
       event_id: event.id,
@@ -101,7 +126,8 @@ export class DeliveryService {
     let beforeSeq: number | undefined;
     if (query.cursor !== undefined) {
       beforeSeq = this.#deps.cursors.read(scope, query.cursor);
-      if (beforeSeq === undefined) throw invalidParameter('cursor', 'query', 'is malformed, altered, or was issued for other filters');
+      if (beforeSeq === undefined)
+        throw invalidParameter('cursor', 'query', 'is malformed, altered, or was issued for other filters');
     }
     const records = await this.#deps.store.listAttempts(principal.accountId, id, {
       ...(query.status ? { status: query.status } : {}),
@@ -112,7 +138,10 @@ export class DeliveryService {
     });
     const page = records.slice(0, limit);
     const last = page.at(-1);
-    return { data: page.map(toDelivery), next_cursor: records.length > limit && last ? this.#deps.cursors.issue(scope, last.seq) : null };
+    return {
+      data: page.map(toDelivery),
+      next_cursor: records.length > limit && last ? this.#deps.cursors.issue(scope, last.seq) : null,
+    };
   }
 
   /** Queues the attempt's event for one more delivery to the webhook (same webhook-id). */

@@ -10,7 +10,12 @@ export function deliverySignature(secret: string, eventId: string, timestamp: nu
 export const USER_AGENT = 'PipAI-Webhooks/1.0';
 
 /** The headers of one delivery attempt; one signature per secret in force (two during a rotation). */
-export function deliveryHeaders(secrets: readonly string[], eventId: string, nowMs: number, body: string): Record<string, string> {
+export function deliveryHeaders(
+  secrets: readonly string[],
+  eventId: string,
+  nowMs: number,
+  body: string,
+): Record<string, string> {
   const timestamp = Math.floor(nowMs / 1000);
   return {
     'content-type': 'application/json',

@@ -84,7 +84,11 @@ export class DeliveryWorker {
   /** The leases of the attempts under way, renewed while they run. */
   readonly #held = new Map<number, number>();
   /** Outcomes waiting to be written, and the batch being written. */
-  readonly #toRecord: { completed: CompletedDelivery; resolve: (result: CompletionResult) => void; reject: (error: unknown) => void }[] = [];
+  readonly #toRecord: {
+    completed: CompletedDelivery;
+    resolve: (result: CompletionResult) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
   #writing: Promise<void> | undefined;
   #renewal: ReturnType<typeof setInterval> | undefined;
   #active = 0;
@@ -129,7 +133,9 @@ export class DeliveryWorker {
     this.#loop = this.#run();
     // Well inside the lease: a renewal that fails once (a slow database) still leaves time for the next.
     this.#renewal = setInterval(() => {
-      this.renewLeases().catch((error: unknown) => this.#logger.debug({ err: error }, 'renewing leases failed; retrying at the next renewal'));
+      this.renewLeases().catch((error: unknown) =>
+        this.#logger.debug({ err: error }, 'renewing leases failed; retrying at the next renewal'),
+      );
     }, this.#policy.leaseMs / 3);
     this.#renewal.unref();
   }
@@ -223,7 +229,10 @@ export class DeliveryWorker {
 
   #reachable(): void {
     if (this.#outageSince === undefined) return;
-    this.#logger.info({ unreachable_ms: this.#clock.now() - this.#outageSince }, 'database reachable again: deliveries resumed');
+    this.#logger.info(
+      { unreachable_ms: this.#clock.now() - this.#outageSince },
+      'database reachable again: deliveries resumed',
+    );
     this.#outageSince = undefined;
   }
 
@@ -271,7 +280,6 @@ export class DeliveryWorker {
     }
   }
 
-
   /**
    * Leases as many due jobs as there are free slots, chosen fairly (claim-policy.ts) within the
    * in-flight caps every worker shares, and starts every one at once: a job is leased only when its
@@ -299,7 +307,10 @@ export class DeliveryWorker {
       .catch((error: unknown) => {
         const context = { webhook_id: webhookId, event_id: delivery.event.id };
         if (error instanceof StoreUnavailableError) {
-          this.#logger.warn({ ...context, lease_ms: this.#policy.leaseMs }, 'stopped before the outcome could be recorded; the job is retried after its lease');
+          this.#logger.warn(
+            { ...context, lease_ms: this.#policy.leaseMs },
+            'stopped before the outcome could be recorded; the job is retried after its lease',
+          );
         } else {
           this.#logger.error({ err: error, ...context }, 'delivery failed unexpectedly');
         }
@@ -321,7 +332,11 @@ export class DeliveryWorker {
     if (held.length === 0) return;
     const renewed = new Set(await this.#store.renewLeases(held, this.#clock.now() + this.#policy.leaseMs));
     const lost = held.filter((lease) => !renewed.has(lease.jobId) && this.#held.get(lease.jobId) === lease.lease);
-    if (lost.length) this.#logger.warn({ jobs: lost.map((lease) => lease.jobId) }, 'leases taken over by another worker while their attempts ran');
+    if (lost.length)
+      this.#logger.warn(
+        { jobs: lost.map((lease) => lease.jobId) },
+        'leases taken over by another worker while their attempts ran',
+      );
   }
 
   async #deliver(delivery: ClaimedDelivery): Promise<void> {
@@ -331,7 +346,12 @@ export class DeliveryWorker {
     const headers = deliveryHeaders(signingSecrets(webhook, this.#secrets, startedAt), event.id, startedAt, body);
     // An endpoint that keeps failing gets a shorter leash as well as a single slot (claim-policy.ts).
     const failing = webhook.consecutiveFailures >= FAILING_ENDPOINT_AFTER;
-    const outcome = await this.#sender.send(webhook.url, headers, body, failing ? { timeoutMs: this.#policy.failingTimeoutMs } : {});
+    const outcome = await this.#sender.send(
+      webhook.url,
+      headers,
+      body,
+      failing ? { timeoutMs: this.#policy.failingTimeoutMs } : {},
+    );
     const attemptsMade = delivery.attempts + 1;
     const trigger = delivery.trigger === 'redelivery' ? 'redelivery' : delivery.attempts === 0 ? 'event' : 'retry';
     // Redeliveries are one attempt; event deliveries follow the retry schedule.
@@ -374,9 +394,15 @@ export class DeliveryWorker {
     );
     this.#observer?.attempted(observation);
     if (result.outcome === 'lease_lost') {
-      this.#logger.warn({ webhook_id: webhook.id, event_id: event.id, job_id: delivery.jobId }, 'lease lost during the attempt: its outcome is not recorded');
+      this.#logger.warn(
+        { webhook_id: webhook.id, event_id: event.id, job_id: delivery.jobId },
+        'lease lost during the attempt: its outcome is not recorded',
+      );
     } else if (result.outcome === 'recorded' && result.webhookBroke) {
-      this.#logger.warn({ webhook_id: webhook.id, status: outcome.responseStatus }, 'webhook marked broken; its pending deliveries stop');
+      this.#logger.warn(
+        { webhook_id: webhook.id, status: outcome.responseStatus },
+        'webhook marked broken; its pending deliveries stop',
+      );
     }
   }
 }

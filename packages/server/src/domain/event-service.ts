@@ -1,8 +1,8 @@
 // Platform events in: published events, balance reports (which derive account.balance_low), and API
 // key changes. Each is stored with its delivery jobs in one transaction before anyone is told.
-import { matchesEvent, subscriptionMatches, type InternalComponents } from '@pipai/contract';
+import { type InternalComponents, matchesEvent, subscriptionMatches } from '@pipai/contract';
 import type { Store, WebhookRecord } from '../store/store.ts';
-import { formatTimestamp, type Clock } from './clock.ts';
+import { type Clock, formatTimestamp } from './clock.ts';
 import { compareDecimals } from './decimal.ts';
 import { invalidParameter, invalidParameters, notFound, type ParameterError } from './errors.ts';
 import { newEventId } from './ids.ts';
@@ -45,7 +45,11 @@ export class EventService {
 
   async publish(accountName: string, type: string, data: unknown): Promise<PublishedEvent[]> {
     if (type === BALANCE_LOW) {
-      throw invalidParameter('type', 'body', 'account.balance_low is derived from balance reports; report the balance instead');
+      throw invalidParameter(
+        'type',
+        'body',
+        'account.balance_low is derived from balance reports; report the balance instead',
+      );
     }
     const errors = this.#deps.validatePayload(type, data);
     if (errors.length > 0) throw invalidParameters(errors);
@@ -79,12 +83,20 @@ export class EventService {
       })),
     );
     if (published.length > 0) this.#deps.onPublished?.();
-    return published.map((event) => ({ id: event.id, type: BALANCE_LOW, created_at: formatTimestamp(event.createdAt) }));
+    return published.map((event) => ({
+      id: event.id,
+      type: BALANCE_LOW,
+      created_at: formatTimestamp(event.createdAt),
+    }));
   }
 
   /** account.api_key_rotated, when a key of the account is rotated or revoked. */
   apiKeyChanged(accountId: string, apiKey: string, action: 'rotated' | 'revoked'): Promise<PublishedEvent> {
     const occurredAt = formatTimestamp(this.#deps.clock.now());
-    return this.publishToAccount(accountId, 'account.api_key_rotated', { api_key: apiKey, action, occurred_at: occurredAt });
+    return this.publishToAccount(accountId, 'account.api_key_rotated', {
+      api_key: apiKey,
+      action,
+      occurred_at: occurredAt,
+    });
   }
 }

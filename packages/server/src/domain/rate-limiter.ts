@@ -12,9 +12,13 @@ export interface WeightUsage {
 export class RateLimitedError extends ApiError {
   readonly usage: WeightUsage;
   constructor(usage: WeightUsage, retryAfterSeconds: number) {
-    super('RATE_LIMITED', `This API key spent its ${usage.limit} weight for the rolling minute; retry in ${retryAfterSeconds} s.`, {
-      retryAfterSeconds,
-    });
+    super(
+      'RATE_LIMITED',
+      `This API key spent its ${usage.limit} weight for the rolling minute; retry in ${retryAfterSeconds} s.`,
+      {
+        retryAfterSeconds,
+      },
+    );
     this.usage = usage;
   }
 }

@@ -2,17 +2,17 @@
 // packages/contract/test/fixtures/seeds.json) and of the spec that is not a matter of shape
 // (shape is the spec's, enforced before a request gets here).
 import {
+  type components,
   eventTypes,
+  eventWildcards,
   isEventPattern,
   matchesEvent,
-  patternsOverlap,
-  eventWildcards,
-  type components,
   type operations,
+  patternsOverlap,
 } from '@pipai/contract';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { NewWebhook, Store, WebhookChanges, WebhookRecord } from '../store/store.ts';
-import { formatTimestamp, type Clock } from './clock.ts';
+import { type Clock, formatTimestamp } from './clock.ts';
 import type { CursorCodec } from './cursor.ts';
 import { ApiError, invalidParameter, notFound } from './errors.ts';
 import { newWebhookId, newWebhookSecret } from './ids.ts';
@@ -28,7 +28,8 @@ export type UpdateWebhookInput = Schemas['UpdateWebhookRequest'];
 export type ListWebhooksQuery = NonNullable<operations['listWebhooks']['parameters']['query']>;
 
 export const MAX_WEBHOOKS_PER_ACCOUNT = 25;
-export const SECRET_WARNING: Schemas['SecretWarning'] = 'Store this secret immediately — it will not be retrievable later.';
+export const SECRET_WARNING: Schemas['SecretWarning'] =
+  'Store this secret immediately — it will not be retrievable later.';
 const BALANCE_LOW = 'account.balance_low';
 const ALL_PATTERNS: readonly string[] = [...eventTypes, ...eventWildcards];
 
@@ -60,7 +61,11 @@ function toWebhook(record: NewWebhook): Webhook {
 function checkEvents(events: readonly string[]): void {
   events.forEach((pattern, index) => {
     if (!isEventPattern(pattern)) {
-      throw invalidParameter(`events[${index}]`, 'body', 'must be a known event type or one of strategy.*, backtest.*, account.*, *');
+      throw invalidParameter(
+        `events[${index}]`,
+        'body',
+        'must be a known event type or one of strategy.*, backtest.*, account.*, *',
+      );
     }
     if (events.indexOf(pattern) !== index) throw invalidParameter(`events[${index}]`, 'body', `duplicates ${pattern}`);
   });
@@ -124,7 +129,10 @@ export class WebhookService {
       const id = newWebhookId();
       const outcome = await this.#deps.store.insertWebhook({ ...base, id }, MAX_WEBHOOKS_PER_ACCOUNT);
       if (outcome === 'duplicate_url') {
-        throw new ApiError('DUPLICATE_URL', `A webhook with the URL ${input.url} is already registered on this account.`);
+        throw new ApiError(
+          'DUPLICATE_URL',
+          `A webhook with the URL ${input.url} is already registered on this account.`,
+        );
       }
       if (outcome === 'limit_reached') {
         throw new ApiError(
@@ -178,7 +186,8 @@ export class WebhookService {
       changes.events = [...input.events];
     }
     const events = changes.events ?? current.events;
-    const threshold = input.balance_low_threshold === undefined ? current.balanceLowThreshold : input.balance_low_threshold;
+    const threshold =
+      input.balance_low_threshold === undefined ? current.balanceLowThreshold : input.balance_low_threshold;
     changes.balanceLowThreshold = thresholdFor(events, threshold);
     if (input.description !== undefined) changes.description = input.description;
     if (input.rate_limit !== undefined) changes.rateLimit = input.rate_limit;

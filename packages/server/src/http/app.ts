@@ -4,14 +4,14 @@
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import * as OpenApiValidator from 'express-openapi-validator';
 import type { Logger } from 'pino';
-import { ApiError } from '../domain/errors.ts';
 import type { Authenticator } from '../domain/authenticator.ts';
+import { ApiError } from '../domain/errors.ts';
 import type { RateLimiter } from '../domain/rate-limiter.ts';
 import { checkParameters, parseJsonBody, readRawBody } from './body.ts';
 import type { OperationHandlers } from './operation-types.ts';
 import { sendProblem } from './problem.ts';
-import { requestContext, type RequestObserver } from './request-context.ts';
-import { createRouter, routesOf, type RouteMatch } from './routes.ts';
+import { type RequestObserver, requestContext } from './request-context.ts';
+import { createRouter, type RouteMatch, routesOf } from './routes.ts';
 import { admitRequests, matchRequest } from './security.ts';
 import { toApiError } from './validator-errors.ts';
 
@@ -48,14 +48,22 @@ export function createApp(deps: AppDeps): Express {
   });
   app.get('/readyz', async (_req, res) => {
     const failing = deps.readiness ? await deps.readiness().catch((error: Error) => [error.message]) : [];
-    res.status(failing.length ? 503 : 200).json(failing.length ? { status: 'unavailable', failing } : { status: 'ready' });
+    res
+      .status(failing.length ? 503 : 200)
+      .json(failing.length ? { status: 'unavailable', failing } : { status: 'ready' });
   });
   if (deps.metrics) app.get('/metrics', deps.metrics.handler);
 
   app.use(requestContext(deps.logger, deps.metrics));
   app.use(matchRequest(match));
   app.use(readRawBody);
-  app.use(admitRequests({ authenticator: deps.authenticator, rateLimiter: deps.rateLimiter, internalToken: deps.internalToken }));
+  app.use(
+    admitRequests({
+      authenticator: deps.authenticator,
+      rateLimiter: deps.rateLimiter,
+      internalToken: deps.internalToken,
+    }),
+  );
   app.use(parseJsonBody);
   app.use(checkParameters);
   app.use(
@@ -72,7 +80,8 @@ export function createApp(deps: AppDeps): Express {
   app.use((req, res, next) => {
     const { route, params } = res.locals.match as RouteMatch;
     const handler = deps.handlers[route.operationId as keyof OperationHandlers] as express.RequestHandler | undefined;
-    if (!handler) return next(new ApiError('NOT_FOUND', 'No such operation. See the API reference for the available ones.'));
+    if (!handler)
+      return next(new ApiError('NOT_FOUND', 'No such operation. See the API reference for the available ones.'));
     req.params = params as Record<string, string>;
     return handler(req, res, next);
   });
@@ -81,7 +90,10 @@ export function createApp(deps: AppDeps): Express {
     let apiError = toApiError(error);
     if (!apiError) {
       deps.logger.error({ err: error, request_id: res.locals.requestId, path: req.path }, 'unexpected error');
-      apiError = new ApiError('INTERNAL', 'An unexpected error occurred. Quote the request id when contacting support.');
+      apiError = new ApiError(
+        'INTERNAL',
+        'An unexpected error occurred. Quote the request id when contacting support.',
+      );
     }
     if (res.headersSent) {
       res.destroy();

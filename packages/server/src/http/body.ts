@@ -35,7 +35,8 @@ export const parseJsonBody: RequestHandler = (req, res, next) => {
   req.body = undefined;
   if (raw.length === 0) return next();
   const { route } = res.locals.match as RouteMatch;
-  if (!route.takesBody) return next(invalidParameter('body', 'body', 'must be empty: this operation takes no request body'));
+  if (!route.takesBody)
+    return next(invalidParameter('body', 'body', 'must be empty: this operation takes no request body'));
   const problem = mediaTypeProblem(req.get('content-type'));
   if (problem) return next(new ApiError('UNSUPPORTED_MEDIA_TYPE', problem));
   let text: string;
@@ -53,7 +54,8 @@ export const parseJsonBody: RequestHandler = (req, res, next) => {
 };
 
 /** `events[2]`, `data.name`: how errors[] names a place inside a value. */
-const child = (name: string, key: string | number) => (typeof key === 'number' ? `${name}[${key}]` : name ? `${name}.${key}` : key);
+const child = (name: string, key: string | number) =>
+  typeof key === 'number' ? `${name}[${key}]` : name ? `${name}.${key}` : key;
 
 /**
  * Strings no store can keep as sent: a NUL character (PostgreSQL text refuses it) and unpaired
@@ -61,8 +63,14 @@ const child = (name: string, key: string | number) => (typeof key === 'number' ?
  */
 function illFormedStrings(value: unknown, name: string, location: ParameterError['in'], found: ParameterError[]): void {
   if (typeof value === 'string') {
-    if (value.includes('\u0000')) found.push({ parameter: name, in: location, message: 'must not contain a NUL character' });
-    else if (!value.isWellFormed()) found.push({ parameter: name, in: location, message: 'must be well-formed Unicode (it has an unpaired surrogate)' });
+    if (value.includes('\u0000'))
+      found.push({ parameter: name, in: location, message: 'must not contain a NUL character' });
+    else if (!value.isWellFormed())
+      found.push({
+        parameter: name,
+        in: location,
+        message: 'must be well-formed Unicode (it has an unpaired surrogate)',
+      });
   } else if (Array.isArray(value)) {
     for (const [index, item] of value.entries()) illFormedStrings(item, child(name, index), location, found);
   } else if (value !== null && typeof value === 'object') {
@@ -93,7 +101,11 @@ export const checkParameters: RequestHandler = (req, res, next) => {
     illFormedStrings(query[name], name, 'query', found);
     // Number() would take 0x10, 1e1, 05, Infinity and 400 digits; the API takes decimal integers.
     const text = query[name];
-    if (route.integerQueryParameters.includes(name) && typeof text === 'string' && !/^-?(0|[1-9]\d{0,14})$/.test(text)) {
+    if (
+      route.integerQueryParameters.includes(name) &&
+      typeof text === 'string' &&
+      !/^-?(0|[1-9]\d{0,14})$/.test(text)
+    ) {
       found.push({ parameter: name, in: 'query', message: 'must be integer' });
     }
   }

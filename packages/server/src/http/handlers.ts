@@ -29,7 +29,11 @@ export function operationHandlers({
       res.json(webhook);
     },
     updateWebhook: async (req, res) => {
-      const webhook: ResponseBody<'updateWebhook', 200> = await webhooks.update(principalOf(res), req.params.webhook_id, req.body);
+      const webhook: ResponseBody<'updateWebhook', 200> = await webhooks.update(
+        principalOf(res),
+        req.params.webhook_id,
+        req.body,
+      );
       res.json(webhook);
     },
     deleteWebhook: async (req, res) => {
@@ -49,11 +53,19 @@ export function operationHandlers({
       res.json(rotation);
     },
     testWebhook: async (req, res) => {
-      const result: ResponseBody<'testWebhook', 200> = await deliveries.test(principalOf(res), req.params.webhook_id, req.body?.type);
+      const result: ResponseBody<'testWebhook', 200> = await deliveries.test(
+        principalOf(res),
+        req.params.webhook_id,
+        req.body?.type,
+      );
       res.json(result);
     },
     listWebhookDeliveries: async (req, res) => {
-      const page: ResponseBody<'listWebhookDeliveries', 200> = await deliveries.list(principalOf(res), req.params.webhook_id, req.query);
+      const page: ResponseBody<'listWebhookDeliveries', 200> = await deliveries.list(
+        principalOf(res),
+        req.params.webhook_id,
+        req.query,
+      );
       res.json(page);
     },
     redeliverWebhookDelivery: async (req, res) => {
@@ -65,12 +77,16 @@ export function operationHandlers({
       res.status(202).json(accepted);
     },
     publishEvent: async (req, res) => {
-      const published: ResponseBody<'publishEvent', 202> = { events: await events.publish(req.body.account, req.body.type, req.body.data) };
+      const published: ResponseBody<'publishEvent', 202> = {
+        events: await events.publish(req.body.account, req.body.type, req.body.data),
+      };
       res.status(202).json(published);
     },
     reportBalance: async (req, res) => {
       const { account, balance } = req.body;
-      const published: ResponseBody<'reportBalance', 202> = { events: await events.reportBalance(account, balance.asset, balance.available) };
+      const published: ResponseBody<'reportBalance', 202> = {
+        events: await events.reportBalance(account, balance.asset, balance.available),
+      };
       res.status(202).json(published);
     },
   };

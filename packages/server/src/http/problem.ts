@@ -1,8 +1,9 @@
 // Every error leaves as RFC 9457 problem+json with the spec's code, a request id and, for
 // INVALID_PARAMETER, the offending parameters. This is the only place codes become HTTP statuses,
 // and each code's status and title are the spec's (generated into the contract's errorCatalog).
+
+import { type components, errorCatalog } from '@pipai/contract';
 import type { Response } from 'express';
-import { errorCatalog, type components } from '@pipai/contract';
 import type { ApiError } from '../domain/errors.ts';
 
 type Problem = components['schemas']['Problem'];

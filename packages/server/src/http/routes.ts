@@ -5,7 +5,7 @@
 // made here. Matching is exact: the path as sent (not decoded, not case-folded, no trailing slash,
 // no dot segments or doubled slashes) must be the template with one non-empty segment per parameter.
 // Anything else names no operation and is answered 404 before its body is read.
-import { openApi, type Json } from '@pipai/contract/openapi';
+import { type Json, openApi } from '@pipai/contract/openapi';
 
 export interface Route {
   operationId: string;
@@ -44,7 +44,9 @@ export function routesOf(spec: Json): Route[] {
         internal: operation['x-internal'] === true,
         takesBody: operation.requestBody !== undefined,
         queryParameters: query.map((parameter) => parameter.name as string),
-        integerQueryParameters: query.filter((parameter) => parameter.schema?.type === 'integer').map((parameter) => parameter.name as string),
+        integerQueryParameters: query
+          .filter((parameter) => parameter.schema?.type === 'integer')
+          .map((parameter) => parameter.name as string),
       };
     });
 }

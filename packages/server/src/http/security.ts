@@ -35,14 +35,21 @@ export function matchRequest(match: (method: string, rawPath: string) => RouteMa
   return (req, res, next) => {
     const queryAt = req.url.indexOf('?');
     // Only the origin form (`/path?query`) of a request target names an operation.
-    const found = req.url.startsWith('/') ? match(req.method, queryAt < 0 ? req.url : req.url.slice(0, queryAt)) : undefined;
-    if (!found) return next(new ApiError('NOT_FOUND', 'No such operation. See the API reference for the available ones.'));
+    const found = req.url.startsWith('/')
+      ? match(req.method, queryAt < 0 ? req.url : req.url.slice(0, queryAt))
+      : undefined;
+    if (!found)
+      return next(new ApiError('NOT_FOUND', 'No such operation. See the API reference for the available ones.'));
     res.locals.match = found;
     next();
   };
 }
 
-export function admitRequests(deps: { authenticator: Authenticator; rateLimiter: RateLimiter; internalToken: string | undefined }): RequestHandler {
+export function admitRequests(deps: {
+  authenticator: Authenticator;
+  rateLimiter: RateLimiter;
+  internalToken: string | undefined;
+}): RequestHandler {
   const { throttle } = deps.authenticator;
   return async (req, res, next) => {
     const { route } = res.locals.match as RouteMatch;

@@ -1,6 +1,12 @@
 // Translates what express-openapi-validator and the body reader report into the API's own errors,
 // so that `errors[]` names each parameter the way the docs do: `url`, `events[2]`, `limit`.
-import { ApiError, invalidParameters, StoreUnavailableError, UNAVAILABLE_RETRY_AFTER_SECONDS, type ParameterError } from '../domain/errors.ts';
+import {
+  ApiError,
+  invalidParameters,
+  type ParameterError,
+  StoreUnavailableError,
+  UNAVAILABLE_RETRY_AFTER_SECONDS,
+} from '../domain/errors.ts';
 
 interface ValidatorItem {
   path?: string;
@@ -8,7 +14,13 @@ interface ValidatorItem {
   errorCode?: string;
 }
 
-const LOCATIONS: Record<string, ParameterError['in']> = { body: 'body', query: 'query', params: 'path', path: 'path', headers: 'header' };
+const LOCATIONS: Record<string, ParameterError['in']> = {
+  body: 'body',
+  query: 'query',
+  params: 'path',
+  path: 'path',
+  headers: 'header',
+};
 
 /** `/body/events/2` -> events[2] in body; `/query/limit` -> limit in query. */
 function parameterOf(path: string): { parameter: string; in: ParameterError['in'] } {
@@ -81,7 +93,8 @@ export function toApiError(error: unknown): ApiError | undefined {
   if (status === 415) {
     return invalidParameters([{ parameter: 'Content-Type', in: 'header', message: 'must be application/json' }]);
   }
-  if (status === 404 || status === 405) return new ApiError('NOT_FOUND', 'No such operation. See the API reference for the available ones.');
+  if (status === 404 || status === 405)
+    return new ApiError('NOT_FOUND', 'No such operation. See the API reference for the available ones.');
   if (status === 400) {
     const items = (error as { errors?: ValidatorItem[] }).errors;
     return validationError(items?.length ? items : [{ path: '/body', message: (error as Error).message }]);

@@ -47,11 +47,33 @@ export interface AddressBlock {
   embeds?: Embedding;
 }
 
-const v4 = (block: string, name: string, rfc: string, globallyReachable: GloballyReachable, extra: Partial<AddressBlock> = {}): AddressBlock => ({
-  block, name, rfc, globallyReachable, source: 'IANA IPv4 Special-Purpose', ...extra,
+const v4 = (
+  block: string,
+  name: string,
+  rfc: string,
+  globallyReachable: GloballyReachable,
+  extra: Partial<AddressBlock> = {},
+): AddressBlock => ({
+  block,
+  name,
+  rfc,
+  globallyReachable,
+  source: 'IANA IPv4 Special-Purpose',
+  ...extra,
 });
-const v6 = (block: string, name: string, rfc: string, globallyReachable: GloballyReachable, extra: Partial<AddressBlock> = {}): AddressBlock => ({
-  block, name, rfc, globallyReachable, source: 'IANA IPv6 Special-Purpose', ...extra,
+const v6 = (
+  block: string,
+  name: string,
+  rfc: string,
+  globallyReachable: GloballyReachable,
+  extra: Partial<AddressBlock> = {},
+): AddressBlock => ({
+  block,
+  name,
+  rfc,
+  globallyReachable,
+  source: 'IANA IPv6 Special-Purpose',
+  ...extra,
 });
 const embeds = (form: string, layout: Layout, decides = false) => ({ embeds: { form, layout, decides } });
 
@@ -93,8 +115,14 @@ export const ADDRESS_TABLE: readonly AddressBlock[] = [
   v6('::/128', 'Unspecified Address', 'RFC 4291', 'False'),
   // The registry rates the mapped block non-global, but as a socket address it is the IPv4 host itself.
   v6('::ffff:0:0/96', 'IPv4-mapped Address', 'RFC 4291', 'False', embeds('IPv4-mapped', 'last 32 bits', true)),
-  v6('64:ff9b::/96', 'IPv4-IPv6 Translat.', 'RFC 6052', 'True', { qualifier: 'NAT64', ...embeds('NAT64', 'last 32 bits', true) }),
-  v6('64:ff9b:1::/48', 'IPv4-IPv6 Translat.', 'RFC 8215', 'False', { qualifier: 'local-use NAT64', ...embeds('local-use NAT64', 'RFC 6052 /48') }),
+  v6('64:ff9b::/96', 'IPv4-IPv6 Translat.', 'RFC 6052', 'True', {
+    qualifier: 'NAT64',
+    ...embeds('NAT64', 'last 32 bits', true),
+  }),
+  v6('64:ff9b:1::/48', 'IPv4-IPv6 Translat.', 'RFC 8215', 'False', {
+    qualifier: 'local-use NAT64',
+    ...embeds('local-use NAT64', 'RFC 6052 /48'),
+  }),
   v6('100::/64', 'Discard-Only Address Block', 'RFC 6666', 'False'),
   v6('100:0:0:1::/64', 'Dummy IPv6 Prefix', 'RFC 9780', 'False'),
   v6('2001::/23', 'IETF Protocol Assignments', 'RFC 2928', 'False'),
@@ -117,13 +145,22 @@ export const ADDRESS_TABLE: readonly AddressBlock[] = [
   v6('fe80::/10', 'Link-Local Unicast', 'RFC 4291', 'False'),
   // The IPv6 Address Space registry: only 2000::/3 is allocated as global unicast; the rest is
   // reserved by the IETF (or one of the special blocks above, which are more specific).
-  v6('::/0', 'Reserved by IETF', 'RFC 4291', 'False', { qualifier: 'outside 2000::/3', source: 'IANA IPv6 Address Space' }),
+  v6('::/0', 'Reserved by IETF', 'RFC 4291', 'False', {
+    qualifier: 'outside 2000::/3',
+    source: 'IANA IPv6 Address Space',
+  }),
   v6('2000::/3', 'Global Unicast', 'RFC 4291', 'True', { source: 'IANA IPv6 Address Space' }),
   v6('fec0::/10', 'Site-Local (deprecated)', 'RFC 3879', 'False', { source: 'IANA IPv6 Address Space' }),
   v6('ff00::/8', 'Multicast', 'RFC 4291', 'False', { source: 'IANA IPv6 Address Space' }),
   // Deprecated or translator-internal forms that carry an IPv4 address; never on the public Internet.
-  v6('::/96', 'IPv4-compatible (deprecated)', 'RFC 4291', 'False', { source: 'not an IANA registry entry', ...embeds('IPv4-compatible', 'last 32 bits') }),
-  v6('::ffff:0:0:0/96', 'IPv4-translated', 'RFC 2765', 'False', { source: 'not an IANA registry entry', ...embeds('IPv4-translated', 'last 32 bits') }),
+  v6('::/96', 'IPv4-compatible (deprecated)', 'RFC 4291', 'False', {
+    source: 'not an IANA registry entry',
+    ...embeds('IPv4-compatible', 'last 32 bits'),
+  }),
+  v6('::ffff:0:0:0/96', 'IPv4-translated', 'RFC 2765', 'False', {
+    source: 'not an IANA registry entry',
+    ...embeds('IPv4-translated', 'last 32 bits'),
+  }),
   v6('fd00:ec2::254/128', 'cloud metadata', '', 'False', { source: 'not an IANA registry entry' }),
 ];
 
@@ -182,7 +219,9 @@ function mostSpecific(bytes: Uint8Array): AddressBlock | undefined {
 }
 
 /** Where in the 16 bytes each IPv4 address of an IPv6 form sits, and how to read it. */
-function embeddedFields(embedding: Embedding): { form: string; at: [number, number, number, number]; inverted?: boolean }[] {
+function embeddedFields(
+  embedding: Embedding,
+): { form: string; at: [number, number, number, number]; inverted?: boolean }[] {
   switch (embedding.layout) {
     case 'last 32 bits':
       return [{ form: embedding.form, at: [12, 13, 14, 15] }];

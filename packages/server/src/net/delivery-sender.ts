@@ -32,12 +32,18 @@ class BlockedAddressError extends Error {
 
 const systemLookup: LookupAll = (hostname) =>
   new Promise((resolve, reject) =>
-    dnsLookup(hostname, { all: true, verbatim: true }, (error, addresses) => (error ? reject(error) : resolve(addresses))),
+    dnsLookup(hostname, { all: true, verbatim: true }, (error, addresses) =>
+      error ? reject(error) : resolve(addresses),
+    ),
   );
 
 function errorCodes(error: unknown): string[] {
   const codes: string[] = [];
-  for (let current = error as { code?: string; name?: string; cause?: unknown; errors?: unknown[] } | undefined; current; current = current.cause as typeof current) {
+  for (
+    let current = error as { code?: string; name?: string; cause?: unknown; errors?: unknown[] } | undefined;
+    current;
+    current = current.cause as typeof current
+  ) {
     if (current.code) codes.push(current.code);
     if (current.name) codes.push(current.name);
     for (const inner of current.errors ?? []) codes.push(...errorCodes(inner));
@@ -50,9 +56,12 @@ function classify(error: unknown): { errorClass: DeliveryErrorClass; message: st
   const message = (error as Error).message;
   const has = (predicate: (code: string) => boolean) => codes.some(predicate);
   if (has((code) => code === 'EPIPAI_BLOCKED')) return { errorClass: 'blocked_address', message };
-  if (has((code) => code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ENODATA')) return { errorClass: 'dns', message: `the host does not resolve (${message})` };
-  if (has((code) => /TIMEOUT|TimeoutError|AbortError/i.test(code))) return { errorClass: 'timeout', message: 'no complete response in time' };
-  if (has((code) => /CERT|SELF_SIGNED|ERR_TLS|ERR_SSL|UNABLE_TO_(VERIFY|GET)|DEPTH_ZERO/.test(code))) return { errorClass: 'tls', message: `TLS failed: ${message}` };
+  if (has((code) => code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ENODATA'))
+    return { errorClass: 'dns', message: `the host does not resolve (${message})` };
+  if (has((code) => /TIMEOUT|TimeoutError|AbortError/i.test(code)))
+    return { errorClass: 'timeout', message: 'no complete response in time' };
+  if (has((code) => /CERT|SELF_SIGNED|ERR_TLS|ERR_SSL|UNABLE_TO_(VERIFY|GET)|DEPTH_ZERO/.test(code)))
+    return { errorClass: 'tls', message: `TLS failed: ${message}` };
   return { errorClass: 'connection', message: `connection failed: ${message}` };
 }
 
@@ -82,9 +91,14 @@ export function createDeliverySender(options: DeliverySenderOptions = {}): Deliv
       (addresses) => {
         for (const { address } of addresses) {
           const kind = allowed(address);
-          if (kind) return callback(new BlockedAddressError(`${hostname} resolves to a non-public (${kind}) address, ${address}`), '');
+          if (kind)
+            return callback(
+              new BlockedAddressError(`${hostname} resolves to a non-public (${kind}) address, ${address}`),
+              '',
+            );
         }
-        if (addresses.length === 0) return callback(Object.assign(new Error(`${hostname} has no addresses`), { code: 'ENOTFOUND' }), '');
+        if (addresses.length === 0)
+          return callback(Object.assign(new Error(`${hostname} has no addresses`), { code: 'ENOTFOUND' }), '');
         if (lookupOptions.all) return callback(null, addresses as LookupAddress[]);
         return callback(null, addresses[0]!.address, addresses[0]!.family);
       },
@@ -92,7 +106,8 @@ export function createDeliverySender(options: DeliverySenderOptions = {}): Deliv
     );
   };
 
-  const extraCa = typeof options.extraCa === 'function' ? options.extraCa : () => (options.extraCa as string[] | undefined) ?? [];
+  const extraCa =
+    typeof options.extraCa === 'function' ? options.extraCa : () => (options.extraCa as string[] | undefined) ?? [];
   const newAgent = (ca: string[]) =>
     new Agent({
       keepAliveTimeout: 30_000,
@@ -166,9 +181,12 @@ export function createDeliverySender(options: DeliverySenderOptions = {}): Deliv
           responseStatus: status,
           latencyMs: elapsed(),
           responseBody: snippet ? snippet.slice(0, SNIPPET_CHARS) : null,
-          error: succeeded ? null : `the endpoint answered ${status}${status >= 300 && status < 400 ? ' (redirects are not followed)' : ''}`,
+          error: succeeded
+            ? null
+            : `the endpoint answered ${status}${status >= 300 && status < 400 ? ' (redirects are not followed)' : ''}`,
           errorClass: succeeded ? null : 'http',
-          retryAfterMs: status === 429 || status === 503 ? retryAfterMs(response.headers['retry-after'], Date.now()) : undefined,
+          retryAfterMs:
+            status === 429 || status === 503 ? retryAfterMs(response.headers['retry-after'], Date.now()) : undefined,
           gone: status === 410,
         };
       } catch (error) {

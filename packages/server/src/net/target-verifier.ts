@@ -38,7 +38,8 @@ const TLS_REASONS: Record<string, string> = {
 export function createTargetVerifier(options: TargetVerifierOptions = {}): TargetVerifier {
   const lookup = options.lookup ?? systemLookup;
   const timeoutMs = options.timeoutMs ?? 5_000;
-  const extraCa = typeof options.extraCa === 'function' ? options.extraCa : () => (options.extraCa as string[] | undefined) ?? [];
+  const extraCa =
+    typeof options.extraCa === 'function' ? options.extraCa : () => (options.extraCa as string[] | undefined) ?? [];
 
   async function resolve(hostname: string) {
     if (isIP(hostname)) return [{ address: hostname, family: isIP(hostname) }];

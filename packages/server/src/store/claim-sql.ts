@@ -74,7 +74,11 @@ export const candidateFromRow = (row: Row): ClaimCandidate => ({
 });
 
 /** Every endpoint a claim must know about: those with candidates and those with jobs in flight. */
-export function endpointStates(candidateRows: readonly Row[], inFlightRows: readonly Row[], startRows: readonly Row[]): EndpointState[] {
+export function endpointStates(
+  candidateRows: readonly Row[],
+  inFlightRows: readonly Row[],
+  startRows: readonly Row[],
+): EndpointState[] {
   const started = new Map(startRows.map((row) => [row.webhook_id as string, Number(row.started)]));
   const endpoints = new Map<string, EndpointState>();
   const add = (row: Row, inFlight: number) => {
@@ -95,8 +99,14 @@ export function endpointStates(candidateRows: readonly Row[], inFlightRows: read
 }
 
 /** The rate-limited webhooks among the chosen jobs, with how many each starts now. */
-export function startsToCount(chosen: readonly number[], candidates: readonly ClaimCandidate[], endpoints: readonly EndpointState[]): [string, number][] {
-  const limited = new Set(endpoints.filter((endpoint) => endpoint.rateLimit !== null).map((endpoint) => endpoint.webhookId));
+export function startsToCount(
+  chosen: readonly number[],
+  candidates: readonly ClaimCandidate[],
+  endpoints: readonly EndpointState[],
+): [string, number][] {
+  const limited = new Set(
+    endpoints.filter((endpoint) => endpoint.rateLimit !== null).map((endpoint) => endpoint.webhookId),
+  );
   const webhookOf = new Map(candidates.map((candidate) => [candidate.jobId, candidate.webhookId]));
   const counts = new Map<string, number>();
   for (const jobId of chosen) {

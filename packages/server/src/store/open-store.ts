@@ -5,7 +5,10 @@ import { PostgresStore } from './postgres-store.ts';
 import { SqliteStore } from './sqlite-store.ts';
 import type { Store } from './store.ts';
 
-export function openStore(options: { databaseUrl?: string | undefined; dataDir: string }, logger?: Pick<Logger, 'warn'>): Store {
+export function openStore(
+  options: { databaseUrl?: string | undefined; dataDir: string },
+  logger?: Pick<Logger, 'warn'>,
+): Store {
   return options.databaseUrl
     ? new PostgresStore(options.databaseUrl, logger ? { logger } : {})
     : new SqliteStore(join(options.dataDir, 'pipai.sqlite'));

@@ -5,7 +5,32 @@ import type { Logger } from 'pino';
 import { chooseFairly } from '../domain/claim-policy.ts';
 import { settleAttempt } from '../domain/delivery-rules.ts';
 import { StoreUnavailableError } from '../domain/errors.ts';
+import {
+  COUNT_STARTS_SQL,
+  candidateFromRow,
+  candidatesSql,
+  endpointStates,
+  FORGET_STARTS_SQL,
+  hasRateLimit,
+  IN_FLIGHT_SQL,
+  STARTS_SQL,
+  secondOf,
+  startsToCount,
+} from './claim-sql.ts';
 import { postgresMigrations } from './migrations.ts';
+import {
+  ATTEMPT_INSERT_COLUMNS,
+  apiKeyFromRow,
+  attemptFromRow,
+  attemptInsertValues,
+  CLAIMED_COLUMNS,
+  claimedFromRow,
+  eventFromRow,
+  WEBHOOK_INSERT_COLUMNS,
+  webhookAssignments,
+  webhookFromRow,
+  webhookInsertValues,
+} from './rows.ts';
 import type {
   AccountRecord,
   ApiKeyRecord,
@@ -16,13 +41,13 @@ import type {
   ClaimOptions,
   CompletedDelivery,
   CompletionResult,
-  QueueStats,
-  HeldLease,
   EventRecord,
-  NewAttempt,
+  HeldLease,
   InsertWebhookResult,
   NewApiKey,
+  NewAttempt,
   NewWebhook,
+  QueueStats,
   Store,
   UpdateWebhookResult,
   WebhookChanges,
@@ -31,32 +56,7 @@ import type {
   WeightBudget,
   WeightCharge,
 } from './store.ts';
-import {
-  apiKeyFromRow,
-  ATTEMPT_INSERT_COLUMNS,
-  attemptFromRow,
-  attemptInsertValues,
-  CLAIMED_COLUMNS,
-  claimedFromRow,
-  eventFromRow,
-  webhookAssignments,
-  webhookFromRow,
-  WEBHOOK_INSERT_COLUMNS,
-  webhookInsertValues,
-} from './rows.ts';
 import { BUCKET_MS, bucketOf, lastExpiredBucket, retryAfterMs } from './weight-window.ts';
-import {
-  candidatesSql,
-  candidateFromRow,
-  COUNT_STARTS_SQL,
-  endpointStates,
-  FORGET_STARTS_SQL,
-  hasRateLimit,
-  IN_FLIGHT_SQL,
-  secondOf,
-  STARTS_SQL,
-  startsToCount,
-} from './claim-sql.ts';
 
 const CANDIDATES = candidatesSql('postgres');
 /** How often a transaction aborted by a deadlock or serialization conflict is tried in all. */
@@ -64,16 +64,21 @@ const TRANSACTION_ATTEMPTS = 4;
 
 /** Completions ordered by webhook id: the order in which a batch locks webhook rows. */
 const byWebhook = (completed: readonly CompletedDelivery[]) =>
-  [...completed].sort((a, b) => (a.attempt.webhookId < b.attempt.webhookId ? -1 : a.attempt.webhookId > b.attempt.webhookId ? 1 : 0));
+  [...completed].sort((a, b) =>
+    a.attempt.webhookId < b.attempt.webhookId ? -1 : a.attempt.webhookId > b.attempt.webhookId ? 1 : 0,
+  );
 const INT8_OID = 20;
 // BIGINT columns hold epoch milliseconds and sequence numbers, all below 2^53.
 const types = {
   getTypeParser: ((oid: number, format?: string) =>
-    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    oid === INT8_OID
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
 const isUniqueViolation = (error: unknown, constraint: string) =>
-  (error as { code?: string; constraint?: string }).code === '23505' && (error as { constraint?: string }).constraint === constraint;
+  (error as { code?: string; constraint?: string }).code === '23505' &&
+  (error as { constraint?: string }).constraint === constraint;
 
 // The server is going away, restarting or refusing connections for a moment: admin_shutdown,
 // crash_shutdown, cannot_connect_now, too_many_connections, and every connection exception (08xxx).
@@ -99,11 +104,16 @@ const UNREACHABLE_MESSAGES =
 export function isDatabaseUnreachable(error: unknown): boolean {
   if (error instanceof AggregateError && error.errors.some(isDatabaseUnreachable)) return true; // every address refused
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  if (typeof code === 'string' && (UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08') || UNREACHABLE_NETWORK_CODES.has(code))) return true;
+  if (
+    typeof code === 'string' &&
+    (UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08') || UNREACHABLE_NETWORK_CODES.has(code))
+  )
+    return true;
   return typeof message === 'string' && UNREACHABLE_MESSAGES.test(message);
 }
 
-const unavailableOr = (error: unknown): unknown => (isDatabaseUnreachable(error) ? new StoreUnavailableError(error) : error);
+const unavailableOr = (error: unknown): unknown =>
+  isDatabaseUnreachable(error) ? new StoreUnavailableError(error) : error;
 
 /** A failed connection is noticed in this long rather than when the operating system gives up. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -141,7 +151,10 @@ export class PostgresStore implements Store {
   }
 
   #dropped(error: Error): void {
-    this.#logger?.warn({ reason: error.message, code: (error as { code?: string }).code }, 'database connection lost; dropped from the pool');
+    this.#logger?.warn(
+      { reason: error.message, code: (error as { code?: string }).code },
+      'database connection lost; dropped from the pool',
+    );
   }
 
   /** Every statement outside a transaction goes through here, so that unreachability is told apart once. */
@@ -242,7 +255,10 @@ export class PostgresStore implements Store {
   }
 
   async writeKeyCanary(sealed: string, at: number): Promise<string> {
-    await this.#query('INSERT INTO key_canary (id, sealed, created_at) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING', [sealed, at]);
+    await this.#query(
+      'INSERT INTO key_canary (id, sealed, created_at) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING',
+      [sealed, at],
+    );
     return (await this.readKeyCanary())!;
   }
 
@@ -295,7 +311,10 @@ export class PostgresStore implements Store {
   }
 
   async revokeApiKey(id: string, at: number): Promise<boolean> {
-    const result = await this.#query('UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id]);
+    const result = await this.#query('UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [
+      at,
+      id,
+    ]);
     return (result.rowCount ?? 0) > 0;
   }
 
@@ -349,7 +368,9 @@ export class PostgresStore implements Store {
         webhook.normalizedUrl,
       ]);
       if (duplicate.rows.length > 0) return 'duplicate_url';
-      const { rows } = await client.query('SELECT COUNT(*)::int AS n FROM webhooks WHERE account_id = $1', [webhook.accountId]);
+      const { rows } = await client.query('SELECT COUNT(*)::int AS n FROM webhooks WHERE account_id = $1', [
+        webhook.accountId,
+      ]);
       if (rows[0].n >= maxPerAccount) return 'limit_reached';
       await client.query('SAVEPOINT insert_webhook');
       try {
@@ -405,7 +426,8 @@ export class PostgresStore implements Store {
         );
         if (!rows[0]) return { outcome: 'not_found' as const };
         // A new threshold starts its crossings afresh.
-        if (changes.balanceLowThreshold !== undefined) await client.query('DELETE FROM balance_alerts WHERE webhook_id = $1', [id]);
+        if (changes.balanceLowThreshold !== undefined)
+          await client.query('DELETE FROM balance_alerts WHERE webhook_id = $1', [id]);
         return { outcome: 'updated' as const, webhook: webhookFromRow(rows[0]) };
       });
     } catch (error) {
@@ -419,7 +441,12 @@ export class PostgresStore implements Store {
     return (result.rowCount ?? 0) > 0;
   }
 
-  async rotateWebhookSecret(accountId: string, id: string, sealedSecret: string, previousExpiresAt: number): Promise<WebhookRecord | undefined> {
+  async rotateWebhookSecret(
+    accountId: string,
+    id: string,
+    sealedSecret: string,
+    previousExpiresAt: number,
+  ): Promise<WebhookRecord | undefined> {
     const { rows } = await this.#query(
       `UPDATE webhooks SET previous_sealed_secret = sealed_secret, previous_secret_expires_at = $1, sealed_secret = $2
        WHERE account_id = $3 AND id = $4 RETURNING *`,
@@ -429,7 +456,10 @@ export class PostgresStore implements Store {
   }
 
   async updateApiKeySecret(id: string, sealedSecret: string): Promise<boolean> {
-    const result = await this.#query('UPDATE api_keys SET sealed_secret = $1 WHERE id = $2 AND revoked_at IS NULL', [sealedSecret, id]);
+    const result = await this.#query('UPDATE api_keys SET sealed_secret = $1 WHERE id = $2 AND revoked_at IS NULL', [
+      sealedSecret,
+      id,
+    ]);
     return (result.rowCount ?? 0) > 0;
   }
 
@@ -460,7 +490,10 @@ export class PostgresStore implements Store {
   async insertEvent(event: EventRecord, deliverTo: (activeWebhooks: WebhookRecord[]) => string[]): Promise<string[]> {
     return this.#transaction(async (client) => {
       await this.#insertEventRow(client, event);
-      const { rows } = await client.query("SELECT * FROM webhooks WHERE account_id = $1 AND status = 'active' ORDER BY seq", [event.accountId]);
+      const { rows } = await client.query(
+        "SELECT * FROM webhooks WHERE account_id = $1 AND status = 'active' ORDER BY seq",
+        [event.accountId],
+      );
       const webhookIds = deliverTo(rows.map(webhookFromRow));
       if (webhookIds.length > 0) {
         await client.query(
@@ -479,7 +512,10 @@ export class PostgresStore implements Store {
   }
 
   async listActiveWebhooks(accountId: string): Promise<WebhookRecord[]> {
-    const { rows } = await this.#query("SELECT * FROM webhooks WHERE account_id = $1 AND status = 'active' ORDER BY seq", [accountId]);
+    const { rows } = await this.#query(
+      "SELECT * FROM webhooks WHERE account_id = $1 AND status = 'active' ORDER BY seq",
+      [accountId],
+    );
     return rows.map(webhookFromRow);
   }
 
@@ -488,17 +524,29 @@ export class PostgresStore implements Store {
       const published: EventRecord[] = [];
       for (const crossing of crossings) {
         // The row lock (or the insert's) serializes concurrent reports for the same webhook and asset.
-        await client.query('INSERT INTO balance_alerts (webhook_id, asset, below) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
+        await client.query(
+          'INSERT INTO balance_alerts (webhook_id, asset, below) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+          [crossing.webhookId, asset, !crossing.below],
+        );
+        const { rows } = await client.query(
+          'SELECT below FROM balance_alerts WHERE webhook_id = $1 AND asset = $2 FOR UPDATE',
+          [crossing.webhookId, asset],
+        );
+        const wasBelow = rows[0].below as boolean;
+        await client.query('UPDATE balance_alerts SET below = $3 WHERE webhook_id = $1 AND asset = $2', [
           crossing.webhookId,
           asset,
-          !crossing.below,
+          crossing.below,
         ]);
-        const { rows } = await client.query('SELECT below FROM balance_alerts WHERE webhook_id = $1 AND asset = $2 FOR UPDATE', [crossing.webhookId, asset]);
-        const wasBelow = rows[0].below as boolean;
-        await client.query('UPDATE balance_alerts SET below = $3 WHERE webhook_id = $1 AND asset = $2', [crossing.webhookId, asset, crossing.below]);
         if (crossing.below && !wasBelow) {
           await this.#insertEventRow(client, crossing.event);
-          await this.#insertJob((text, values) => client.query(text, values), crossing.event.id, crossing.webhookId, 'event', crossing.event.createdAt);
+          await this.#insertJob(
+            (text, values) => client.query(text, values),
+            crossing.event.id,
+            crossing.webhookId,
+            'event',
+            crossing.event.createdAt,
+          );
           published.push(crossing.event);
         }
       }
@@ -511,7 +559,11 @@ export class PostgresStore implements Store {
       // One claim at a time across workers, so the in-flight caps it counts hold exactly.
       await client.query("SELECT pg_advisory_xact_lock(hashtext('pipai:delivery-claims'))");
       const second = secondOf(now);
-      const { rows: candidateRows } = await client.query(CANDIDATES, [now, options.perWebhook, Math.max(256, options.limit * 8)]);
+      const { rows: candidateRows } = await client.query(CANDIDATES, [
+        now,
+        options.perWebhook,
+        Math.max(256, options.limit * 8),
+      ]);
       const { rows: inFlightRows } = await client.query(IN_FLIGHT_SQL, [now]);
       // Start counts matter only to rate-limited endpoints: most claims have none and skip both trips.
       const rateLimited = hasRateLimit(candidateRows, inFlightRows);
@@ -539,10 +591,10 @@ export class PostgresStore implements Store {
   }
 
   async #insertAttempt(client: pg.PoolClient, attempt: NewAttempt): Promise<AttemptRecord> {
-    const { rows: counted } = await client.query('SELECT COUNT(*)::int AS n FROM delivery_attempts WHERE webhook_id = $1 AND event_id = $2', [
-      attempt.webhookId,
-      attempt.eventId,
-    ]);
+    const { rows: counted } = await client.query(
+      'SELECT COUNT(*)::int AS n FROM delivery_attempts WHERE webhook_id = $1 AND event_id = $2',
+      [attempt.webhookId, attempt.eventId],
+    );
     const { rows } = await client.query(
       `INSERT INTO delivery_attempts (${ATTEMPT_INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`,
       attemptInsertValues({ ...attempt, attempt: counted[0].n + 1 }),
@@ -565,25 +617,43 @@ export class PostgresStore implements Store {
     // The webhook first, then the job: the order every transaction touching both takes.
     // NO KEY UPDATE: it must not wait on (or deadlock with) the KEY SHARE locks that inserting this
     // webhook's delivery jobs takes through their foreign key.
-    const { rows } = await client.query('SELECT status, consecutive_failures, failing_since FROM webhooks WHERE id = $1 FOR NO KEY UPDATE', [
-      attempt.webhookId,
-    ]);
+    const { rows } = await client.query(
+      'SELECT status, consecutive_failures, failing_since FROM webhooks WHERE id = $1 FOR NO KEY UPDATE',
+      [attempt.webhookId],
+    );
     const webhook = rows[0];
     if (!webhook) return { outcome: 'webhook_deleted' } as const;
-    const { rowCount: held } = await client.query('SELECT 1 FROM delivery_jobs WHERE id = $1 AND lease_version = $2 FOR UPDATE', [
-      completed.jobId,
-      completed.lease,
-    ]);
+    const { rowCount: held } = await client.query(
+      'SELECT 1 FROM delivery_jobs WHERE id = $1 AND lease_version = $2 FOR UPDATE',
+      [completed.jobId, completed.lease],
+    );
     if (!held) return { outcome: 'lease_lost' } as const;
     const { health, nextAttemptAt, jobState } = settleAttempt(
-      { status: webhook.status, consecutiveFailures: webhook.consecutive_failures, failingSince: webhook.failing_since },
-      { succeeded: attempt.status === 'succeeded', gone: completed.gone, now: attempt.createdAt, brokenAfterMs: completed.brokenAfterMs, retryAt: completed.retryAt },
+      {
+        status: webhook.status,
+        consecutiveFailures: webhook.consecutive_failures,
+        failingSince: webhook.failing_since,
+      },
+      {
+        succeeded: attempt.status === 'succeeded',
+        gone: completed.gone,
+        now: attempt.createdAt,
+        brokenAfterMs: completed.brokenAfterMs,
+        retryAt: completed.retryAt,
+      },
     );
     const record = await this.#insertAttempt(client, { ...attempt, nextAttemptAt });
     await client.query(
       `UPDATE webhooks SET status = $1, consecutive_failures = $2, failing_since = $3, last_delivery_at = $4,
          last_success_at = COALESCE($5, last_success_at) WHERE id = $6`,
-      [health.status, health.consecutiveFailures, health.failingSince, attempt.createdAt, health.lastSuccessAt, attempt.webhookId],
+      [
+        health.status,
+        health.consecutiveFailures,
+        health.failingSince,
+        attempt.createdAt,
+        health.lastSuccessAt,
+        attempt.webhookId,
+      ],
     );
     await client.query(
       'UPDATE delivery_jobs SET state = $1, attempts = attempts + 1, next_attempt_at = COALESCE($2, next_attempt_at), lease_until = NULL WHERE id = $3 AND lease_version = $4',
@@ -591,7 +661,10 @@ export class PostgresStore implements Store {
     );
     // A broken webhook's pending deliveries stop.
     if (health.broke) {
-      await client.query("UPDATE delivery_jobs SET state = 'cancelled' WHERE webhook_id = $1 AND state IN ('pending', 'in_flight')", [attempt.webhookId]);
+      await client.query(
+        "UPDATE delivery_jobs SET state = 'cancelled' WHERE webhook_id = $1 AND state IN ('pending', 'in_flight')",
+        [attempt.webhookId],
+      );
     }
     return { outcome: 'recorded', attempt: record, webhookBroke: health.broke } as const;
   }
@@ -648,7 +721,9 @@ export class PostgresStore implements Store {
   }
 
   async countUnfinishedDeliveries(): Promise<number> {
-    const { rows } = await this.#query("SELECT COUNT(*)::int AS n FROM delivery_jobs WHERE state IN ('pending', 'in_flight')");
+    const { rows } = await this.#query(
+      "SELECT COUNT(*)::int AS n FROM delivery_jobs WHERE state IN ('pending', 'in_flight')",
+    );
     return rows[0].n;
   }
 

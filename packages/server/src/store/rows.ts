@@ -1,6 +1,15 @@
 // Row <-> record mapping shared by both adapters. SQLite returns JSON columns as text and PostgreSQL
 // as parsed values; `json` smooths that over.
-import type { ApiKeyRecord, AttemptRecord, ClaimedDelivery, EventRecord, NewWebhook, WebhookChanges, WebhookRecord, WebhookStatus } from './store.ts';
+import type {
+  ApiKeyRecord,
+  AttemptRecord,
+  ClaimedDelivery,
+  EventRecord,
+  NewWebhook,
+  WebhookChanges,
+  WebhookRecord,
+  WebhookStatus,
+} from './store.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -20,7 +29,10 @@ const WEBHOOK_COLUMNS: Record<keyof WebhookChanges, string> = {
 
 /** The columns and values to set for `changes` (undefined fields are left alone). */
 export function webhookAssignments(changes: WebhookChanges): { columns: string[]; values: unknown[] } {
-  const entries = Object.entries(changes).filter(([, value]) => value !== undefined) as [keyof WebhookChanges, unknown][];
+  const entries = Object.entries(changes).filter(([, value]) => value !== undefined) as [
+    keyof WebhookChanges,
+    unknown,
+  ][];
   return {
     columns: entries.map(([field]) => WEBHOOK_COLUMNS[field]),
     values: entries.map(([field, value]) => (field === 'events' ? JSON.stringify(value) : value)),

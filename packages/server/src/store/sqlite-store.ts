@@ -4,7 +4,35 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { chooseFairly } from '../domain/claim-policy.ts';
+import { settleAttempt } from '../domain/delivery-rules.ts';
+import {
+  COUNT_STARTS_SQL,
+  candidateFromRow,
+  candidatesSql,
+  endpointStates,
+  FORGET_STARTS_SQL,
+  hasRateLimit,
+  IN_FLIGHT_SQL,
+  STARTS_SQL,
+  secondOf,
+  sqlitePlaceholders,
+  startsToCount,
+} from './claim-sql.ts';
 import { sqliteMigrations } from './migrations.ts';
+import {
+  ATTEMPT_INSERT_COLUMNS,
+  apiKeyFromRow,
+  attemptFromRow,
+  attemptInsertValues,
+  CLAIMED_COLUMNS,
+  claimedFromRow,
+  eventFromRow,
+  WEBHOOK_INSERT_COLUMNS,
+  webhookAssignments,
+  webhookFromRow,
+  webhookInsertValues,
+} from './rows.ts';
 import type {
   AccountRecord,
   ApiKeyRecord,
@@ -15,13 +43,13 @@ import type {
   ClaimOptions,
   CompletedDelivery,
   CompletionResult,
-  QueueStats,
-  HeldLease,
   EventRecord,
-  NewAttempt,
+  HeldLease,
   InsertWebhookResult,
   NewApiKey,
+  NewAttempt,
   NewWebhook,
+  QueueStats,
   Store,
   UpdateWebhookResult,
   WebhookChanges,
@@ -30,35 +58,7 @@ import type {
   WeightBudget,
   WeightCharge,
 } from './store.ts';
-import {
-  apiKeyFromRow,
-  ATTEMPT_INSERT_COLUMNS,
-  attemptFromRow,
-  attemptInsertValues,
-  CLAIMED_COLUMNS,
-  claimedFromRow,
-  eventFromRow,
-  webhookAssignments,
-  webhookFromRow,
-  WEBHOOK_INSERT_COLUMNS,
-  webhookInsertValues,
-} from './rows.ts';
 import { BUCKET_MS, bucketOf, lastExpiredBucket, retryAfterMs } from './weight-window.ts';
-import { chooseFairly } from '../domain/claim-policy.ts';
-import { settleAttempt } from '../domain/delivery-rules.ts';
-import {
-  candidatesSql,
-  candidateFromRow,
-  COUNT_STARTS_SQL,
-  endpointStates,
-  FORGET_STARTS_SQL,
-  hasRateLimit,
-  IN_FLIGHT_SQL,
-  secondOf,
-  sqlitePlaceholders,
-  STARTS_SQL,
-  startsToCount,
-} from './claim-sql.ts';
 
 const CANDIDATES = candidatesSql('sqlite');
 
@@ -104,16 +104,23 @@ export class SqliteStore implements Store {
   }
 
   async migrate(): Promise<void> {
-    this.#db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    this.#db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+    );
     this.#transaction(() => {
       const applied = new Set(
-        this.#prepare('SELECT version FROM schema_migrations').all().map((row) => Number(row.version)),
+        this.#prepare('SELECT version FROM schema_migrations')
+          .all()
+          .map((row) => Number(row.version)),
       );
       for (const migration of sqliteMigrations) {
         if (applied.has(migration.version)) continue;
         this.#db.exec(migration.sql);
-        this.#prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
-          .run(migration.version, migration.name, Date.now());
+        this.#prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+          migration.version,
+          migration.name,
+          Date.now(),
+        );
       }
     });
   }
@@ -123,8 +130,16 @@ export class SqliteStore implements Store {
   }
 
   async pendingMigrations(): Promise<number[]> {
-    const table = this.#prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
-    const applied = new Set(table ? this.#prepare('SELECT version FROM schema_migrations').all().map((row) => Number(row.version)) : []);
+    const table = this.#prepare(
+      "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+    ).get();
+    const applied = new Set(
+      table
+        ? this.#prepare('SELECT version FROM schema_migrations')
+            .all()
+            .map((row) => Number(row.version))
+        : [],
+    );
     return sqliteMigrations.map((migration) => migration.version).filter((version) => !applied.has(version));
   }
 
@@ -134,7 +149,10 @@ export class SqliteStore implements Store {
   }
 
   async writeKeyCanary(sealed: string, at: number): Promise<string> {
-    this.#prepare('INSERT INTO key_canary (id, sealed, created_at) VALUES (1, ?, ?) ON CONFLICT (id) DO NOTHING').run(sealed, at);
+    this.#prepare('INSERT INTO key_canary (id, sealed, created_at) VALUES (1, ?, ?) ON CONFLICT (id) DO NOTHING').run(
+      sealed,
+      at,
+    );
     return (await this.readKeyCanary())!;
   }
 
@@ -147,8 +165,11 @@ export class SqliteStore implements Store {
   }
 
   async ensureAccount(account: AccountRecord): Promise<AccountRecord> {
-    this.#prepare('INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING')
-      .run(account.id, account.name, account.createdAt);
+    this.#prepare('INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING').run(
+      account.id,
+      account.name,
+      account.createdAt,
+    );
     return (await this.findAccountByName(account.name))!;
   }
 
@@ -158,22 +179,23 @@ export class SqliteStore implements Store {
   }
 
   async insertApiKey(key: NewApiKey): Promise<void> {
-    this.#prepare('INSERT INTO api_keys (id, account_id, sealed_secret, scopes, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(key.id, key.accountId, key.sealedSecret, JSON.stringify(key.scopes), key.createdAt);
+    this.#prepare(
+      'INSERT INTO api_keys (id, account_id, sealed_secret, scopes, created_at) VALUES (?, ?, ?, ?, ?)',
+    ).run(key.id, key.accountId, key.sealedSecret, JSON.stringify(key.scopes), key.createdAt);
   }
 
   async findApiKey(id: string): Promise<ApiKeyRecord | undefined> {
-    const row = this.#prepare('SELECT k.*, a.name AS account_name FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.id = ?')
-      .get(id);
+    const row = this.#prepare(
+      'SELECT k.*, a.name AS account_name FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.id = ?',
+    ).get(id);
     return row && apiKeyFromRow(row);
   }
 
   async listApiKeys(accountName?: string): Promise<ApiKeyRecord[]> {
     const rows = this.#prepare(
-        `SELECT k.*, a.name AS account_name FROM api_keys k JOIN accounts a ON a.id = k.account_id
+      `SELECT k.*, a.name AS account_name FROM api_keys k JOIN accounts a ON a.id = k.account_id
          WHERE ? IS NULL OR a.name = ? ORDER BY k.created_at, k.id`,
-      )
-      .all(accountName ?? null, accountName ?? null);
+    ).all(accountName ?? null, accountName ?? null);
     return rows.map(apiKeyFromRow);
   }
 
@@ -195,16 +217,18 @@ export class SqliteStore implements Store {
       this.#lastPrune = now;
     }
     const result = this.#prepare(
-        `INSERT INTO seen_signatures (signature, expires_at) VALUES (?, ?)
+      `INSERT INTO seen_signatures (signature, expires_at) VALUES (?, ?)
          ON CONFLICT (signature) DO UPDATE SET expires_at = excluded.expires_at WHERE seen_signatures.expires_at < ?`,
-      )
-      .run(signature, expiresAt, now);
+    ).run(signature, expiresAt, now);
     return Number(result.changes) === 1;
   }
 
   async spendWeight(keyId: string, weight: number, now: number, budget: WeightBudget): Promise<WeightCharge> {
     return this.#transaction(() => {
-      this.#prepare('DELETE FROM weight_buckets WHERE key_id = ? AND bucket <= ?').run(keyId, lastExpiredBucket(now, budget.windowMs));
+      this.#prepare('DELETE FROM weight_buckets WHERE key_id = ? AND bucket <= ?').run(
+        keyId,
+        lastExpiredBucket(now, budget.windowMs),
+      );
       const charges = this.#prepare('SELECT bucket, weight FROM weight_buckets WHERE key_id = ? ORDER BY bucket')
         .all(keyId)
         .map((row) => ({ at: Number(row.bucket) * BUCKET_MS, weight: Number(row.weight) }));
@@ -212,22 +236,28 @@ export class SqliteStore implements Store {
       if (used + weight > budget.budget) {
         return { admitted: false, used, retryAfterMs: retryAfterMs(charges, weight, now, budget) };
       }
-      this.#prepare('INSERT INTO weight_buckets (key_id, bucket, weight) VALUES (?, ?, ?) ON CONFLICT (key_id, bucket) DO UPDATE SET weight = weight + excluded.weight')
-        .run(keyId, bucketOf(now), weight);
+      this.#prepare(
+        'INSERT INTO weight_buckets (key_id, bucket, weight) VALUES (?, ?, ?) ON CONFLICT (key_id, bucket) DO UPDATE SET weight = weight + excluded.weight',
+      ).run(keyId, bucketOf(now), weight);
       return { admitted: true, used: used + weight, retryAfterMs: 0 };
     });
   }
 
   async insertWebhook(webhook: NewWebhook, maxPerAccount: number): Promise<InsertWebhookResult> {
     return this.#transaction(() => {
-      const duplicate = this.#prepare('SELECT 1 FROM webhooks WHERE account_id = ? AND normalized_url = ?')
-        .get(webhook.accountId, webhook.normalizedUrl);
+      const duplicate = this.#prepare('SELECT 1 FROM webhooks WHERE account_id = ? AND normalized_url = ?').get(
+        webhook.accountId,
+        webhook.normalizedUrl,
+      );
       if (duplicate) return 'duplicate_url';
-      const count = Number(this.#prepare('SELECT COUNT(*) AS n FROM webhooks WHERE account_id = ?').get(webhook.accountId)!.n);
+      const count = Number(
+        this.#prepare('SELECT COUNT(*) AS n FROM webhooks WHERE account_id = ?').get(webhook.accountId)!.n,
+      );
       if (count >= maxPerAccount) return 'limit_reached';
       try {
-        this.#prepare(`INSERT INTO webhooks (${WEBHOOK_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-          .run(...(webhookInsertValues(webhook) as SQLInputValue[]));
+        this.#prepare(
+          `INSERT INTO webhooks (${WEBHOOK_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(...(webhookInsertValues(webhook) as SQLInputValue[]));
         return 'created';
       } catch (error) {
         if (isUniqueViolation(error, 'webhooks.id')) return 'id_taken';
@@ -257,8 +287,9 @@ export class SqliteStore implements Store {
       params.push(query.beforeSeq);
     }
     params.push(query.limit);
-    const rows = this.#prepare(`SELECT * FROM webhooks WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`)
-      .all(...params);
+    const rows = this.#prepare(`SELECT * FROM webhooks WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`).all(
+      ...params,
+    );
     return rows.map(webhookFromRow);
   }
 
@@ -267,11 +298,13 @@ export class SqliteStore implements Store {
     const assignments = columns.map((column) => `${column} = ?`);
     try {
       return this.#transaction(() => {
-        const row = this.#prepare(`UPDATE webhooks SET ${[...assignments, 'id = id'].join(', ')} WHERE account_id = ? AND id = ? RETURNING *`)
-          .get(...(values as SQLInputValue[]), accountId, id);
+        const row = this.#prepare(
+          `UPDATE webhooks SET ${[...assignments, 'id = id'].join(', ')} WHERE account_id = ? AND id = ? RETURNING *`,
+        ).get(...(values as SQLInputValue[]), accountId, id);
         if (!row) return { outcome: 'not_found' as const };
         // A new threshold starts its crossings afresh.
-        if (changes.balanceLowThreshold !== undefined) this.#prepare('DELETE FROM balance_alerts WHERE webhook_id = ?').run(id);
+        if (changes.balanceLowThreshold !== undefined)
+          this.#prepare('DELETE FROM balance_alerts WHERE webhook_id = ?').run(id);
         return { outcome: 'updated' as const, webhook: webhookFromRow(row) };
       });
     } catch (error) {
@@ -285,31 +318,42 @@ export class SqliteStore implements Store {
     return Number(result.changes) > 0;
   }
 
-  async rotateWebhookSecret(accountId: string, id: string, sealedSecret: string, previousExpiresAt: number): Promise<WebhookRecord | undefined> {
+  async rotateWebhookSecret(
+    accountId: string,
+    id: string,
+    sealedSecret: string,
+    previousExpiresAt: number,
+  ): Promise<WebhookRecord | undefined> {
     const row = this.#prepare(
-        `UPDATE webhooks SET previous_sealed_secret = sealed_secret, previous_secret_expires_at = ?, sealed_secret = ?
+      `UPDATE webhooks SET previous_sealed_secret = sealed_secret, previous_secret_expires_at = ?, sealed_secret = ?
          WHERE account_id = ? AND id = ? RETURNING *`,
-      )
-      .get(previousExpiresAt, sealedSecret, accountId, id);
+    ).get(previousExpiresAt, sealedSecret, accountId, id);
     return row && webhookFromRow(row);
   }
 
   async updateApiKeySecret(id: string, sealedSecret: string): Promise<boolean> {
-    const result = this.#prepare('UPDATE api_keys SET sealed_secret = ? WHERE id = ? AND revoked_at IS NULL').run(sealedSecret, id);
+    const result = this.#prepare('UPDATE api_keys SET sealed_secret = ? WHERE id = ? AND revoked_at IS NULL').run(
+      sealedSecret,
+      id,
+    );
     return Number(result.changes) > 0;
   }
 
   #insertEventRow(event: EventRecord): void {
-    this.#prepare('INSERT INTO events (id, account_id, type, data, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(event.id, event.accountId, event.type, JSON.stringify(event.data), event.createdAt);
+    this.#prepare('INSERT INTO events (id, account_id, type, data, created_at) VALUES (?, ?, ?, ?, ?)').run(
+      event.id,
+      event.accountId,
+      event.type,
+      JSON.stringify(event.data),
+      event.createdAt,
+    );
   }
 
   #insertJob(eventId: string, webhookId: string, trigger: 'event' | 'redelivery', now: number): void {
     this.#prepare(
-        `INSERT INTO delivery_jobs (event_id, webhook_id, state, trigger, attempts, next_attempt_at, created_at)
+      `INSERT INTO delivery_jobs (event_id, webhook_id, state, trigger, attempts, next_attempt_at, created_at)
          VALUES (?, ?, 'pending', ?, 0, ?, ?)`,
-      )
-      .run(eventId, webhookId, trigger, now, now);
+    ).run(eventId, webhookId, trigger, now, now);
   }
 
   async insertEvent(event: EventRecord, deliverTo: (activeWebhooks: WebhookRecord[]) => string[]): Promise<string[]> {
@@ -340,9 +384,13 @@ export class SqliteStore implements Store {
     return this.#transaction(() => {
       const published: EventRecord[] = [];
       for (const crossing of crossings) {
-        const previous = this.#prepare('SELECT below FROM balance_alerts WHERE webhook_id = ? AND asset = ?').get(crossing.webhookId, asset);
-        this.#prepare('INSERT INTO balance_alerts (webhook_id, asset, below) VALUES (?, ?, ?) ON CONFLICT (webhook_id, asset) DO UPDATE SET below = excluded.below')
-          .run(crossing.webhookId, asset, crossing.below ? 1 : 0);
+        const previous = this.#prepare('SELECT below FROM balance_alerts WHERE webhook_id = ? AND asset = ?').get(
+          crossing.webhookId,
+          asset,
+        );
+        this.#prepare(
+          'INSERT INTO balance_alerts (webhook_id, asset, below) VALUES (?, ?, ?) ON CONFLICT (webhook_id, asset) DO UPDATE SET below = excluded.below',
+        ).run(crossing.webhookId, asset, crossing.below ? 1 : 0);
         if (crossing.below && !(previous && Number(previous.below) === 1)) {
           this.#insertEventRow(crossing.event);
           this.#insertJob(crossing.event.id, crossing.webhookId, 'event', crossing.event.createdAt);
@@ -366,10 +414,13 @@ export class SqliteStore implements Store {
       const endpoints = endpointStates(candidateRows, inFlightRows, startRows);
       const chosen = chooseFairly(candidates, endpoints, options);
       if (chosen.length === 0) return [];
-      const lease = this.#prepare("UPDATE delivery_jobs SET state = 'in_flight', lease_until = ?, lease_version = lease_version + 1 WHERE id = ?");
+      const lease = this.#prepare(
+        "UPDATE delivery_jobs SET state = 'in_flight', lease_until = ?, lease_version = lease_version + 1 WHERE id = ?",
+      );
       for (const id of chosen) lease.run(now + options.leaseMs, id);
       const countStarts = this.#prepare(sqlitePlaceholders(COUNT_STARTS_SQL));
-      for (const [webhookId, started] of startsToCount(chosen, candidates, endpoints)) countStarts.run(webhookId, second, started);
+      for (const [webhookId, started] of startsToCount(chosen, candidates, endpoints))
+        countStarts.run(webhookId, second, started);
       const order = new Map(chosen.map((id, index) => [id, index]));
       return this.#prepare(
         `SELECT ${CLAIMED_COLUMNS} FROM delivery_jobs j JOIN events e ON e.id = j.event_id JOIN webhooks w ON w.id = j.webhook_id
@@ -383,10 +434,14 @@ export class SqliteStore implements Store {
 
   #insertAttempt(attempt: NewAttempt): AttemptRecord {
     const previous = Number(
-      this.#prepare('SELECT COUNT(*) AS n FROM delivery_attempts WHERE webhook_id = ? AND event_id = ?').get(attempt.webhookId, attempt.eventId)!.n,
+      this.#prepare('SELECT COUNT(*) AS n FROM delivery_attempts WHERE webhook_id = ? AND event_id = ?').get(
+        attempt.webhookId,
+        attempt.eventId,
+      )!.n,
     );
-    const row = this.#prepare(`INSERT INTO delivery_attempts (${ATTEMPT_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`)
-      .get(...(attemptInsertValues({ ...attempt, attempt: previous + 1 }) as SQLInputValue[]))!;
+    const row = this.#prepare(
+      `INSERT INTO delivery_attempts (${ATTEMPT_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+    ).get(...(attemptInsertValues({ ...attempt, attempt: previous + 1 }) as SQLInputValue[]))!;
     return attemptFromRow(row);
   }
 
@@ -397,9 +452,14 @@ export class SqliteStore implements Store {
 
   #completeOne(completed: CompletedDelivery): CompletionResult {
     const { attempt } = completed;
-    const webhook = this.#prepare('SELECT status, consecutive_failures, failing_since FROM webhooks WHERE id = ?').get(attempt.webhookId);
+    const webhook = this.#prepare('SELECT status, consecutive_failures, failing_since FROM webhooks WHERE id = ?').get(
+      attempt.webhookId,
+    );
     if (!webhook) return { outcome: 'webhook_deleted' } as const;
-    const held = this.#prepare('SELECT 1 FROM delivery_jobs WHERE id = ? AND lease_version = ?').get(completed.jobId, completed.lease);
+    const held = this.#prepare('SELECT 1 FROM delivery_jobs WHERE id = ? AND lease_version = ?').get(
+      completed.jobId,
+      completed.lease,
+    );
     if (!held) return { outcome: 'lease_lost' } as const;
     const { health, nextAttemptAt, jobState } = settleAttempt(
       {
@@ -407,20 +467,34 @@ export class SqliteStore implements Store {
         consecutiveFailures: Number(webhook.consecutive_failures),
         failingSince: webhook.failing_since === null ? null : Number(webhook.failing_since),
       },
-      { succeeded: attempt.status === 'succeeded', gone: completed.gone, now: attempt.createdAt, brokenAfterMs: completed.brokenAfterMs, retryAt: completed.retryAt },
+      {
+        succeeded: attempt.status === 'succeeded',
+        gone: completed.gone,
+        now: attempt.createdAt,
+        brokenAfterMs: completed.brokenAfterMs,
+        retryAt: completed.retryAt,
+      },
     );
     const record = this.#insertAttempt({ ...attempt, nextAttemptAt });
     this.#prepare(
-        `UPDATE webhooks SET status = ?, consecutive_failures = ?, failing_since = ?, last_delivery_at = ?,
+      `UPDATE webhooks SET status = ?, consecutive_failures = ?, failing_since = ?, last_delivery_at = ?,
            last_success_at = COALESCE(?, last_success_at) WHERE id = ?`,
-      )
-      .run(health.status, health.consecutiveFailures, health.failingSince, attempt.createdAt, health.lastSuccessAt, attempt.webhookId);
+    ).run(
+      health.status,
+      health.consecutiveFailures,
+      health.failingSince,
+      attempt.createdAt,
+      health.lastSuccessAt,
+      attempt.webhookId,
+    );
     this.#prepare(
       'UPDATE delivery_jobs SET state = ?, attempts = attempts + 1, next_attempt_at = COALESCE(?, next_attempt_at), lease_until = NULL WHERE id = ? AND lease_version = ?',
     ).run(jobState, nextAttemptAt, completed.jobId, completed.lease);
     // A broken webhook's pending deliveries stop.
     if (health.broke) {
-      this.#prepare("UPDATE delivery_jobs SET state = 'cancelled' WHERE webhook_id = ? AND state IN ('pending', 'in_flight')").run(attempt.webhookId);
+      this.#prepare(
+        "UPDATE delivery_jobs SET state = 'cancelled' WHERE webhook_id = ? AND state IN ('pending', 'in_flight')",
+      ).run(attempt.webhookId);
     }
     return { outcome: 'recorded', attempt: record, webhookBroke: health.broke } as const;
   }
@@ -428,11 +502,12 @@ export class SqliteStore implements Store {
   async renewLeases(leases: readonly HeldLease[], until: number): Promise<number[]> {
     if (leases.length === 0) return [];
     return this.#transaction(() => {
-      const renew = this.#prepare("UPDATE delivery_jobs SET lease_until = ? WHERE id = ? AND lease_version = ? AND state = 'in_flight' RETURNING id");
+      const renew = this.#prepare(
+        "UPDATE delivery_jobs SET lease_until = ? WHERE id = ? AND lease_version = ? AND state = 'in_flight' RETURNING id",
+      );
       return leases.flatMap((held) => renew.all(until, held.jobId, held.lease).map((row) => Number(row.id)));
     });
   }
-
 
   async recordTestAttempt(event: EventRecord, attempt: NewAttempt): Promise<AttemptRecord> {
     return this.#transaction(() => {
@@ -463,19 +538,24 @@ export class SqliteStore implements Store {
       params.push(query.beforeSeq);
     }
     params.push(query.limit);
-    return this.#prepare(`SELECT a.* FROM delivery_attempts a JOIN webhooks w ON w.id = a.webhook_id WHERE ${where.join(' AND ')} ORDER BY a.seq DESC LIMIT ?`)
+    return this.#prepare(
+      `SELECT a.* FROM delivery_attempts a JOIN webhooks w ON w.id = a.webhook_id WHERE ${where.join(' AND ')} ORDER BY a.seq DESC LIMIT ?`,
+    )
       .all(...params)
       .map(attemptFromRow);
   }
 
   async findAttempt(accountId: string, webhookId: string, attemptId: string): Promise<AttemptRecord | undefined> {
-    const row = this.#prepare('SELECT a.* FROM delivery_attempts a JOIN webhooks w ON w.id = a.webhook_id WHERE w.account_id = ? AND a.webhook_id = ? AND a.id = ?')
-      .get(accountId, webhookId, attemptId);
+    const row = this.#prepare(
+      'SELECT a.* FROM delivery_attempts a JOIN webhooks w ON w.id = a.webhook_id WHERE w.account_id = ? AND a.webhook_id = ? AND a.id = ?',
+    ).get(accountId, webhookId, attemptId);
     return row && attemptFromRow(row);
   }
 
   async countUnfinishedDeliveries(): Promise<number> {
-    return Number(this.#prepare("SELECT COUNT(*) AS n FROM delivery_jobs WHERE state IN ('pending', 'in_flight')").get()!.n);
+    return Number(
+      this.#prepare("SELECT COUNT(*) AS n FROM delivery_jobs WHERE state IN ('pending', 'in_flight')").get()!.n,
+    );
   }
 
   async queueStats(now: number): Promise<QueueStats> {

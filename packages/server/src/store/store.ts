@@ -56,7 +56,10 @@ export interface WebhookRecord {
   failingSince: number | null;
 }
 
-export type NewWebhook = Omit<WebhookRecord, 'seq' | 'previousSealedSecret' | 'previousSecretExpiresAt' | 'failingSince'>;
+export type NewWebhook = Omit<
+  WebhookRecord,
+  'seq' | 'previousSealedSecret' | 'previousSecretExpiresAt' | 'failingSince'
+>;
 
 export type InsertWebhookResult = 'created' | 'duplicate_url' | 'limit_reached' | 'id_taken';
 
@@ -71,7 +74,9 @@ export interface WebhookChanges {
   consecutiveFailures?: number;
 }
 
-export type UpdateWebhookResult = { outcome: 'updated'; webhook: WebhookRecord } | { outcome: 'not_found' | 'duplicate_url' };
+export type UpdateWebhookResult =
+  | { outcome: 'updated'; webhook: WebhookRecord }
+  | { outcome: 'not_found' | 'duplicate_url' };
 
 export interface WebhookQuery {
   status?: WebhookStatus;
@@ -235,7 +240,12 @@ export interface Store {
   updateWebhook(accountId: string, id: string, changes: WebhookChanges): Promise<UpdateWebhookResult>;
   deleteWebhook(accountId: string, id: string): Promise<boolean>;
   /** Replaces the signing secret; the previous one keeps signing until `previousExpiresAt`. */
-  rotateWebhookSecret(accountId: string, id: string, sealedSecret: string, previousExpiresAt: number): Promise<WebhookRecord | undefined>;
+  rotateWebhookSecret(
+    accountId: string,
+    id: string,
+    sealedSecret: string,
+    previousExpiresAt: number,
+  ): Promise<WebhookRecord | undefined>;
   updateApiKeySecret(id: string, sealedSecret: string): Promise<boolean>;
 
   /**

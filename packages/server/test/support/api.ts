@@ -2,14 +2,14 @@
 // Authentication section says (computed here independently of the server's code).
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import { testCaPem } from '@pipai/testkit/pki';
 import { pino } from 'pino';
+import type { Clock } from '../../src/domain/clock.ts';
+import type { WorkerPolicy } from '../../src/domain/delivery-worker.ts';
 import { createDeliverySender } from '../../src/net/delivery-sender.ts';
 import { createTargetVerifier, type TargetVerifierOptions } from '../../src/net/target-verifier.ts';
-import type { WorkerPolicy } from '../../src/domain/delivery-worker.ts';
 import { createServices } from '../../src/services.ts';
-import type { Clock } from '../../src/domain/clock.ts';
-import { openTestStore, type OpenedStore, type StoreKind } from './stores.ts';
-import { testCaPem } from '@pipai/testkit/pki';
+import { type OpenedStore, openTestStore, type StoreKind } from './stores.ts';
 
 export const MASTER_KEY = Buffer.alloc(32, 7);
 export const INTERNAL_TOKEN = 'test-internal-token';
@@ -48,7 +48,13 @@ export interface TestApi {
   /** Everything the server logged, one JSON object per line. */
   logs: string[];
   issueKey(account: string, scopes?: string[]): Promise<Credentials>;
-  request<T = any>(credentials: Credentials, method: string, target: string, body?: unknown, options?: SignOptions): Promise<ApiResponse<T>>;
+  request<T = any>(
+    credentials: Credentials,
+    method: string,
+    target: string,
+    body?: unknown,
+    options?: SignOptions,
+  ): Promise<ApiResponse<T>>;
   /** POST /internal/v1/events (or another internal path) with the internal token. */
   publish<T = any>(body: unknown, token?: string, path?: string): Promise<ApiResponse<T>>;
   close(): Promise<void>;
@@ -59,7 +65,11 @@ export const testLookup: NonNullable<TargetVerifierOptions['lookup']> = async (h
   if (hostname.endsWith('.test')) return [{ address: '127.0.0.1', family: 4 }];
   if (hostname === 'private.example') return [{ address: '10.1.2.3', family: 4 }];
   if (hostname === 'metadata.example') return [{ address: '169.254.169.254', family: 4 }];
-  if (hostname === 'mixed.example') return [{ address: '93.184.216.34', family: 4 }, { address: '192.168.1.10', family: 4 }];
+  if (hostname === 'mixed.example')
+    return [
+      { address: '93.184.216.34', family: 4 },
+      { address: '192.168.1.10', family: 4 },
+    ];
   throw Object.assign(new Error(`no such host ${hostname}`), { code: 'ENOTFOUND' });
 };
 
@@ -91,7 +101,11 @@ export async function startTestApi(
       },
     }),
   );
-  const network = { lookup: options.lookup ?? testLookup, allowLoopback: options.allowLoopback ?? true, extraCa: [testCaPem] };
+  const network = {
+    lookup: options.lookup ?? testLookup,
+    allowLoopback: options.allowLoopback ?? true,
+    extraCa: [testCaPem],
+  };
   const sender = createDeliverySender({ ...network, timeoutMs: options.deliveryTimeoutMs ?? 3_000 });
   const services = createServices({
     store: opened.store,

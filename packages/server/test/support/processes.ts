@@ -1,7 +1,7 @@
 // The server's entry points as separate processes, the way an operator runs them: `node main.ts`,
 // `node worker.ts`, `node admin.ts` with an environment, their output collected, signed requests
 // to a started API.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import type { Stream } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { timestamps } from '@pipai/testkit/signing';
@@ -28,7 +28,11 @@ export interface RunningProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+export async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const started = Date.now();
   while (!(await condition())) {
     if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
@@ -37,7 +41,11 @@ export async function waitUntil(condition: () => boolean | Promise<boolean>, tim
 }
 
 /** Starts an entry point; `stdout` may be handed to another process instead of collected. */
-export function startProcess(entry: EntryPoint, env: NodeJS.ProcessEnv, options: { args?: string[]; stdout?: 'pipe' | Stream } = {}): RunningProcess {
+export function startProcess(
+  entry: EntryPoint,
+  env: NodeJS.ProcessEnv,
+  options: { args?: string[]; stdout?: 'pipe' | Stream } = {},
+): RunningProcess {
   const child = spawn(process.execPath, [`${SERVER_SRC}${entry}`, ...(options.args ?? [])], {
     env,
     stdio: ['ignore', options.stdout ?? 'pipe', 'pipe'],
@@ -57,7 +65,8 @@ export function startProcess(entry: EntryPoint, env: NodeJS.ProcessEnv, options:
       await waitUntil(
         () => {
           match = output.match(pattern);
-          if (!match && child.exitCode !== null) throw new Error(`${entry} exited (${child.exitCode}) before ${pattern}:\n${output}`);
+          if (!match && child.exitCode !== null)
+            throw new Error(`${entry} exited (${child.exitCode}) before ${pattern}:\n${output}`);
           return match !== null;
         },
         timeoutMs,
@@ -76,7 +85,11 @@ export async function startApiProcess(env: NodeJS.ProcessEnv): Promise<RunningPr
 }
 
 /** Runs an entry point to its end: exit code and both streams apart. */
-export function runToExit(entry: EntryPoint, env: NodeJS.ProcessEnv, args: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runToExit(
+  entry: EntryPoint,
+  env: NodeJS.ProcessEnv,
+  args: string[] = [],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, [`${SERVER_SRC}${entry}`, ...args], { env }, (error, stdout, stderr) => {
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
@@ -93,7 +106,13 @@ export interface Credentials {
 const nextTimestamp = timestamps();
 
 /** A request signed as the spec's Authentication section says. */
-export async function signedRequest(baseUrl: string, credentials: Credentials, method: string, target: string, body?: unknown) {
+export async function signedRequest(
+  baseUrl: string,
+  credentials: Credentials,
+  method: string,
+  target: string,
+  body?: unknown,
+) {
   const text = body === undefined ? '' : JSON.stringify(body);
   const timestamp = nextTimestamp();
   const response = await fetch(`${baseUrl}${target}`, {

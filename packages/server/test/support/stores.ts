@@ -2,11 +2,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createDatabase } from '@pipai/testkit/postgres';
 import { inject } from 'vitest';
 import { PostgresStore } from '../../src/store/postgres-store.ts';
 import { SqliteStore } from '../../src/store/sqlite-store.ts';
 import type { Store } from '../../src/store/store.ts';
-import { createDatabase } from '@pipai/testkit/postgres';
 import '@pipai/testkit/vitest-context';
 
 export interface OpenedStore {
