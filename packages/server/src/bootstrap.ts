@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Logger, pino } from 'pino';
-import { CONFIG_ERROR_EXIT_CODE, type Config, ConfigError, redactUrl } from './config.ts';
+import { CONFIG_ERROR_EXIT_CODE, type Config, ConfigError, loadConfig, redactUrl } from './config.ts';
 import { generateMasterKey, parseMasterKey, SecretBox } from './crypto/secret-box.ts';
 import type { AccountService } from './domain/accounts.ts';
 import { StoreUnavailableError } from './domain/errors.ts';
@@ -98,6 +98,17 @@ export function listenFailure(error: unknown, variable: string, host: string, po
 }
 
 /** Prints the one line on stderr and exits: 2 for configuration, 1 for anything else. */
+/** A process's entry: its configuration loaded and checked, then `main`; one clear line if either fails. */
+export async function runProcess(main: (config: Config) => Promise<void>): Promise<void> {
+  let config: Config | undefined;
+  try {
+    config = loadConfig();
+    await main(config);
+  } catch (error) {
+    exitCannotStart(error, config);
+  }
+}
+
 export function exitCannotStart(error: unknown, config?: Config): never {
   process.stderr.write(`cannot start: ${startFailureMessage(error, config)}\n`);
   process.exit(error instanceof ConfigError ? CONFIG_ERROR_EXIT_CODE : 1);

@@ -2,14 +2,8 @@
 // DATABASE_URL is set. SIGTERM/SIGINT drain in-flight requests and exit. A process that cannot start
 // (configuration, database, master key) says why in one line on stderr.
 import type { AddressInfo } from 'node:net';
-import {
-  createDevCredentials,
-  createProcessLogger,
-  exitCannotStart,
-  exitOnSignals,
-  openDatabase,
-} from './bootstrap.ts';
-import { type Config, loadConfig } from './config.ts';
+import { createDevCredentials, createProcessLogger, exitOnSignals, openDatabase, runProcess } from './bootstrap.ts';
+import type { Config } from './config.ts';
 import { createNetwork } from './network.ts';
 import { createServices } from './services.ts';
 
@@ -62,10 +56,4 @@ async function main(config: Config) {
   });
 }
 
-let config: Config | undefined;
-try {
-  config = loadConfig();
-  await main(config);
-} catch (error) {
-  exitCannotStart(error, config);
-}
+await runProcess(main);

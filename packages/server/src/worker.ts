@@ -3,8 +3,8 @@
 // way. While the database is unreachable it waits (backing off) rather than exiting. With
 // PIPAI_WORKER_METRICS_PORT set it serves GET /metrics on HOST at that port.
 import type { Server } from 'node:http';
-import { createProcessLogger, exitCannotStart, exitOnSignals, listenFailure, openDatabase } from './bootstrap.ts';
-import { type Config, loadConfig } from './config.ts';
+import { createProcessLogger, exitOnSignals, listenFailure, openDatabase, runProcess } from './bootstrap.ts';
+import type { Config } from './config.ts';
 import { systemClock } from './domain/clock.ts';
 import { DeliveryWorker } from './domain/delivery-worker.ts';
 import { Metrics, serveMetrics } from './metrics.ts';
@@ -66,10 +66,4 @@ async function main(config: Config) {
   });
 }
 
-let config: Config | undefined;
-try {
-  config = loadConfig();
-  await main(config);
-} catch (error) {
-  exitCannotStart(error, config);
-}
+await runProcess(main);

@@ -47,34 +47,25 @@ export interface AddressBlock {
   embeds?: Embedding;
 }
 
-const v4 = (
-  block: string,
-  name: string,
-  rfc: string,
-  globallyReachable: GloballyReachable,
-  extra: Partial<AddressBlock> = {},
-): AddressBlock => ({
-  block,
-  name,
-  rfc,
-  globallyReachable,
-  source: 'IANA IPv4 Special-Purpose',
-  ...extra,
-});
-const v6 = (
-  block: string,
-  name: string,
-  rfc: string,
-  globallyReachable: GloballyReachable,
-  extra: Partial<AddressBlock> = {},
-): AddressBlock => ({
-  block,
-  name,
-  rfc,
-  globallyReachable,
-  source: 'IANA IPv6 Special-Purpose',
-  ...extra,
-});
+/** A row of one of the two special-purpose registries. */
+const registryRow =
+  (source: AddressSource) =>
+  (
+    block: string,
+    name: string,
+    rfc: string,
+    globallyReachable: GloballyReachable,
+    extra: Partial<AddressBlock> = {},
+  ): AddressBlock => ({
+    block,
+    name,
+    rfc,
+    globallyReachable,
+    source,
+    ...extra,
+  });
+const v4 = registryRow('IANA IPv4 Special-Purpose');
+const v6 = registryRow('IANA IPv6 Special-Purpose');
 const embeds = (form: string, layout: Layout, decides = false) => ({ embeds: { form, layout, decides } });
 
 export const ADDRESS_TABLE: readonly AddressBlock[] = [
