@@ -12,11 +12,13 @@ const DUE_OF_WEBHOOK = `
   ORDER BY d.next_attempt_at, d.id LIMIT $2`;
 
 /**
- * $1 now, $2 jobs per webhook, $3 expired leases at most. Every webhook with pending jobs is found by
- * a skip scan of the (state, webhook_id, next_attempt_at) index, and each contributes its own
- * earliest due jobs: however many jobs one account has queued, every other account's are candidates
- * too. A claim costs an index probe per webhook with pending jobs, not a scan of the backlog. Jobs
- * whose lease expired (their worker died) are candidates again.
+ * $1 now, $2 jobs per webhook (also the per-webhook cap), $3 expired leases at most, $4 the
+ * per-account cap. Every webhook with pending jobs is found by a skip scan of the (state,
+ * webhook_id, next_attempt_at) index, and each contributes its own earliest due jobs: however many
+ * jobs one account has queued, every other account's are candidates too. Webhooks and accounts
+ * already at their in-flight cap are passed over before their jobs are looked at, so a capped
+ * account costs a claim next to nothing. A claim costs an index probe per webhook with pending jobs,
+ * not a scan of the backlog. Jobs whose lease expired (their worker died) are candidates again.
  *
  * What differs by dialect is how each webhook's jobs are joined in: PostgreSQL needs LATERAL to
  * probe per webhook (it would scan every job for an IN with a correlated LIMIT); SQLite has no
@@ -33,9 +35,18 @@ export function candidatesSql(dialect: 'sqlite' | 'postgres'): string {
       UNION ALL
       SELECT (SELECT MIN(j.webhook_id) FROM delivery_jobs j WHERE j.state = 'pending' AND j.webhook_id > p.webhook_id)
       FROM pending p WHERE p.webhook_id IS NOT NULL
+    ),
+    busy AS (
+      SELECT j.webhook_id, w.account_id, COUNT(*) AS n FROM delivery_jobs j JOIN webhooks w ON w.id = j.webhook_id
+      WHERE j.state = 'in_flight' AND j.lease_until >= $1 GROUP BY j.webhook_id, w.account_id
+    ),
+    open_webhooks AS (
+      SELECT w.* FROM pending p JOIN webhooks w ON w.id = p.webhook_id
+      WHERE w.id NOT IN (SELECT webhook_id FROM busy WHERE n >= $2)
+        AND w.account_id NOT IN (SELECT account_id FROM busy GROUP BY account_id HAVING SUM(n) >= $4)
     )
     SELECT j.id AS job_id, w.id AS webhook_id, w.account_id, j.next_attempt_at AS due_at, w.consecutive_failures, w.rate_limit
-    FROM pending p JOIN webhooks w ON w.id = p.webhook_id ${perWebhook}
+    FROM open_webhooks w ${perWebhook}
     UNION ALL
     SELECT * FROM (
       SELECT j.id AS job_id, j.webhook_id, w.account_id, j.next_attempt_at AS due_at, w.consecutive_failures, w.rate_limit

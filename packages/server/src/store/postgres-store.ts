@@ -563,6 +563,7 @@ export class PostgresStore implements Store {
         now,
         options.perWebhook,
         Math.max(256, options.limit * 8),
+        options.perAccount,
       ]);
       const { rows: inFlightRows } = await client.query(IN_FLIGHT_SQL, [now]);
       // Start counts matter only to rate-limited endpoints: most claims have none and skip both trips.

@@ -405,7 +405,12 @@ export class SqliteStore implements Store {
     // BEGIN IMMEDIATE makes claims one at a time across processes, so the caps they count hold.
     return this.#transaction(() => {
       const second = secondOf(now);
-      const candidateRows = this.#prepare(CANDIDATES).all(now, options.perWebhook, Math.max(256, options.limit * 8));
+      const candidateRows = this.#prepare(CANDIDATES).all(
+        now,
+        options.perWebhook,
+        Math.max(256, options.limit * 8),
+        options.perAccount,
+      );
       const inFlightRows = this.#prepare(sqlitePlaceholders(IN_FLIGHT_SQL)).all(now);
       const rateLimited = hasRateLimit(candidateRows, inFlightRows);
       if (rateLimited) this.#prepare(sqlitePlaceholders(FORGET_STARTS_SQL)).run(second);
