@@ -26,6 +26,7 @@ import {
   startProcess,
   waitUntil,
 } from './support/processes.ts';
+import { deliveryCounts } from './support/waiting.ts';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -114,18 +115,6 @@ describe('a database server that accepts connections but never answers', () => {
     }
   });
 });
-
-/** Every (receiver, event) pair delivered, with how many times. */
-function deliveryCounts(receivers: HttpsEndpoint[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  receivers.forEach((receiver, index) => {
-    for (const request of receiver.received) {
-      const pair = `${index}:${String(request.headers['webhook-id'])}`;
-      counts.set(pair, (counts.get(pair) ?? 0) + 1);
-    }
-  });
-  return counts;
-}
 
 const occurrences = (text: string, what: string) => text.split(what).length - 1;
 

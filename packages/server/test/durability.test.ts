@@ -9,6 +9,7 @@ import { type HttpsEndpoint, type ReceivedRequest, startHttpsEndpoint, testCaPem
 import { afterEach, describe, expect, it } from 'vitest';
 import { MASTER_KEY, startTestApi, type TestApi } from './support/api.ts';
 import { STORE_KINDS } from './support/stores.ts';
+import { deliveryCounts, waitUntil } from './support/waiting.ts';
 
 const WORKER = fileURLToPath(new URL('../src/worker.ts', import.meta.url));
 const children: ChildProcess[] = [];
@@ -57,32 +58,6 @@ async function stopWorker(child: ChildProcess): Promise<void> {
 /** The end of what the workers logged, for a failure message. */
 const logsOf = (workers: ChildProcess[]) =>
   workers.map((worker) => `--- worker ${worker.pid}:\n${(outputs.get(worker)?.() ?? '').slice(-3000)}`).join('\n');
-
-/** Polls until `condition` holds; `timeoutMs` only turns a hang into a failure. */
-async function waitUntil(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string | (() => string),
-) {
-  const started = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-/** Every (webhook, event) pair the receivers saw, with how many times. */
-function deliveryCounts(receivers: HttpsEndpoint[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  receivers.forEach((receiver, index) => {
-    for (const request of receiver.received) {
-      const pair = `${index}:${String(request.headers['webhook-id'])}`;
-      counts.set(pair, (counts.get(pair) ?? 0) + 1);
-    }
-  });
-  return counts;
-}
 
 async function setUp(
   kind: 'sqlite' | 'postgres',

@@ -6,20 +6,13 @@ import { type HttpsEndpoint, startHttpsEndpoint } from '@pipai/testkit/pki';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Credentials, startTestApi, type TestApi } from './support/api.ts';
 import { STORE_KINDS } from './support/stores.ts';
+import { waitUntil } from './support/waiting.ts';
 
 const NEVER_MS = 10 * 60_000;
 const POLICY = { concurrency: 8, perWebhookConcurrency: 2, perAccountConcurrency: 4, pollMs: 50 };
 const HANGING = 6; // 6 endpoints × 2 slots = 12: more than the worker's 8 slots
 const EVENTS = 10;
 const keyRotated = { api_key: 'key_3030fbb9aa81b653', action: 'rotated', occurred_at: '2026-11-22T12:00:00Z' };
-
-async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, capMs = 30_000): Promise<void> {
-  const started = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - started > capMs) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const closers: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -70,9 +63,14 @@ describe.each(STORE_KINDS)('fairness across accounts on %s', (kind) => {
     }
     api.services.worker.start();
 
-    await waitUntil(() => healthy.every((endpoint) => endpoint.received.length >= EVENTS), 'every quiet delivery');
+    await waitUntil(
+      () => healthy.every((endpoint) => endpoint.received.length >= EVENTS),
+      30_000,
+      'every quiet delivery',
+    );
     await waitUntil(
       () => hanging.reduce((sum, endpoint) => sum + endpoint.received.length, 0) >= POLICY.perAccountConcurrency,
+      30_000,
       'the noisy account to fill its slots',
     );
     for (const endpoint of healthy) expect(endpoint.received).toHaveLength(EVENTS);
@@ -117,9 +115,10 @@ describe('fairness across two workers on one PostgreSQL database', () => {
     }
     first.services.worker.start();
     second.services.worker.start();
-    await waitUntil(() => healthy.received.length >= EVENTS, 'every quiet delivery');
+    await waitUntil(() => healthy.received.length >= EVENTS, 30_000, 'every quiet delivery');
     await waitUntil(
       () => hanging.reduce((sum, endpoint) => sum + endpoint.received.length, 0) >= POLICY.perAccountConcurrency,
+      30_000,
       'the noisy account to fill its slots',
     );
     // Two workers with 8 slots each, yet the noisy account holds its 4, not 8.

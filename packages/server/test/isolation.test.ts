@@ -7,21 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Credentials, startTestApi, type TestApi } from './support/api.ts';
 import { tickingClock } from './support/clock.ts';
 import { STORE_KINDS } from './support/stores.ts';
+import { waitUntil } from './support/waiting.ts';
 
 const EVENTS = 20;
 const PER_WEBHOOK = 4;
 // Longer than anything here waits: no attempt of the hanging endpoint ends while the test runs.
 const NEVER_MS = 10 * 60_000;
 const keyRotated = { api_key: 'key_3030fbb9aa81b653', action: 'rotated', occurred_at: '2026-11-22T12:00:00Z' };
-
-/** Polls until `condition` holds; the cap only turns a hang into a failure. */
-async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, capMs = 30_000): Promise<void> {
-  const started = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - started > capMs) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe.each(STORE_KINDS)('isolation on %s', (kind) => {
   let api: TestApi;
@@ -68,8 +60,12 @@ describe.each(STORE_KINDS)('isolation on %s', (kind) => {
       const errors = api.logs.filter((line) => /"level":(50|60)/.test(line));
       expect(response.status, `${JSON.stringify(response.body)}\n${errors.join('\n')}`).toBe(202);
     }
-    await waitUntil(() => healthy.every((endpoint) => endpoint.received.length >= EVENTS), 'every healthy delivery');
-    await waitUntil(() => hanging.received.length >= PER_WEBHOOK, 'the hanging endpoint to fill its slots');
+    await waitUntil(
+      () => healthy.every((endpoint) => endpoint.received.length >= EVENTS),
+      30_000,
+      'every healthy delivery',
+    );
+    await waitUntil(() => hanging.received.length >= PER_WEBHOOK, 30_000, 'the hanging endpoint to fill its slots');
     for (const endpoint of healthy) {
       expect(endpoint.received).toHaveLength(EVENTS);
       expect(new Set(endpoint.received.map((request) => request.headers['webhook-id'])).size).toBe(EVENTS);
@@ -82,7 +78,7 @@ describe.each(STORE_KINDS)('isolation on %s', (kind) => {
   }, 60_000);
 
   it("the failing endpoint's attempts end as http errors while the hanging one's are still open", async () => {
-    await waitUntil(async () => (await attemptsOf(failing)).length > 0, 'an attempt at the failing endpoint');
+    await waitUntil(async () => (await attemptsOf(failing)).length > 0, 30_000, 'an attempt at the failing endpoint');
     expect((await attemptsOf(failing))[0]).toMatchObject({ error_class: 'http', response_status: 500 });
     expect(await attemptsOf(hanging)).toEqual([]);
   }, 60_000);

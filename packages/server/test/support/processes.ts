@@ -7,6 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { timestamps } from '@pipai/testkit/signing';
 import { sign } from './api.ts';
 
+import { waitUntil } from './waiting.ts';
+
+export { waitUntil };
+
 export const SERVER_SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 
 export type EntryPoint = 'main.ts' | 'worker.ts' | 'admin.ts';
@@ -26,18 +30,6 @@ export interface RunningProcess {
   output(): string;
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-export async function waitUntil(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const started = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 /** Starts an entry point; `stdout` may be handed to another process instead of collected. */
