@@ -3,7 +3,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { chooseFairly } from '../domain/claim-policy.ts';
-import { settleAttempt } from '../domain/delivery-rules.ts';
+import { settleAttempt, type WebhookHealth } from '../domain/delivery-rules.ts';
 import { StoreUnavailableError } from '../domain/errors.ts';
 import {
   COUNT_STARTS_SQL,
@@ -603,71 +603,143 @@ export class PostgresStore implements Store {
     return attemptFromRow(rows[0]);
   }
 
+  /**
+   * Set-based: one statement per step for the whole batch (locks, fence, attempt numbers, attempts,
+   * webhooks, jobs), not per outcome, so a batch costs about as many round trips as one outcome did.
+   * Each webhook's outcomes are settled in order (delivery-rules.ts), its health carried from one to
+   * the next, exactly as one transaction per outcome would have.
+   */
   async completeDeliveries(completed: readonly CompletedDelivery[]): Promise<CompletionResult[]> {
     if (completed.length === 0) return [];
     return this.#transaction(async (client) => {
-      const results = new Map<CompletedDelivery, CompletionResult>();
-      // Webhooks locked in one order by every batch, so two batches never wait on each other in a cycle.
-      for (const one of byWebhook(completed)) results.set(one, await this.#completeOne(client, one));
-      return completed.map((one) => results.get(one)!);
-    });
-  }
-
-  async #completeOne(client: pg.PoolClient, completed: CompletedDelivery): Promise<CompletionResult> {
-    const { attempt } = completed;
-    // The webhook first, then the job: the order every transaction touching both takes.
-    // NO KEY UPDATE: it must not wait on (or deadlock with) the KEY SHARE locks that inserting this
-    // webhook's delivery jobs takes through their foreign key.
-    const { rows } = await client.query(
-      'SELECT status, consecutive_failures, failing_since FROM webhooks WHERE id = $1 FOR NO KEY UPDATE',
-      [attempt.webhookId],
-    );
-    const webhook = rows[0];
-    if (!webhook) return { outcome: 'webhook_deleted' } as const;
-    const { rowCount: held } = await client.query(
-      'SELECT 1 FROM delivery_jobs WHERE id = $1 AND lease_version = $2 FOR UPDATE',
-      [completed.jobId, completed.lease],
-    );
-    if (!held) return { outcome: 'lease_lost' } as const;
-    const { health, nextAttemptAt, jobState } = settleAttempt(
-      {
-        status: webhook.status,
-        consecutiveFailures: webhook.consecutive_failures,
-        failingSince: webhook.failing_since,
-      },
-      {
-        succeeded: attempt.status === 'succeeded',
-        gone: completed.gone,
-        now: attempt.createdAt,
-        brokenAfterMs: completed.brokenAfterMs,
-        retryAt: completed.retryAt,
-      },
-    );
-    const record = await this.#insertAttempt(client, { ...attempt, nextAttemptAt });
-    await client.query(
-      `UPDATE webhooks SET status = $1, consecutive_failures = $2, failing_since = $3, last_delivery_at = $4,
-         last_success_at = COALESCE($5, last_success_at) WHERE id = $6`,
-      [
-        health.status,
-        health.consecutiveFailures,
-        health.failingSince,
-        attempt.createdAt,
-        health.lastSuccessAt,
-        attempt.webhookId,
-      ],
-    );
-    await client.query(
-      'UPDATE delivery_jobs SET state = $1, attempts = attempts + 1, next_attempt_at = COALESCE($2, next_attempt_at), lease_until = NULL WHERE id = $3 AND lease_version = $4',
-      [jobState, nextAttemptAt, completed.jobId, completed.lease],
-    );
-    // A broken webhook's pending deliveries stop.
-    if (health.broke) {
-      await client.query(
-        "UPDATE delivery_jobs SET state = 'cancelled' WHERE webhook_id = $1 AND state IN ('pending', 'in_flight')",
-        [attempt.webhookId],
+      const ordered = byWebhook(completed);
+      const webhookIds = [...new Set(ordered.map((one) => one.attempt.webhookId))];
+      // Webhooks first, in id order, then jobs: the order every transaction touching both takes.
+      // NO KEY UPDATE: it must not wait on (or deadlock with) the KEY SHARE locks that inserting
+      // delivery jobs takes through their foreign key.
+      const { rows: webhookRows } = await client.query(
+        'SELECT id, status, consecutive_failures, failing_since FROM webhooks WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE',
+        [webhookIds],
       );
-    }
-    return { outcome: 'recorded', attempt: record, webhookBroke: health.broke } as const;
+      const { rows: heldRows } = await client.query(
+        `SELECT j.id FROM delivery_jobs j JOIN unnest($1::bigint[], $2::int[]) AS held(id, lease)
+           ON j.id = held.id AND j.lease_version = held.lease ORDER BY j.id FOR UPDATE OF j`,
+        [ordered.map((one) => one.jobId), ordered.map((one) => one.lease)],
+      );
+      const pairs = [
+        ...new Map(ordered.map((one) => [`${one.attempt.webhookId} ${one.attempt.eventId}`, one.attempt])).values(),
+      ];
+      const { rows: countRows } = await client.query(
+        `SELECT a.webhook_id, a.event_id, COUNT(*)::int AS n FROM delivery_attempts a
+           JOIN unnest($1::text[], $2::text[]) AS pair(webhook_id, event_id) ON a.webhook_id = pair.webhook_id AND a.event_id = pair.event_id
+         GROUP BY a.webhook_id, a.event_id`,
+        [pairs.map((attempt) => attempt.webhookId), pairs.map((attempt) => attempt.eventId)],
+      );
+
+      const health = new Map<string, WebhookHealth>(
+        webhookRows.map((row) => [
+          row.id as string,
+          { status: row.status, consecutiveFailures: row.consecutive_failures, failingSince: row.failing_since },
+        ]),
+      );
+      const held = new Set(heldRows.map((row) => Number(row.id)));
+      const attemptsSoFar = new Map(countRows.map((row) => [`${row.webhook_id} ${row.event_id}`, row.n as number]));
+      const webhookWrites = new Map<string, { lastDeliveryAt: number; lastSuccessAt: number | null }>();
+      const broke = new Set<string>();
+      const attempts: { record: Omit<AttemptRecord, 'seq'>; broke: boolean }[] = [];
+      const jobs: { id: number; lease: number; state: string; next: number | null }[] = [];
+      const results = new Map<CompletedDelivery, CompletionResult | number>();
+      for (const one of ordered) {
+        const { attempt } = one;
+        const current = health.get(attempt.webhookId);
+        if (!current) {
+          results.set(one, { outcome: 'webhook_deleted' });
+          continue;
+        }
+        if (!held.has(one.jobId)) {
+          results.set(one, { outcome: 'lease_lost' });
+          continue;
+        }
+        const settlement = settleAttempt(current, {
+          succeeded: attempt.status === 'succeeded',
+          gone: one.gone,
+          now: attempt.createdAt,
+          brokenAfterMs: one.brokenAfterMs,
+          retryAt: one.retryAt,
+        });
+        const { status, consecutiveFailures, failingSince, lastSuccessAt } = settlement.health;
+        health.set(attempt.webhookId, { status, consecutiveFailures, failingSince });
+        const write = webhookWrites.get(attempt.webhookId);
+        webhookWrites.set(attempt.webhookId, {
+          lastDeliveryAt: Math.max(write?.lastDeliveryAt ?? 0, attempt.createdAt),
+          lastSuccessAt: lastSuccessAt ?? write?.lastSuccessAt ?? null,
+        });
+        if (settlement.health.broke) broke.add(attempt.webhookId);
+        const key = `${attempt.webhookId} ${attempt.eventId}`;
+        const number = (attemptsSoFar.get(key) ?? 0) + 1;
+        attemptsSoFar.set(key, number);
+        results.set(one, attempts.length);
+        attempts.push({
+          record: { ...attempt, nextAttemptAt: settlement.nextAttemptAt, attempt: number },
+          broke: settlement.health.broke,
+        });
+        jobs.push({ id: one.jobId, lease: one.lease, state: settlement.jobState, next: settlement.nextAttemptAt });
+      }
+
+      const inserted = new Map<string, AttemptRecord>();
+      if (attempts.length > 0) {
+        const values = attempts.map(({ record }) => attemptInsertValues(record));
+        const { rows } = await client.query(
+          `INSERT INTO delivery_attempts (${ATTEMPT_INSERT_COLUMNS})
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::int[],
+             $9::int[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::bigint[])
+           RETURNING *`,
+          values[0]!.map((_, column) => values.map((row) => row[column])),
+        );
+        for (const row of rows) inserted.set(row.id as string, attemptFromRow(row));
+        const written = [...webhookWrites];
+        await client.query(
+          `UPDATE webhooks w SET status = u.status, consecutive_failures = u.failures, failing_since = u.failing_since,
+             last_delivery_at = u.last_delivery_at, last_success_at = COALESCE(u.last_success_at, w.last_success_at)
+           FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::bigint[], $6::bigint[])
+             AS u(id, status, failures, failing_since, last_delivery_at, last_success_at)
+           WHERE w.id = u.id`,
+          [
+            written.map(([id]) => id),
+            written.map(([id]) => health.get(id)!.status),
+            written.map(([id]) => health.get(id)!.consecutiveFailures),
+            written.map(([id]) => health.get(id)!.failingSince),
+            written.map(([, write]) => write.lastDeliveryAt),
+            written.map(([, write]) => write.lastSuccessAt),
+          ],
+        );
+        await client.query(
+          `UPDATE delivery_jobs j SET state = u.state, attempts = j.attempts + 1, next_attempt_at = COALESCE(u.next, j.next_attempt_at),
+             lease_until = NULL
+           FROM unnest($1::bigint[], $2::int[], $3::text[], $4::bigint[]) AS u(id, lease, state, next)
+           WHERE j.id = u.id AND j.lease_version = u.lease`,
+          [
+            jobs.map((job) => job.id),
+            jobs.map((job) => job.lease),
+            jobs.map((job) => job.state),
+            jobs.map((job) => job.next),
+          ],
+        );
+      }
+      // A broken webhook's pending deliveries stop.
+      if (broke.size > 0) {
+        await client.query(
+          "UPDATE delivery_jobs SET state = 'cancelled' WHERE webhook_id = ANY($1::text[]) AND state IN ('pending', 'in_flight')",
+          [[...broke]],
+        );
+      }
+      return completed.map((one): CompletionResult => {
+        const result = results.get(one)!;
+        if (typeof result !== 'number') return result;
+        const { record, broke: webhookBroke } = attempts[result]!;
+        return { outcome: 'recorded', attempt: inserted.get(record.id)!, webhookBroke };
+      });
+    });
   }
 
   async renewLeases(leases: readonly HeldLease[], until: number): Promise<number[]> {
