@@ -106,6 +106,27 @@ export const errorCatalog = ${JSON.stringify(entries, null, 2)} as const satisfi
 `;
 }
 
+/** Defaults the server applies when a request leaves a value out, as the spec states them. */
+function defaultsFor(bundledJson: string): string {
+  const api = openApi(JSON.parse(bundledJson));
+  const components = api.doc.components;
+  const defaults = {
+    pageSize: api.deref(components.parameters.Limit).schema.default,
+    secretGracePeriodSeconds: api.flatten(components.schemas.RotateSecretRequest).properties.grace_period_seconds
+      .default,
+  };
+  for (const [name, value] of Object.entries(defaults)) {
+    if (typeof value !== 'number') throw new Error(`the spec states no default for ${name}`);
+  }
+  const names = Object.keys(defaults)
+    .map((key) => `'${key}'`)
+    .join(' | ');
+  return `${HEADER}
+/** Defaults the API applies when a request leaves a value out, read from the spec. */
+export const specDefaults: Readonly<Record<${names}, number>> = ${JSON.stringify(defaults, null, 2)};
+`;
+}
+
 async function generate(): Promise<Map<string, string>> {
   const bundles = await bundle();
   return new Map([
@@ -115,6 +136,7 @@ async function generate(): Promise<Map<string, string>> {
     ['internal-schema.d.ts', await typesFor(bundles.internal)],
     ['catalog.ts', catalogFor(bundles.public)],
     ['errors.ts', errorsFor(bundles.internal)],
+    ['defaults.ts', defaultsFor(bundles.public)],
   ]);
 }
 

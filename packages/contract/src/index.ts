@@ -1,6 +1,7 @@
 // @pipai/contract: the types generated from the spec, and the helpers every package shares.
 // Browser-safe: no Node APIs here (the spec files' paths are in ./node.ts).
 
+export { specDefaults } from '../generated/defaults.ts';
 export { errorCatalog } from '../generated/errors.ts';
 export type {
   components as InternalComponents,

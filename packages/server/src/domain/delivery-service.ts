@@ -1,5 +1,5 @@
 // The delivery operations of the API: rotate a secret, send a test, read the log, redeliver.
-import { type components, eventTypes, matchesEvent, type operations } from '@pipai/contract';
+import { type components, eventTypes, matchesEvent, type operations, specDefaults } from '@pipai/contract';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { AttemptRecord, Store, WebhookRecord } from '../store/store.ts';
 import { type Clock, formatTimestamp } from './clock.ts';
@@ -14,8 +14,6 @@ import { SECRET_WARNING } from './webhook-service.ts';
 
 type Schemas = components['schemas'];
 export type ListDeliveriesQuery = NonNullable<operations['listWebhookDeliveries']['parameters']['query']>;
-
-const DEFAULT_GRACE_SECONDS = 86_400;
 
 export interface DeliveryServiceDeps {
   store: Store;
@@ -64,7 +62,7 @@ export class DeliveryService {
   async rotateSecret(
     principal: Principal,
     id: string,
-    graceSeconds = DEFAULT_GRACE_SECONDS,
+    graceSeconds = specDefaults.secretGracePeriodSeconds,
   ): Promise<Schemas['SecretRotation']> {
     await this.#webhook(principal, id);
     const secret = newWebhookSecret();
@@ -121,7 +119,7 @@ export class DeliveryService {
 
   async list(principal: Principal, id: string, query: ListDeliveriesQuery): Promise<Schemas['DeliveryList']> {
     await this.#webhook(principal, id);
-    const limit = query.limit ?? 25;
+    const limit = query.limit ?? specDefaults.pageSize;
     const scope = `deliveries\n${principal.accountId}\n${id}\n${query.status ?? ''}\n${query.type ?? ''}\n${query.event_id ?? ''}`;
     let beforeSeq: number | undefined;
     if (query.cursor !== undefined) {

@@ -9,6 +9,7 @@ import {
   matchesEvent,
   type operations,
   patternsOverlap,
+  specDefaults,
 } from '@pipai/contract';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { NewWebhook, Store, WebhookChanges, WebhookRecord } from '../store/store.ts';
@@ -148,7 +149,7 @@ export class WebhookService {
   }
 
   async list(principal: Principal, query: ListWebhooksQuery): Promise<WebhookList> {
-    const limit = query.limit ?? 25;
+    const limit = query.limit ?? specDefaults.pageSize;
     // The cursor is bound to the account and the filters (not the page size).
     const scope = `webhooks\n${principal.accountId}\n${query.status ?? ''}\n${query.event ?? ''}`;
     let beforeSeq: number | undefined;
