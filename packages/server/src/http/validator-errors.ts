@@ -90,9 +90,12 @@ export function toApiError(error: unknown): ApiError | undefined {
   if (type === 'entity.too.large') {
     return invalidParameters([{ parameter: 'body', in: 'body', message: 'is larger than 64 KiB' }]);
   }
-  if (status === 415) {
-    return invalidParameters([{ parameter: 'Content-Type', in: 'header', message: 'must be application/json' }]);
-  }
+  // The body reader refuses other media types first (body.ts); this keeps the validator's own 415 the same.
+  if (status === 415)
+    return new ApiError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      'The request body must be sent as Content-Type: application/json (UTF-8).',
+    );
   if (status === 404 || status === 405)
     return new ApiError('NOT_FOUND', 'No such operation. See the API reference for the available ones.');
   if (status === 400) {
