@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type HttpsEndpoint, startHttpsEndpoint, testCaPem } from '@pipai/testkit/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sign } from './support/api.ts';
+import { signedRequest } from './support/processes.ts';
 
 const SERVER_SRC = fileURLToPath(new URL('../src/', import.meta.url));
 const run = promisify(execFile);
@@ -32,26 +32,9 @@ async function waitFor(pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatch
 
 const admin = (...args: string[]) => run(process.execPath, [join(SERVER_SRC, 'admin.ts'), ...args], { env });
 
-async function signed(
-  credentials: { api_key: string; api_secret: string },
-  method: string,
-  target: string,
-  body?: unknown,
-) {
-  const text = body === undefined ? '' : JSON.stringify(body);
-  const timestamp = String(Date.now());
-  const response = await fetch(`${baseUrl}${target}`, {
-    method,
-    headers: {
-      'X-PipAI-API-Key': credentials.api_key,
-      'X-PipAI-Timestamp': timestamp,
-      'X-PipAI-Signature': sign(credentials.api_secret, timestamp, method, target, text),
-      ...(text ? { 'Content-Type': 'application/json' } : {}),
-    },
-    ...(text ? { body: text } : {}),
-  });
-  return { status: response.status, body: await response.json() };
-}
+/** A signed request to the running server (strictly increasing timestamps, as the SDK sends). */
+const signed = (credentials: { api_key: string; api_secret: string }, method: string, target: string, body?: unknown) =>
+  signedRequest(baseUrl, credentials, method, target, body);
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'pipai-start-'));
