@@ -3,18 +3,13 @@
 // answer the same 400 naming the same field; neither ever answers 5xx.
 import { type HttpsEndpoint, startHttpsEndpoint } from '@pipai/testkit/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { internalSpec } from '../src/services.ts';
 import { type Credentials, INTERNAL_TOKEN, sign, startTestApi, type TestApi } from './support/api.ts';
 import { STORE_KINDS } from './support/stores.ts';
 
-const deployed = {
-  strategy_id: 'stg_7d2c90e1',
-  name: 'BTC mean reversion',
-  version: 3,
-  mode: 'live',
-  exchange: 'binance',
-  symbols: ['BTC-USDT'],
-  deployed_at: '2026-04-29T11:58:30Z',
-};
+/** The spec's own example payload of strategy.deployed: valid, so only the hostile part is wrong. */
+const deployed = (internalSpec as { webhooks: Record<string, any> }).webhooks['strategy.deployed'].post.requestBody
+  .content['application/json'].example.data as Record<string, unknown>;
 
 describe.each(STORE_KINDS)('hostile input on %s', (kind) => {
   let api: TestApi;
