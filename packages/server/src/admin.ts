@@ -59,8 +59,14 @@ async function run(argv: string[]): Promise<number> {
   }
   const { store, secrets } = opened;
   try {
-    const events = new EventService({ store, clock: systemClock, validatePayload });
-    const accounts = new AccountService({ store, secrets, clock: systemClock, events });
+    const events = new EventService({
+      accounts: store.accounts,
+      webhooks: store.webhooks,
+      events: store.events,
+      clock: systemClock,
+      validatePayload,
+    });
+    const accounts = new AccountService({ accounts: store.accounts, secrets, clock: systemClock, events });
     if (group === 'events') return await runEvents(events, command, values);
     switch (command) {
       case 'create': {

@@ -11,8 +11,7 @@ import { generateMasterKey, parseMasterKey, SecretBox } from './crypto/secret-bo
 import type { AccountService } from './domain/accounts.ts';
 import { StoreUnavailableError } from './domain/errors.ts';
 import { ensureKeyCanary } from './readiness.ts';
-import { openStore } from './store/open-store.ts';
-import type { Store } from './store/store.ts';
+import { openStore, type Store } from './store/store.ts';
 
 export const DEV_CREDENTIALS_FILE = 'dev-credentials.json';
 
@@ -31,7 +30,7 @@ export async function resolveMasterKey(
   const file = join(config.dataDir, 'master.key');
   if (!existsSync(file)) {
     // A new key for a store that already holds sealed secrets would only lock them away.
-    if ((await store.readKeyCanary()) !== undefined || (await store.sampleSealedSecrets(1)).length > 0) {
+    if ((await store.keyring.readCanary()) !== undefined || (await store.keyring.sampleSealedSecrets(1)).length > 0) {
       throw new Error(
         `${file} is missing, but the database holds secrets sealed with a master key: restore the file, or set PIPAI_MASTER_KEY to that key`,
       );
@@ -57,7 +56,7 @@ export async function openDatabase(
     await store.migrate();
     const { key, source } = await resolveMasterKey(config, store, logger);
     const secrets = new SecretBox(key);
-    if ((await ensureKeyCanary(store, secrets, Date.now(), source)) === 'written') {
+    if ((await ensureKeyCanary(store.keyring, secrets, Date.now(), source)) === 'written') {
       logger.info('stored the master key canary: processes with another key will refuse to start');
     }
     return { store, masterKey: key, secrets };
@@ -171,7 +170,7 @@ export async function createDevCredentials(
   baseUrl: string,
   logger: Logger,
 ): Promise<void> {
-  if (store.kind !== 'sqlite' || (await store.countApiKeys()) > 0) return;
+  if (store.kind !== 'sqlite' || (await store.accounts.countKeys()) > 0) return;
   const key = await accounts.createKey('dev', ['webhooks:read', 'webhooks:write']);
   const file = join(config.dataDir, DEV_CREDENTIALS_FILE);
   writeFileSync(file, `${JSON.stringify({ base_url: baseUrl, ...key }, null, 2)}\n`, { mode: 0o600 });

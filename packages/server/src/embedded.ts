@@ -12,8 +12,7 @@ import type { Clock } from './domain/clock.ts';
 import { createDeliverySender, type DeliverySenderOptions } from './net/delivery-sender.ts';
 import { createTargetVerifier } from './net/target-verifier.ts';
 import { createServices } from './services.ts';
-import { PostgresStore } from './store/postgres-store.ts';
-import { SqliteStore } from './store/sqlite-store.ts';
+import { openPostgresStore, openSqliteStore } from './store/store.ts';
 
 export interface EmbeddedServerOptions {
   network: Pick<DeliverySenderOptions, 'lookup' | 'allowLoopback' | 'extraCa'>;
@@ -38,8 +37,8 @@ export interface EmbeddedServer {
 export async function startEmbeddedServer(options: EmbeddedServerOptions): Promise<EmbeddedServer> {
   const dir = mkdtempSync(join(tmpdir(), 'pipai-embedded-'));
   const store = options.databaseUrl
-    ? new PostgresStore(options.databaseUrl)
-    : new SqliteStore(join(dir, 'pipai.sqlite'));
+    ? openPostgresStore(options.databaseUrl)
+    : openSqliteStore(join(dir, 'pipai.sqlite'));
   await store.migrate();
   const sender = createDeliverySender(options.network);
   const services = createServices({

@@ -5,7 +5,4 @@ export { type EmbeddedServer, type EmbeddedServerOptions, startEmbeddedServer } 
 export { createDeliverySender, type DeliverySenderOptions } from './net/delivery-sender.ts';
 export { createTargetVerifier, type TargetVerifierOptions } from './net/target-verifier.ts';
 export { createServices, internalSpec, type ServiceOptions } from './services.ts';
-export { openStore } from './store/open-store.ts';
-export { PostgresStore } from './store/postgres-store.ts';
-export { SqliteStore } from './store/sqlite-store.ts';
-export type { Store } from './store/store.ts';
+export { openPostgresStore, openSqliteStore, openStore, type Store } from './store/store.ts';

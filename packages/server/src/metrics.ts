@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { AttemptObservation, DeliveryObserver } from './domain/delivery-worker.ts';
+import type { DeliveryQueue, QueueStats } from './domain/ports.ts';
 import type { RequestObserver } from './http/request-context.ts';
-import type { QueueStats, Store } from './store/store.ts';
 
 /** API answers take milliseconds; the top buckets catch a slow database. */
 const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -31,7 +31,7 @@ function processMetrics(): Registry {
 
 export interface MetricsOptions {
   /** The queue the gauges describe, read on each scrape. */
-  store: Store;
+  queue: Pick<DeliveryQueue, 'stats'>;
   /** The clock the queue is judged by (the services' clock, so that tests can move it). */
   now: () => number;
   logger?: Logger;
@@ -44,14 +44,14 @@ export class Metrics implements RequestObserver, DeliveryObserver {
   readonly #requestDuration: Histogram<'operation'>;
   readonly #deliveries: Counter<'outcome' | 'error_class'>;
   readonly #attemptDuration: Histogram<'outcome'>;
-  readonly #store: Store;
+  readonly #queueSource: Pick<DeliveryQueue, 'stats'>;
   readonly #now: () => number;
   readonly #logger: Logger | undefined;
   /** The queue read of the scrape under way, shared by the three gauges it feeds. */
   #queue: Promise<QueueStats | undefined> | undefined;
 
   constructor(options: MetricsOptions) {
-    this.#store = options.store;
+    this.#queueSource = options.queue;
     this.#now = options.now;
     this.#logger = options.logger;
     const registers = [this.#own];
@@ -134,8 +134,8 @@ export class Metrics implements RequestObserver, DeliveryObserver {
   }
 
   #queueStats(): Promise<QueueStats | undefined> {
-    this.#queue ??= this.#store
-      .queueStats(this.#now())
+    this.#queue ??= this.#queueSource
+      .stats(this.#now())
       .catch((error: unknown) => {
         // A scrape during an outage still answers, with the queue unknown; the worker logs the outage.
         this.#logger?.debug({ err: error }, 'metrics: the delivery queue could not be read');

@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import type { SecretBox } from './crypto/secret-box.ts';
 import { StoreUnavailableError } from './domain/errors.ts';
+import type { KeyringRepository } from './domain/ports.ts';
 import type { Store } from './store/store.ts';
 
 const CANARY_PLAINTEXT = 'pipai:master-key-canary:v1';
@@ -33,21 +34,21 @@ function opens(secrets: SecretBox, sealed: string, expected?: string): boolean {
  * Throws MasterKeyMismatchError; `keySource` names the key in its message.
  */
 export async function ensureKeyCanary(
-  store: Store,
+  keyring: KeyringRepository,
   secrets: SecretBox,
   now: number,
   keySource = 'PIPAI_MASTER_KEY',
 ): Promise<'checked' | 'written'> {
-  const stored = await store.readKeyCanary();
+  const stored = await keyring.readCanary();
   if (stored !== undefined) {
     if (!opens(secrets, stored, CANARY_PLAINTEXT)) throw new MasterKeyMismatchError(keySource);
     return 'checked';
   }
-  const samples = await store.sampleSealedSecrets(SAMPLE_SIZE);
+  const samples = await keyring.sampleSealedSecrets(SAMPLE_SIZE);
   // AES-GCM authenticates: a key that opens one of them is the key they were sealed with.
   if (samples.length > 0 && !samples.some((sealed) => opens(secrets, sealed)))
     throw new MasterKeyMismatchError(keySource);
-  const winner = await store.writeKeyCanary(secrets.seal(CANARY_PLAINTEXT), now);
+  const winner = await keyring.writeCanary(secrets.seal(CANARY_PLAINTEXT), now);
   // Another process starting at the same moment wrote its canary first: it must be ours too.
   if (!opens(secrets, winner, CANARY_PLAINTEXT)) throw new MasterKeyMismatchError(keySource);
   return 'written';
@@ -57,7 +58,7 @@ export type ReadinessCheck = 'database' | 'migrations' | 'master_key';
 
 /** GET /readyz: the checks that fail now (none: ready). Concurrent probes share one check. */
 export function createReadiness(deps: {
-  store: Store;
+  store: Pick<Store, 'schema' | 'keyring'>;
   secrets: SecretBox;
   now: () => number;
   logger: Pick<Logger, 'error'>;
@@ -66,8 +67,8 @@ export function createReadiness(deps: {
   const check = async (): Promise<ReadinessCheck[]> => {
     try {
       // Until the schema is at head the canary's table may not exist: nothing more to judge.
-      if ((await deps.store.pendingMigrations()).length > 0) return ['migrations'];
-      await ensureKeyCanary(deps.store, deps.secrets, deps.now());
+      if ((await deps.store.schema.pending()).length > 0) return ['migrations'];
+      await ensureKeyCanary(deps.store.keyring, deps.secrets, deps.now());
       return [];
     } catch (error) {
       if (error instanceof StoreUnavailableError) return ['database'];

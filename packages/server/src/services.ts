@@ -87,16 +87,16 @@ export function createServices(options: ServiceOptions) {
   const secrets = new SecretBox(options.masterKey);
   const { store } = options;
   const webhooks = new WebhookService({
-    store,
+    webhooks: store.webhooks,
     secrets,
     clock,
     targets: options.targets,
     cursors: new CursorCodec(deriveKey(options.masterKey, 'cursors')),
   });
   // This process's own registry: GET /metrics on the app serves it, the in-process worker feeds it.
-  const metrics = new Metrics({ store, now: () => clock.now(), logger: options.logger });
+  const metrics = new Metrics({ queue: store.queue, now: () => clock.now(), logger: options.logger });
   const worker = new DeliveryWorker({
-    store,
+    queue: store.queue,
     secrets,
     sender: options.sender,
     clock,
@@ -104,10 +104,19 @@ export function createServices(options: ServiceOptions) {
     policy: options.workerPolicy ?? {},
     observer: metrics,
   });
-  const events = new EventService({ store, clock, validatePayload, onPublished: () => worker.notify() });
-  const accounts = new AccountService({ store, secrets, clock, events });
+  const events = new EventService({
+    accounts: store.accounts,
+    webhooks: store.webhooks,
+    events: store.events,
+    clock,
+    validatePayload,
+    onPublished: () => worker.notify(),
+  });
+  const accounts = new AccountService({ accounts: store.accounts, secrets, clock, events });
   const deliveries = new DeliveryService({
-    store,
+    webhooks: store.webhooks,
+    attempts: store.attempts,
+    queue: store.queue,
     secrets,
     clock,
     sender: options.sender,
@@ -129,13 +138,18 @@ export function createServices(options: ServiceOptions) {
     spec: internalSpec,
     handlers,
     authenticator: new Authenticator({
-      store,
+      accounts: store.accounts,
+      admission: store.admission,
       secrets,
       clock,
       windowMs: options.signatureWindowMs ?? 30_000,
       ...(options.authFailuresPerMinute ? { failuresPerMinute: options.authFailuresPerMinute } : {}),
     }),
-    rateLimiter: new RateLimiter({ store, clock, budgetPerMinute: options.weightBudgetPerMinute ?? 1200 }),
+    rateLimiter: new RateLimiter({
+      admission: store.admission,
+      clock,
+      budgetPerMinute: options.weightBudgetPerMinute ?? 1200,
+    }),
     logger: options.logger,
     internalToken: options.internalToken,
     readiness: createReadiness({ store, secrets, now: () => clock.now(), logger: options.logger }),

@@ -23,10 +23,10 @@ async function main(config: Config) {
   const logger = createProcessLogger(config.logLevel);
   const { store, secrets } = await openDatabase(config, logger);
   const network = createNetwork(config, logger);
-  const metrics = new Metrics({ store, now: () => systemClock.now(), logger });
+  const metrics = new Metrics({ queue: store.queue, now: () => systemClock.now(), logger });
   // Only what delivering needs: no HTTP app, no validator (a worker-only process stays small).
   const worker = new DeliveryWorker({
-    store,
+    queue: store.queue,
     secrets,
     sender: network.sender,
     clock: systemClock,

@@ -108,7 +108,7 @@ describe.each(STORE_KINDS)('authentication on %s', (kind) => {
   it('401 UNAUTHENTICATED once the key is revoked', async () => {
     const doomed = await api.issueKey('auth-doomed', ['webhooks:read']);
     expect((await list({}, doomed)).status).toBe(200);
-    expect(await api.opened.store.revokeApiKey(doomed.api_key, clock.now())).toBe(true);
+    expect(await api.opened.store.accounts.revokeKey(doomed.api_key, clock.now())).toBe(true);
     await expectCode(list({}, doomed), 401, 'UNAUTHENTICATED');
   });
 

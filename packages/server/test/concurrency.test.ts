@@ -42,13 +42,13 @@ describe.each(STORE_KINDS)('concurrency on %s', (kind) => {
     for (let index = 0; index < 40; index += 1) accounts.push(await api.issueKey(`page-${index}`));
     // Interleave the accounts' inserts so every account's rows are spread over the whole table.
     const accountIds = await Promise.all(
-      accounts.map(async (key) => (await api.opened.store.findApiKey(key.api_key))!.accountId),
+      accounts.map(async (key) => (await api.opened.store.accounts.findKey(key.api_key))!.accountId),
     );
     for (let round = 0; round < 25; round += 1) {
       for (let index = 0; index < accounts.length; index += 1) {
         const id = `wh_${(round * 100 + index).toString(16).padStart(6, '0')}`;
         const target = url(`page-${index}-${round}`);
-        await api.opened.store.insertWebhook(
+        await api.opened.store.webhooks.insert(
           webhookRecord(accountIds[index]!, { id, url: target, normalizedUrl: target, events: ['*'] }),
           25,
         );

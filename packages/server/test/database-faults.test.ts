@@ -15,7 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SecretBox } from '../src/crypto/secret-box.ts';
 import { StoreUnavailableError } from '../src/domain/errors.ts';
 import { createReadiness } from '../src/readiness.ts';
-import { PostgresStore } from '../src/store/postgres-store.ts';
+import { openPostgresStore } from '../src/store/store.ts';
 import { MASTER_KEY } from './support/api.ts';
 import {
   cleanEnv,
@@ -57,12 +57,12 @@ describe('the PostgreSQL store while its server restarts', () => {
   it('survives its idle connections being terminated, throws StoreUnavailableError while down, and works again after', async () => {
     const { server, url } = await ownPostgres();
     const { logger, lines } = collectingLogger();
-    const store = new PostgresStore(url, { logger });
+    const store = openPostgresStore(url, { logger });
     cleanups.push(() => store.close());
     await store.migrate();
-    await store.ensureAccount({ id: 'acct_a', name: 'a', createdAt: 1 });
+    await store.accounts.ensure({ id: 'acct_a', name: 'a', createdAt: 1 });
     // Several idle connections in the pool, as a busy process has.
-    await Promise.all(Array.from({ length: 5 }, () => store.findAccountByName('a')));
+    await Promise.all(Array.from({ length: 5 }, () => store.accounts.findByName('a')));
     const readiness = createReadiness({ store, secrets: new SecretBox(MASTER_KEY), now: Date.now, logger });
     expect(await readiness()).toEqual([]);
 
@@ -74,18 +74,18 @@ describe('the PostgreSQL store while its server restarts', () => {
       'the pool to notice',
     );
 
-    const single = await store.findAccountByName('a').catch((error: unknown) => error);
+    const single = await store.accounts.findByName('a').catch((error: unknown) => error);
     expect(single).toBeInstanceOf(StoreUnavailableError);
     expect((single as StoreUnavailableError).cause).toMatchObject({ code: 'ECONNREFUSED' });
-    const inTransaction = await store
+    const inTransaction = await store.admission
       .spendWeight('key_a', 1, Date.now(), { windowMs: 60_000, budget: 10 })
       .catch((error: unknown) => error);
     expect(inTransaction).toBeInstanceOf(StoreUnavailableError);
     expect(await readiness()).toEqual(['database']);
 
     await server.resume();
-    expect(await store.findAccountByName('a')).toEqual({ id: 'acct_a', name: 'a', createdAt: 1 });
-    expect(await store.spendWeight('key_a', 1, Date.now(), { windowMs: 60_000, budget: 10 })).toMatchObject({
+    expect(await store.accounts.findByName('a')).toEqual({ id: 'acct_a', name: 'a', createdAt: 1 });
+    expect(await store.admission.spendWeight('key_a', 1, Date.now(), { windowMs: 60_000, budget: 10 })).toMatchObject({
       admitted: true,
     });
     expect(await readiness()).toEqual([]);
@@ -101,13 +101,13 @@ describe('a database server that accepts connections but never answers', () => {
     cleanups.push(() => {
       for (const socket of sockets) socket.destroy();
     });
-    const store = new PostgresStore(`postgres://nobody@127.0.0.1:${(silent.address() as AddressInfo).port}/none`, {
+    const store = openPostgresStore(`postgres://nobody@127.0.0.1:${(silent.address() as AddressInfo).port}/none`, {
       connectTimeoutMs: 200,
     });
     cleanups.push(() => store.close());
     for (const call of [
-      () => store.findAccountByName('a'),
-      () => store.spendWeight('key_a', 1, 0, { windowMs: 60_000, budget: 10 }),
+      () => store.accounts.findByName('a'),
+      () => store.admission.spendWeight('key_a', 1, 0, { windowMs: 60_000, budget: 10 }),
     ]) {
       const error = await call().catch((failure: unknown) => failure);
       expect(error).toBeInstanceOf(StoreUnavailableError);
@@ -234,9 +234,9 @@ describe('an API process and a worker process while PostgreSQL restarts', () => 
     // Exactly once: outcomes sent during the outage were recorded afterwards, not sent again.
     const counts = deliveryCounts(receivers);
     expect([...counts.values()].filter((count) => count !== 1)).toEqual([]);
-    const store = new PostgresStore(url);
+    const store = openPostgresStore(url);
     cleanups.push(() => store.close());
-    await waitUntil(async () => (await store.countUnfinishedDeliveries()) === 0, 30_000, 'every job to finish');
+    await waitUntil(async () => (await store.queue.countUnfinished()) === 0, 30_000, 'every job to finish');
 
     // Nobody exited, and the worker said so once for the one outage rather than at every poll.
     expect(api.child.exitCode).toBeNull();

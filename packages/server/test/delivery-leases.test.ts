@@ -3,7 +3,8 @@
 // record its outcome over the new holder's, so an attempt is repeated only when a worker really lost
 // its job, and it is recorded once.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AttemptRecord, ClaimedDelivery, NewAttempt, Store } from '../src/store/store.ts';
+import type { DeliveryAttempt, DeliveryJob, NewDeliveryAttempt } from '../src/domain/records.ts';
+import type { Store } from '../src/store/store.ts';
 import { webhookRecord } from './support/records.ts';
 import { type OpenedStore, openTestStore, STORE_KINDS } from './support/stores.ts';
 
@@ -11,7 +12,7 @@ const LEASE_MS = 1_000;
 const T0 = 1_000_000;
 const claimOptions = { limit: 10, leaseMs: LEASE_MS, perWebhook: 4, perAccount: 8 };
 
-function attemptFor(claimed: ClaimedDelivery, at: number, id: string): NewAttempt {
+function attemptFor(claimed: DeliveryJob, at: number, id: string): NewDeliveryAttempt {
   return {
     id,
     webhookId: claimed.webhook.id,
@@ -29,11 +30,11 @@ function attemptFor(claimed: ClaimedDelivery, at: number, id: string): NewAttemp
   };
 }
 
-const complete = async (store: Store, claimed: ClaimedDelivery, at: number, id: string) =>
+const complete = async (store: Store, claimed: DeliveryJob, at: number, id: string) =>
   (
-    await store.completeDeliveries([
+    await store.queue.complete([
       {
-        jobId: claimed.jobId,
+        jobId: claimed.id,
         lease: claimed.lease,
         retryAt: null,
         gone: false,
@@ -52,40 +53,41 @@ describe.each(STORE_KINDS)('delivery leases on %s', (kind) => {
   beforeEach(async () => {
     opened = await openTestStore(kind);
     store = opened.store;
-    accountId = (await store.ensureAccount({ id: 'acct_leases', name: 'leases', createdAt: 1 })).id;
+    accountId = (await store.accounts.ensure({ id: 'acct_leases', name: 'leases', createdAt: 1 })).id;
     const webhook = webhookRecord(accountId, { events: ['*'] });
     webhookId = webhook.id;
-    expect(await store.insertWebhook(webhook, 25)).toBe('created');
-    await store.insertEvent(
+    expect(await store.webhooks.insert(webhook, 25)).toBe('created');
+    await store.events.insert(
       { id: 'evt_000000000000000000000001', accountId, type: 'strategy.deployed', data: {}, createdAt: T0 },
       (hooks) => hooks.map((hook) => hook.id),
     );
   });
   afterEach(() => opened.dispose());
 
-  const attemptsLogged = async (): Promise<AttemptRecord[]> => store.listAttempts(accountId, webhookId, { limit: 100 });
+  const attemptsLogged = async (): Promise<DeliveryAttempt[]> =>
+    store.attempts.list(accountId, webhookId, { limit: 100 });
 
   it('a worker whose lease was taken over cannot complete; the new holder can, once', async () => {
-    const [first] = await store.claimDeliveries(T0, claimOptions);
+    const [first] = await store.queue.claim(T0, claimOptions);
     expect(first).toBeDefined();
     // The first worker stalls past its lease; another takes the job over with a new lease.
-    expect(await store.claimDeliveries(T0 + LEASE_MS / 2, claimOptions)).toEqual([]);
-    const [second] = await store.claimDeliveries(T0 + LEASE_MS + 1, claimOptions);
-    expect(second!.jobId).toBe(first!.jobId);
+    expect(await store.queue.claim(T0 + LEASE_MS / 2, claimOptions)).toEqual([]);
+    const [second] = await store.queue.claim(T0 + LEASE_MS + 1, claimOptions);
+    expect(second!.id).toBe(first!.id);
     expect(second!.lease).toBeGreaterThan(first!.lease);
 
     expect(await complete(store, first!, T0 + LEASE_MS + 5, 'dlv_000000000000000000000001')).toEqual({
       outcome: 'lease_lost',
     });
     expect(await attemptsLogged()).toEqual([]);
-    expect(await store.countUnfinishedDeliveries()).toBe(1);
+    expect(await store.queue.countUnfinished()).toBe(1);
 
     expect(await complete(store, second!, T0 + LEASE_MS + 6, 'dlv_000000000000000000000002')).toMatchObject({
       outcome: 'recorded',
       webhookBroke: false,
     });
     expect((await attemptsLogged()).map((attempt) => attempt.id)).toEqual(['dlv_000000000000000000000002']);
-    expect(await store.countUnfinishedDeliveries()).toBe(0);
+    expect(await store.queue.countUnfinished()).toBe(0);
     // Completing again, by either, changes nothing.
     expect(await complete(store, first!, T0 + LEASE_MS + 7, 'dlv_000000000000000000000003')).toEqual({
       outcome: 'lease_lost',
@@ -93,40 +95,40 @@ describe.each(STORE_KINDS)('delivery leases on %s', (kind) => {
   });
 
   it('a renewed lease keeps the job from other workers; a stale lease cannot renew', async () => {
-    const [claimed] = await store.claimDeliveries(T0, claimOptions);
-    expect(await store.renewLeases([{ jobId: claimed!.jobId, lease: claimed!.lease }], T0 + 3 * LEASE_MS)).toEqual([
-      claimed!.jobId,
+    const [claimed] = await store.queue.claim(T0, claimOptions);
+    expect(await store.queue.renew([{ jobId: claimed!.id, lease: claimed!.lease }], T0 + 3 * LEASE_MS)).toEqual([
+      claimed!.id,
     ]);
     // Past the original lease, within the renewed one: nobody else may claim it.
-    expect(await store.claimDeliveries(T0 + 2 * LEASE_MS, claimOptions)).toEqual([]);
-    const [taken] = await store.claimDeliveries(T0 + 3 * LEASE_MS + 1, claimOptions);
-    expect(taken!.jobId).toBe(claimed!.jobId);
+    expect(await store.queue.claim(T0 + 2 * LEASE_MS, claimOptions)).toEqual([]);
+    const [taken] = await store.queue.claim(T0 + 3 * LEASE_MS + 1, claimOptions);
+    expect(taken!.id).toBe(claimed!.id);
     // The old holder's renewal is refused: the lease is the new holder's.
-    expect(await store.renewLeases([{ jobId: claimed!.jobId, lease: claimed!.lease }], T0 + 10 * LEASE_MS)).toEqual([]);
+    expect(await store.queue.renew([{ jobId: claimed!.id, lease: claimed!.lease }], T0 + 10 * LEASE_MS)).toEqual([]);
     expect(await complete(store, claimed!, T0 + 3 * LEASE_MS + 2, 'dlv_000000000000000000000004')).toEqual({
       outcome: 'lease_lost',
     });
   });
 
   it('a batch of outcomes is fenced one by one, and answers in the order given', async () => {
-    await store.insertEvent(
+    await store.events.insert(
       { id: 'evt_000000000000000000000002', accountId, type: 'strategy.deployed', data: {}, createdAt: T0 },
       (hooks) => hooks.map((hook) => hook.id),
     );
-    const [one, two] = await store.claimDeliveries(T0, claimOptions);
+    const [one, two] = await store.queue.claim(T0, claimOptions);
     // The second's lease is taken over before the batch is written.
-    const [taken] = await store.claimDeliveries(T0 + LEASE_MS + 1, { ...claimOptions, limit: 1 });
-    const stale = taken!.jobId === one!.jobId ? one! : two!;
+    const [taken] = await store.queue.claim(T0 + LEASE_MS + 1, { ...claimOptions, limit: 1 });
+    const stale = taken!.id === one!.id ? one! : two!;
     const held = stale === one ? two! : one!;
-    const outcome = (claimed: ClaimedDelivery, id: string) => ({
-      jobId: claimed.jobId,
+    const outcome = (claimed: DeliveryJob, id: string) => ({
+      jobId: claimed.id,
       lease: claimed.lease,
       retryAt: null,
       gone: false,
       brokenAfterMs: 3_600_000,
       attempt: attemptFor(claimed, T0 + LEASE_MS + 2, id),
     });
-    const results = await store.completeDeliveries([
+    const results = await store.queue.complete([
       outcome(stale, 'dlv_000000000000000000000010'),
       outcome(held, 'dlv_000000000000000000000011'),
     ]);
@@ -135,8 +137,8 @@ describe.each(STORE_KINDS)('delivery leases on %s', (kind) => {
   });
 
   it('an attempt by a job whose webhook was paused meanwhile is still recorded (its lease was not taken over)', async () => {
-    const [claimed] = await store.claimDeliveries(T0, claimOptions);
-    await store.updateWebhook(accountId, webhookId, { status: 'paused' });
+    const [claimed] = await store.queue.claim(T0, claimOptions);
+    await store.webhooks.update(accountId, webhookId, { status: 'paused' });
     expect(await complete(store, claimed!, T0 + 5, 'dlv_000000000000000000000006')).toMatchObject({
       outcome: 'recorded',
     });

@@ -82,7 +82,7 @@ async function setUp(
     });
     expect(created.status).toBe(201);
   }
-  const accountId = (await api.opened.store.findApiKey(key.api_key))!.accountId;
+  const accountId = (await api.opened.store.accounts.findKey(key.api_key))!.accountId;
   const publish = async (count: number) => {
     const data = { api_key: 'key_3030fbb9aa81b653', action: 'rotated', occurred_at: '2026-11-22T12:00:00Z' };
     for (let start = 0; start < count; start += 50) {
@@ -139,7 +139,7 @@ describe.each(STORE_KINDS)('a worker killed mid-batch on %s', (kind) => {
     );
     // The restarted worker also finishes the jobs whose lease the killed one held.
     await waitUntil(
-      async () => (await api.opened.store.countUnfinishedDeliveries()) === 0,
+      async () => (await api.opened.store.queue.countUnfinished()) === 0,
       60_000,
       () => `every job to finish\n${logsOf([second])}`,
     );
@@ -187,6 +187,6 @@ describe.each([
     const counts = deliveryCounts(receivers);
     expect(counts.size).toBe(2_000);
     expect([...counts.values()].filter((count) => count > 1)).toEqual([]);
-    expect(await api.opened.store.countUnfinishedDeliveries()).toBe(0);
+    expect(await api.opened.store.queue.countUnfinished()).toBe(0);
   }, 240_000);
 });

@@ -80,8 +80,8 @@ describe.each(STORE_KINDS)('fairness across accounts on %s', (kind) => {
     // The noisy account never had more in flight than its cap, nor any endpoint more than its own.
     expect(hanging.reduce((sum, endpoint) => sum + endpoint.received.length, 0)).toBe(POLICY.perAccountConcurrency);
     for (const endpoint of hanging) expect(endpoint.received.length).toBeLessThanOrEqual(POLICY.perWebhookConcurrency);
-    expect((await api.opened.store.queueStats(Date.now())).inFlightByAccount).toEqual({
-      [(await api.opened.store.findAccountByName(noisy.account))!.id]: POLICY.perAccountConcurrency,
+    expect((await api.opened.store.queue.stats(Date.now())).inFlightByAccount).toEqual({
+      [(await api.opened.store.accounts.findByName(noisy.account))!.id]: POLICY.perAccountConcurrency,
     });
   }, 60_000);
 });
@@ -138,8 +138,8 @@ describe.each(STORE_KINDS)('an endpoint that keeps failing, on %s', (kind) => {
     closers.push(() => hanging.close());
     const owner = await api.issueKey('failing');
     const [id] = await register(api, owner, [hanging]);
-    const accountId = (await api.opened.store.findAccountByName(owner.account))!.id;
-    await api.opened.store.updateWebhook(accountId, id!, { consecutiveFailures: 3 });
+    const accountId = (await api.opened.store.accounts.findByName(owner.account))!.id;
+    await api.opened.store.webhooks.update(accountId, id!, { consecutiveFailures: 3 });
     expect(
       (await api.publish({ account: owner.account, type: 'account.api_key_rotated', data: keyRotated })).status,
     ).toBe(202);

@@ -64,7 +64,7 @@ describe.each(STORE_KINDS)('hostile input on %s', (kind) => {
     const response = await publish(data);
     expect(response.status).toBe(400);
     expect(response.body.errors).toContainEqual({ parameter, in: 'body', message });
-    expect(await api.opened.store.countUnfinishedDeliveries()).toBe(0);
+    expect(await api.opened.store.queue.countUnfinished()).toBe(0);
   });
 
   it('a balance with a NUL character in the asset: 400 naming balance.asset', async () => {
@@ -110,8 +110,8 @@ describe.each(STORE_KINDS)('hostile input on %s', (kind) => {
     ['Content-Type: application/json; charset=utf-16', 'application/json; charset=utf-16'],
   ])('a rotate asking for grace 0 with %s is refused 415 and rotates nothing', async (_why, contentType) => {
     const webhook = (await api.request(owner, 'POST', '/v1/webhooks', { url: hookUrl('rotate'), events: ['*'] })).body;
-    const before = await api.opened.store.findWebhook(
-      (await api.opened.store.findAccountByName(owner.account))!.id,
+    const before = await api.opened.store.webhooks.find(
+      (await api.opened.store.accounts.findByName(owner.account))!.id,
       webhook.id,
     );
     const target = `/v1/webhooks/${webhook.id}/secret/rotate`;
@@ -130,7 +130,7 @@ describe.each(STORE_KINDS)('hostile input on %s', (kind) => {
     statuses.push(response.status);
     expect(response.status).toBe(415);
     expect((await response.json()).code).toBe('UNSUPPORTED_MEDIA_TYPE');
-    const after = await api.opened.store.findWebhook(before!.accountId, webhook.id);
+    const after = await api.opened.store.webhooks.find(before!.accountId, webhook.id);
     expect(after!.sealedSecret).toBe(before!.sealedSecret);
     expect(after!.previousSealedSecret).toBeNull();
   });

@@ -50,12 +50,20 @@ beforeAll(async () => {
   opened = await openTestStore('sqlite');
   const secrets = new SecretBox(MASTER_KEY);
   const { store } = opened;
-  key = await new AccountService({ store, secrets, clock: systemClock }).createKey('http', ['webhooks:read']);
+  key = await new AccountService({ accounts: store.accounts, secrets, clock: systemClock }).createKey('http', [
+    'webhooks:read',
+  ]);
   const app = createApp({
     spec: internalSpec,
     handlers: doubles,
-    authenticator: new Authenticator({ store, secrets, clock: systemClock, windowMs: 30_000 }),
-    rateLimiter: new RateLimiter({ store, clock: systemClock, budgetPerMinute: 1_000 }),
+    authenticator: new Authenticator({
+      accounts: store.accounts,
+      admission: store.admission,
+      secrets,
+      clock: systemClock,
+      windowMs: 30_000,
+    }),
+    rateLimiter: new RateLimiter({ admission: store.admission, clock: systemClock, budgetPerMinute: 1_000 }),
     logger: pino(
       { level: 'info' },
       new Writable({

@@ -140,7 +140,8 @@ describe.each(STORE_KINDS)('GET /metrics of the API on %s', (kind) => {
     expect(created.status).toBe(201);
     return created.body as { id: string; url: string; secret: string };
   }
-  const accountIdOf = async (api: TestApi, name: string) => (await api.opened.store.listApiKeys(name))[0]!.accountId;
+  const accountIdOf = async (api: TestApi, name: string) =>
+    (await api.opened.store.accounts.listKeys(name))[0]!.accountId;
 
   it('counts requests by operationId and status, with their latencies; probes and scrapes are not counted', async () => {
     const api = await started();

@@ -84,6 +84,6 @@ describe('rate_limit across two workers on one PostgreSQL database', () => {
     }
     expect(perSecond).toEqual([3, 3, 2, 0]);
     expect(new Set(receiver.received.map((request) => request.headers['webhook-id'])).size).toBe(8);
-    expect(await first.opened.store.countUnfinishedDeliveries()).toBe(0);
+    expect(await first.opened.store.queue.countUnfinished()).toBe(0);
   }, 60_000);
 });

@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SecretBox } from '../src/crypto/secret-box.ts';
 import { createReadiness } from '../src/readiness.ts';
-import { SqliteStore } from '../src/store/sqlite-store.ts';
+import { openSqliteStore } from '../src/store/store.ts';
 import { MASTER_KEY, startTestApi, type TestApi } from './support/api.ts';
 import { cleanEnv, runToExit } from './support/processes.ts';
 import { STORE_KINDS } from './support/stores.ts';
@@ -45,7 +45,7 @@ describe.each(STORE_KINDS)('readiness on %s', (kind) => {
     cleanups.push(() => api.close());
     expect(await readyz(api)).toEqual({ status: 200, body: { status: 'ready' } });
     // A database nobody had started on gets its canary from the first check.
-    expect(await api.opened.store.readKeyCanary()).toMatch(/^v1\./);
+    expect(await api.opened.store.keyring.readCanary()).toMatch(/^v1\./);
 
     const otherKey = createReadiness({
       store: api.opened.store,
@@ -57,7 +57,7 @@ describe.each(STORE_KINDS)('readiness on %s', (kind) => {
 
     // A schema behind this build's head (as after a rollback of the database, or before migrating).
     await sql(api, 'DROP TABLE key_canary; DELETE FROM schema_migrations WHERE version = 4');
-    expect(await api.opened.store.pendingMigrations()).toEqual([4]);
+    expect(await api.opened.store.schema.pending()).toEqual([4]);
     expect(await readyz(api)).toEqual({ status: 503, body: { status: 'unavailable', failing: ['migrations'] } });
     await api.opened.store.migrate();
     expect(await readyz(api)).toEqual({ status: 200, body: { status: 'ready' } });
@@ -83,9 +83,9 @@ const createKey = (env: NodeJS.ProcessEnv) =>
 const listKeys = (env: NodeJS.ProcessEnv) => runToExit('admin.ts', env, ['keys', 'list', '--json']);
 
 async function canaryOf(dir: string): Promise<string | undefined> {
-  const store = new SqliteStore(join(dir, 'pipai.sqlite'));
+  const store = openSqliteStore(join(dir, 'pipai.sqlite'));
   try {
-    return await store.readKeyCanary();
+    return await store.keyring.readCanary();
   } finally {
     await store.close();
   }

@@ -174,7 +174,7 @@ describe('exact routing for every operation of both bundles', () => {
   );
 
   it('published nothing through any of those spellings', async () => {
-    expect(await api.opened.store.countUnfinishedDeliveries()).toBe(0);
+    expect(await api.opened.store.queue.countUnfinished()).toBe(0);
     expect(api.logs.filter((line) => line.includes('"status":5'))).toEqual([]);
   });
 });

@@ -92,14 +92,14 @@ afterAll(async () => {
 
 describe('hostile delivery targets', () => {
   it('every one of them is refused before a byte is sent', async () => {
-    const accountId = (await api.opened.store.findApiKey(key.api_key))!.accountId;
+    const accountId = (await api.opened.store.accounts.findKey(key.api_key))!.accountId;
     const list = targets();
     expect(list.length).toBeGreaterThanOrEqual(20);
     // The per-account cap is 25: use two accounts.
     const other = await api.issueKey('ssrf-2');
-    const otherId = (await api.opened.store.findApiKey(other.api_key))!.accountId;
+    const otherId = (await api.opened.store.accounts.findKey(other.api_key))!.accountId;
     for (const [index, url] of list.entries()) {
-      const outcome = await api.opened.store.insertWebhook(
+      const outcome = await api.opened.store.webhooks.insert(
         webhookRecord(index < 20 ? accountId : otherId, {
           url,
           normalizedUrl: url,

@@ -15,62 +15,62 @@ describe.each(STORE_KINDS)('the %s store', (kind) => {
   beforeEach(async () => {
     opened = await openTestStore(kind);
     store = opened.store;
-    await store.ensureAccount(account('alpha'));
-    await store.ensureAccount(account('beta'));
+    await store.accounts.ensure(account('alpha'));
+    await store.accounts.ensure(account('beta'));
   });
   afterEach(() => opened.dispose());
 
   it('migrates idempotently', async () => {
     await store.migrate();
     await store.migrate();
-    expect(await store.findAccountByName('alpha')).toEqual(account('alpha'));
+    expect(await store.accounts.findByName('alpha')).toEqual(account('alpha'));
   });
 
   it('is at head once migrated', async () => {
-    expect(await store.pendingMigrations()).toEqual([]);
+    expect(await store.schema.pending()).toEqual([]);
   });
 
   it('keeps one master key canary: the first written stays', async () => {
-    expect(await store.readKeyCanary()).toBeUndefined();
-    expect(await store.writeKeyCanary('v1.first', 10)).toBe('v1.first');
-    expect(await store.writeKeyCanary('v1.second', 20)).toBe('v1.first');
-    expect(await store.readKeyCanary()).toBe('v1.first');
+    expect(await store.keyring.readCanary()).toBeUndefined();
+    expect(await store.keyring.writeCanary('v1.first', 10)).toBe('v1.first');
+    expect(await store.keyring.writeCanary('v1.second', 20)).toBe('v1.first');
+    expect(await store.keyring.readCanary()).toBe('v1.first');
   });
 
   it('samples the sealed secrets of keys and webhooks', async () => {
-    expect(await store.sampleSealedSecrets(5)).toEqual([]);
-    await store.insertApiKey({
+    expect(await store.keyring.sampleSealedSecrets(5)).toEqual([]);
+    await store.accounts.insertKey({
       id: 'key_1',
       accountId: 'acct_alpha',
       sealedSecret: 'v1.key',
       scopes: ['webhooks:read'],
       createdAt: 10,
     });
-    expect(await store.insertWebhook(webhook('acct_alpha', { sealedSecret: 'v1.hook' }), 25)).toBe('created');
-    expect((await store.sampleSealedSecrets(5)).sort()).toEqual(['v1.hook', 'v1.key']);
+    expect(await store.webhooks.insert(webhook('acct_alpha', { sealedSecret: 'v1.hook' }), 25)).toBe('created');
+    expect((await store.keyring.sampleSealedSecrets(5)).sort()).toEqual(['v1.hook', 'v1.key']);
   });
 
   it('ensureAccount keeps the first account of a name', async () => {
-    const again = await store.ensureAccount({ id: 'acct_other', name: 'alpha', createdAt: 5 });
+    const again = await store.accounts.ensure({ id: 'acct_other', name: 'alpha', createdAt: 5 });
     expect(again.id).toBe('acct_alpha');
   });
 
   it('stores, finds, lists and revokes API keys', async () => {
-    await store.insertApiKey({
+    await store.accounts.insertKey({
       id: 'key_1',
       accountId: 'acct_alpha',
       sealedSecret: 'v1.x',
       scopes: ['webhooks:read'],
       createdAt: 10,
     });
-    await store.insertApiKey({
+    await store.accounts.insertKey({
       id: 'key_2',
       accountId: 'acct_beta',
       sealedSecret: 'v1.y',
       scopes: ['webhooks:write'],
       createdAt: 11,
     });
-    expect(await store.findApiKey('key_1')).toEqual({
+    expect(await store.accounts.findKey('key_1')).toEqual({
       id: 'key_1',
       accountId: 'acct_alpha',
       accountName: 'alpha',
@@ -79,40 +79,52 @@ describe.each(STORE_KINDS)('the %s store', (kind) => {
       createdAt: 10,
       revokedAt: null,
     });
-    expect((await store.listApiKeys()).map((key) => key.id)).toEqual(['key_1', 'key_2']);
-    expect((await store.listApiKeys('beta')).map((key) => key.id)).toEqual(['key_2']);
-    expect(await store.countApiKeys()).toBe(2);
-    expect(await store.revokeApiKey('key_1', 99)).toBe(true);
-    expect(await store.revokeApiKey('key_1', 100)).toBe(false);
-    expect((await store.findApiKey('key_1'))!.revokedAt).toBe(99);
-    expect(await store.findApiKey('key_nope')).toBeUndefined();
+    expect((await store.accounts.listKeys()).map((key) => key.id)).toEqual(['key_1', 'key_2']);
+    expect((await store.accounts.listKeys('beta')).map((key) => key.id)).toEqual(['key_2']);
+    expect(await store.accounts.countKeys()).toBe(2);
+    expect(await store.accounts.revokeKey('key_1', 99)).toBe(true);
+    expect(await store.accounts.revokeKey('key_1', 100)).toBe(false);
+    expect((await store.accounts.findKey('key_1'))!.revokedAt).toBe(99);
+    expect(await store.accounts.findKey('key_nope')).toBeUndefined();
   });
 
   it('remembers signatures until they expire', async () => {
-    expect(await store.rememberSignature('sig-a', 1_030, 1_000)).toBe(true);
-    expect(await store.rememberSignature('sig-a', 1_030, 1_010)).toBe(false);
+    expect(await store.admission.rememberSignature('sig-a', 1_030, 1_000)).toBe(true);
+    expect(await store.admission.rememberSignature('sig-a', 1_030, 1_010)).toBe(false);
     // After expiry the entry is pruned (the timestamp window has rejected such requests by then).
-    expect(await store.rememberSignature('sig-a', 2_030, 2_000)).toBe(true);
+    expect(await store.admission.rememberSignature('sig-a', 2_030, 2_000)).toBe(true);
   });
 
   it('spends weight in a rolling window and says when it fits again', async () => {
     const budget = { windowMs: 60_000, budget: 10 };
-    expect(await store.spendWeight('key_1', 4, 0, budget)).toEqual({ admitted: true, used: 4, retryAfterMs: 0 });
-    expect(await store.spendWeight('key_1', 5, 20_000, budget)).toEqual({ admitted: true, used: 9, retryAfterMs: 0 });
+    expect(await store.admission.spendWeight('key_1', 4, 0, budget)).toEqual({
+      admitted: true,
+      used: 4,
+      retryAfterMs: 0,
+    });
+    expect(await store.admission.spendWeight('key_1', 5, 20_000, budget)).toEqual({
+      admitted: true,
+      used: 9,
+      retryAfterMs: 0,
+    });
     // 9 + 2 > 10: not admitted, costs nothing; the first charge leaves the window at 60 s.
-    expect(await store.spendWeight('key_1', 2, 30_000, budget)).toEqual({
+    expect(await store.admission.spendWeight('key_1', 2, 30_000, budget)).toEqual({
       admitted: false,
       used: 9,
       retryAfterMs: 30_000,
     });
-    expect(await store.spendWeight('key_2', 10, 30_000, budget)).toMatchObject({ admitted: true, used: 10 });
-    expect(await store.spendWeight('key_1', 2, 60_001, budget)).toEqual({ admitted: true, used: 7, retryAfterMs: 0 });
+    expect(await store.admission.spendWeight('key_2', 10, 30_000, budget)).toMatchObject({ admitted: true, used: 10 });
+    expect(await store.admission.spendWeight('key_1', 2, 60_001, budget)).toEqual({
+      admitted: true,
+      used: 7,
+      retryAfterMs: 0,
+    });
   });
 
   it('never admits more than the budget under concurrent spending', async () => {
     const budget = { windowMs: 60_000, budget: 20 };
     const results = await Promise.all(
-      Array.from({ length: 30 }, () => store.spendWeight('key_race', 1, 1_000, budget)),
+      Array.from({ length: 30 }, () => store.admission.spendWeight('key_race', 1, 1_000, budget)),
     );
     expect(results.filter((result) => result.admitted)).toHaveLength(20);
   });
@@ -123,37 +135,37 @@ describe.each(STORE_KINDS)('the %s store', (kind) => {
       description: 'x',
       balanceLowThreshold: '5',
     });
-    expect(await store.insertWebhook(record, 25)).toBe('created');
-    const found = await store.findWebhook('acct_alpha', record.id);
+    expect(await store.webhooks.insert(record, 25)).toBe('created');
+    const found = await store.webhooks.find('acct_alpha', record.id);
     expect(found).toMatchObject(record);
     expect(found!.seq).toBeGreaterThan(0);
-    expect(await store.findWebhook('acct_beta', record.id)).toBeUndefined();
+    expect(await store.webhooks.find('acct_beta', record.id)).toBeUndefined();
   });
 
   it('refuses a duplicate normalized URL per account, not across accounts', async () => {
     const first = webhook('acct_alpha', { normalizedUrl: 'https://example.com/same' });
-    expect(await store.insertWebhook(first, 25)).toBe('created');
-    expect(await store.insertWebhook(webhook('acct_alpha', { normalizedUrl: 'https://example.com/same' }), 25)).toBe(
+    expect(await store.webhooks.insert(first, 25)).toBe('created');
+    expect(await store.webhooks.insert(webhook('acct_alpha', { normalizedUrl: 'https://example.com/same' }), 25)).toBe(
       'duplicate_url',
     );
-    expect(await store.insertWebhook(webhook('acct_beta', { normalizedUrl: 'https://example.com/same' }), 25)).toBe(
+    expect(await store.webhooks.insert(webhook('acct_beta', { normalizedUrl: 'https://example.com/same' }), 25)).toBe(
       'created',
     );
   });
 
   it('reports a taken id', async () => {
     const first = webhook('acct_alpha');
-    await store.insertWebhook(first, 25);
-    expect(await store.insertWebhook(webhook('acct_beta', { id: first.id }), 25)).toBe('id_taken');
+    await store.webhooks.insert(first, 25);
+    expect(await store.webhooks.insert(webhook('acct_beta', { id: first.id }), 25)).toBe('id_taken');
   });
 
   it('holds the per-account limit under 50 concurrent inserts', async () => {
     const outcomes = await Promise.all(
-      Array.from({ length: 50 }, () => store.insertWebhook(webhook('acct_alpha'), 25)),
+      Array.from({ length: 50 }, () => store.webhooks.insert(webhook('acct_alpha'), 25)),
     );
     expect(outcomes.filter((outcome) => outcome === 'created')).toHaveLength(25);
     expect(outcomes.filter((outcome) => outcome === 'limit_reached')).toHaveLength(25);
-    expect(await store.listWebhooks('acct_alpha', { limit: 100 })).toHaveLength(25);
+    expect(await store.webhooks.list('acct_alpha', { limit: 100 })).toHaveLength(25);
   });
 
   it('lists newest first with status, subscription and keyset filters', async () => {
@@ -161,9 +173,9 @@ describe.each(STORE_KINDS)('the %s store', (kind) => {
     const b = webhook('acct_alpha', { events: ['strategy.*'], status: 'paused' });
     const c = webhook('acct_alpha', { events: ['account.balance_low', '*'] });
     const other = webhook('acct_beta', { events: ['strategy.deployed'] });
-    for (const record of [a, b, c, other]) await store.insertWebhook(record, 25);
-    const ids = async (query: Parameters<Store['listWebhooks']>[1]) =>
-      (await store.listWebhooks('acct_alpha', query)).map((record) => record.id);
+    for (const record of [a, b, c, other]) await store.webhooks.insert(record, 25);
+    const ids = async (query: Parameters<Store['webhooks']['list']>[1]) =>
+      (await store.webhooks.list('acct_alpha', query)).map((record) => record.id);
 
     expect(await ids({ limit: 10 })).toEqual([c.id, b.id, a.id]);
     expect(await ids({ limit: 2 })).toEqual([c.id, b.id]);
@@ -175,16 +187,16 @@ describe.each(STORE_KINDS)('the %s store', (kind) => {
     ]);
     expect(await ids({ subscribedToAny: ['account.balance_low'], limit: 10 })).toEqual([c.id]);
     expect(await ids({ subscribedToAny: ['backtest.job_done'], limit: 10 })).toEqual([]);
-    const [newest] = await store.listWebhooks('acct_alpha', { limit: 1 });
+    const [newest] = await store.webhooks.list('acct_alpha', { limit: 1 });
     expect(await ids({ beforeSeq: newest!.seq, limit: 10 })).toEqual([b.id, a.id]);
   });
 
   it('updates only the given fields and reports duplicates and unknown ids', async () => {
     const a = webhook('acct_alpha');
     const b = webhook('acct_alpha');
-    await store.insertWebhook(a, 25);
-    await store.insertWebhook(b, 25);
-    const updated = await store.updateWebhook('acct_alpha', a.id, {
+    await store.webhooks.insert(a, 25);
+    await store.webhooks.insert(b, 25);
+    const updated = await store.webhooks.update('acct_alpha', a.id, {
       status: 'paused',
       events: ['*'],
       description: null,
@@ -193,20 +205,20 @@ describe.each(STORE_KINDS)('the %s store', (kind) => {
       outcome: 'updated',
       webhook: { ...a, status: 'paused', events: ['*'], description: null },
     });
-    expect(await store.updateWebhook('acct_alpha', a.id, { url: 'x', normalizedUrl: b.normalizedUrl })).toEqual({
+    expect(await store.webhooks.update('acct_alpha', a.id, { url: 'x', normalizedUrl: b.normalizedUrl })).toEqual({
       outcome: 'duplicate_url',
     });
-    expect(await store.updateWebhook('acct_beta', a.id, { status: 'active' })).toEqual({ outcome: 'not_found' });
-    expect(await store.updateWebhook('acct_alpha', a.id, {})).toMatchObject({ outcome: 'updated' });
+    expect(await store.webhooks.update('acct_beta', a.id, { status: 'active' })).toEqual({ outcome: 'not_found' });
+    expect(await store.webhooks.update('acct_alpha', a.id, {})).toMatchObject({ outcome: 'updated' });
   });
 
   it('deletes within the account only, freeing a slot', async () => {
     const records = Array.from({ length: 3 }, () => webhook('acct_alpha'));
-    for (const record of records) await store.insertWebhook(record, 3);
-    expect(await store.insertWebhook(webhook('acct_alpha'), 3)).toBe('limit_reached');
-    expect(await store.deleteWebhook('acct_beta', records[0]!.id)).toBe(false);
-    expect(await store.deleteWebhook('acct_alpha', records[0]!.id)).toBe(true);
-    expect(await store.deleteWebhook('acct_alpha', records[0]!.id)).toBe(false);
-    expect(await store.insertWebhook(webhook('acct_alpha'), 3)).toBe('created');
+    for (const record of records) await store.webhooks.insert(record, 3);
+    expect(await store.webhooks.insert(webhook('acct_alpha'), 3)).toBe('limit_reached');
+    expect(await store.webhooks.delete('acct_beta', records[0]!.id)).toBe(false);
+    expect(await store.webhooks.delete('acct_alpha', records[0]!.id)).toBe(true);
+    expect(await store.webhooks.delete('acct_alpha', records[0]!.id)).toBe(false);
+    expect(await store.webhooks.insert(webhook('acct_alpha'), 3)).toBe('created');
   });
 });

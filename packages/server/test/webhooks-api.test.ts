@@ -345,7 +345,7 @@ describe.each(STORE_KINDS)('webhooks API on %s', (kind) => {
     });
 
     it('re-enables a broken webhook and resets its failure count', async () => {
-      await api.opened.store.updateWebhook((await api.opened.store.findApiKey(owner.api_key))!.accountId, id, {
+      await api.opened.store.webhooks.update((await api.opened.store.accounts.findKey(owner.api_key))!.accountId, id, {
         status: 'broken',
         consecutiveFailures: 12,
       });

@@ -10,14 +10,17 @@ export const secrets = new SecretBox(Buffer.from(MASTER_KEY, 'base64'));
 
 /** Another key of the account: each load generator signs with its own (see signing in BENCHMARKS.md). */
 export const extraKey = (store: Store, account: string) =>
-  new AccountService({ store, secrets, clock: systemClock }).createKey(account, ['webhooks:read', 'webhooks:write']);
+  new AccountService({ accounts: store.accounts, secrets, clock: systemClock }).createKey(account, [
+    'webhooks:read',
+    'webhooks:write',
+  ]);
 
 export async function seedAccount(store: Store, account: string, webhooks: number, urlOf: (index: number) => string) {
   const key = await extraKey(store, account);
-  const accountId = (await store.findAccountByName(account))!.id;
+  const accountId = (await store.accounts.findByName(account))!.id;
   for (let index = 0; index < webhooks; index += 1) {
     const url = urlOf(index);
-    await store.insertWebhook(
+    await store.webhooks.insert(
       {
         id: `wh_${randomBytes(4).toString('hex')}`,
         accountId,

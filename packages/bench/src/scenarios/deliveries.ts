@@ -13,9 +13,7 @@ import { verifyWebhook } from '../../../client/src/verify.ts';
 import { systemClock } from '../../../server/src/domain/clock.ts';
 import { EventService } from '../../../server/src/domain/event-service.ts';
 import { validatePayload } from '../../../server/src/services.ts';
-import { PostgresStore } from '../../../server/src/store/postgres-store.ts';
-import { SqliteStore } from '../../../server/src/store/sqlite-store.ts';
-import type { Store } from '../../../server/src/store/store.ts';
+import { openPostgresStore, openSqliteStore, type Store } from '../../../server/src/store/store.ts';
 import { startApi } from '../lib/api-server.ts';
 import { type Child, MASTER_KEY, quantile, REPO, rssMb, startNode, waitFor } from '../lib/processes.ts';
 import { type Receiver, startReceivers } from '../lib/receivers.ts';
@@ -90,10 +88,16 @@ async function throughputOn(kind: 'sqlite' | 'postgres', options: Options, dir: 
   try {
     const databaseUrl = postgres ? await createDatabase(postgres.url) : undefined;
     const dataDir = join(dir, kind);
-    const store: Store = databaseUrl ? new PostgresStore(databaseUrl) : new SqliteStore(join(dataDir, 'pipai.sqlite'));
+    const store: Store = databaseUrl ? openPostgresStore(databaseUrl) : openSqliteStore(join(dataDir, 'pipai.sqlite'));
     await store.migrate();
     const { accountId } = await seedAccount(store, 'bench', 10, (index) => receivers[index]!.url);
-    const events = new EventService({ store, clock: systemClock, validatePayload });
+    const events = new EventService({
+      accounts: store.accounts,
+      webhooks: store.webhooks,
+      events: store.events,
+      clock: systemClock,
+      validatePayload,
+    });
     const eventCount = options.quick ? 100 : 2_000;
     for (let index = 0; index < eventCount; index += 50) {
       await Promise.all(
@@ -235,7 +239,7 @@ export async function deliveryLatency(options: Options): Promise<ScenarioResult>
       () => (rejected += 1),
     );
   });
-  const store = new SqliteStore(join(dir, 'pipai.sqlite'));
+  const store = openSqliteStore(join(dir, 'pipai.sqlite'));
   await store.migrate();
   await seedAccount(store, 'bench', 0, () => '');
   await store.close();
@@ -246,8 +250,8 @@ export async function deliveryLatency(options: Options): Promise<ScenarioResult>
   });
   try {
     // The receiver's webhook, created through the API (its URL is checked for real).
-    const reopened = new SqliteStore(join(dir, 'pipai.sqlite'));
-    const key = (await reopened.listApiKeys('bench'))[0]!;
+    const reopened = openSqliteStore(join(dir, 'pipai.sqlite'));
+    const key = (await reopened.accounts.listKeys('bench'))[0]!;
     await reopened.close();
     const { secrets } = await import('../lib/seed.ts');
     const apiSecret = secrets.open(key.sealedSecret);

@@ -8,9 +8,7 @@ import { join } from 'node:path';
 import { type HttpsEndpoint, startHttpsEndpoint, testCaPem } from '@pipai/testkit/pki';
 import { createDatabase, startPostgres } from '@pipai/testkit/postgres';
 import { signedFetcher } from '@pipai/testkit/signing';
-import { PostgresStore } from '../../../server/src/store/postgres-store.ts';
-import { SqliteStore } from '../../../server/src/store/sqlite-store.ts';
-import type { Store } from '../../../server/src/store/store.ts';
+import { openPostgresStore, openSqliteStore, type Store } from '../../../server/src/store/store.ts';
 import { freePort, MASTER_KEY, quantile, REPO, startNode, waitFor, waitForHttp } from '../lib/processes.ts';
 import { startReceivers } from '../lib/receivers.ts';
 import { seedAccount } from '../lib/seed.ts';
@@ -55,7 +53,7 @@ async function runOn(kind: 'sqlite' | 'postgres', options: Options, dir: string,
       hanging.push(await startHttpsEndpoint('valid', '127.0.0.1', () => ({ status: 204 })));
     const databaseUrl = postgres ? await createDatabase(postgres.url) : undefined;
     const dataDir = join(dir, kind);
-    const store: Store = databaseUrl ? new PostgresStore(databaseUrl) : new SqliteStore(join(dataDir, 'pipai.sqlite'));
+    const store: Store = databaseUrl ? openPostgresStore(databaseUrl) : openSqliteStore(join(dataDir, 'pipai.sqlite'));
     await store.migrate();
     const a = await seedAccount(
       store,
@@ -64,7 +62,7 @@ async function runOn(kind: 'sqlite' | 'postgres', options: Options, dir: string,
       (index) => `https://127.0.0.1:${hanging[index]!.port}/hook`,
     );
     await seedAccount(store, 'account-b', B_WEBHOOKS, (index) => receivers[index]!.url);
-    const aWebhooks = (await store.listActiveWebhooks(a.accountId)).map((webhook) => webhook.id);
+    const aWebhooks = (await store.webhooks.listActive(a.accountId)).map((webhook) => webhook.id);
     await store.close();
 
     const port = await freePort();

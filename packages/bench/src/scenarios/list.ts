@@ -8,9 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDatabase, startPostgres } from '@pipai/testkit/postgres';
 import { signedFetcher } from '@pipai/testkit/signing';
-import { PostgresStore } from '../../../server/src/store/postgres-store.ts';
-import { SqliteStore } from '../../../server/src/store/sqlite-store.ts';
-import type { Store } from '../../../server/src/store/store.ts';
+import { openPostgresStore, openSqliteStore, type Store } from '../../../server/src/store/store.ts';
 import { startApi } from '../lib/api-server.ts';
 import { type LoadResult, load } from '../lib/load.ts';
 import { type Child, cpuMs, freePort, REPO, rssMb, startNode, waitForHttp } from '../lib/processes.ts';
@@ -52,7 +50,7 @@ export async function listScenario(options: Options, storeKind: 'sqlite' | 'post
   const postgres = storeKind === 'postgres' ? await startPostgres() : undefined;
   try {
     const databaseUrl = postgres ? await createDatabase(postgres.url) : undefined;
-    const store: Store = databaseUrl ? new PostgresStore(databaseUrl) : new SqliteStore(join(dir, 'pipai.sqlite'));
+    const store: Store = databaseUrl ? openPostgresStore(databaseUrl) : openSqliteStore(join(dir, 'pipai.sqlite'));
     await store.migrate();
     const { key, accountId } = await seedAccount(
       store,
@@ -63,7 +61,7 @@ export async function listScenario(options: Options, storeKind: 'sqlite' | 'post
     const keys: [Key, Key] = [key, await extraKey(store, 'bench')];
     // The get runs sign with keys of their own: the list runs have run their keys' timestamps ahead.
     const getKeys: [Key, Key] = [await extraKey(store, 'bench'), await extraKey(store, 'bench')];
-    const get = `/v1/webhooks/${(await store.listActiveWebhooks(accountId))[0]!.id}`;
+    const get = `/v1/webhooks/${(await store.webhooks.listActive(accountId))[0]!.id}`;
     await store.close();
 
     const api = await startApi(databaseUrl ? { databaseUrl } : { dataDir: dir });

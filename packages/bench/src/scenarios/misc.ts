@@ -7,7 +7,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { promisify } from 'node:util';
 import { testCaPem } from '@pipai/testkit/pki';
 import { signedFetcher } from '@pipai/testkit/signing';
-import { SqliteStore } from '../../../server/src/store/sqlite-store.ts';
+import { openSqliteStore } from '../../../server/src/store/store.ts';
 import { startApi } from '../lib/api-server.ts';
 import { type LoadResult, load } from '../lib/load.ts';
 import { quantile, REPO } from '../lib/processes.ts';
@@ -42,11 +42,11 @@ export async function listScale(options: Options): Promise<ScenarioResult> {
   for (const size of sizes) {
     const dir = mkdtempSync(join(tmpdir(), 'pipai-bench-scale-'));
     try {
-      const store = new SqliteStore(join(dir, 'pipai.sqlite'));
+      const store = openSqliteStore(join(dir, 'pipai.sqlite'));
       await store.migrate();
       await store.close();
       bulkSeed(join(dir, 'pipai.sqlite'), size);
-      const reopened = new SqliteStore(join(dir, 'pipai.sqlite'));
+      const reopened = openSqliteStore(join(dir, 'pipai.sqlite'));
       const { key } = await seedAccount(reopened, 'bench', 10, (index) => `https://bench${index}.example.com/`);
       const warmUpKey = await extraKey(reopened, 'bench');
       await reopened.close();
@@ -89,7 +89,7 @@ export async function createScenario(options: Options): Promise<ScenarioResult> 
   writeFileSync(caFile, testCaPem);
   const [target] = await startReceivers(1);
   try {
-    const store = new SqliteStore(join(dir, 'pipai.sqlite'));
+    const store = openSqliteStore(join(dir, 'pipai.sqlite'));
     await store.migrate();
     const { key } = await seedAccount(store, 'bench', 0, () => '');
     await store.close();

@@ -8,7 +8,7 @@ import { createDatabase, startPostgres } from '@pipai/testkit/postgres';
 import { signature as sign, timestamps } from '@pipai/testkit/signing';
 import { AccountService } from '../../../server/src/domain/accounts.ts';
 import { systemClock } from '../../../server/src/domain/clock.ts';
-import { PostgresStore } from '../../../server/src/store/postgres-store.ts';
+import { openPostgresStore } from '../../../server/src/store/store.ts';
 import { type ApiProcess, startApi } from '../lib/api-server.ts';
 import { load } from '../lib/load.ts';
 import { type Child, MASTER_KEY, REPO, startCpuHog, startNode, waitFor } from '../lib/processes.ts';
@@ -42,12 +42,12 @@ async function round(
     const pair = `${String(headers.host)}|${String(headers['webhook-id'])}`;
     seen.set(pair, (seen.get(pair) ?? 0) + 1);
   });
-  const store = new PostgresStore(databaseUrl);
+  const store = openPostgresStore(databaseUrl);
   await store.migrate();
   await seedAccount(store, 'bench', 10, (index) => receivers[index]!.url);
   // One key per load generator: two generators signing the same request in the same millisecond
   // would produce the same signature, which the server rightly refuses as a replay.
-  const accounts = new AccountService({ store, secrets, clock: systemClock });
+  const accounts = new AccountService({ accounts: store.accounts, secrets, clock: systemClock });
   const keys = await Promise.all(
     Array.from({ length: apiCount }, () => accounts.createKey('bench', ['webhooks:read'])),
   );
@@ -120,7 +120,7 @@ async function round(
 /** Two API processes, one key, a budget of 100 weight: list (weight 2) alternating between them. */
 async function sharedBudget(serverUrl: string): Promise<{ admitted: number; limited: number }> {
   const databaseUrl = await createDatabase(serverUrl);
-  const store = new PostgresStore(databaseUrl);
+  const store = openPostgresStore(databaseUrl);
   await store.migrate();
   const { key } = await seedAccount(store, 'budget', 0, () => '');
   await store.close();

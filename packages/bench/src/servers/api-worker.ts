@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { createDeliverySender } from '../../../server/src/net/delivery-sender.ts';
 import { createTargetVerifier } from '../../../server/src/net/target-verifier.ts';
 import { createServices } from '../../../server/src/services.ts';
-import { openStore } from '../../../server/src/store/open-store.ts';
+import { openStore } from '../../../server/src/store/store.ts';
 
 const env = process.env;
 const network = { allowLoopback: true, extraCa: [readFileSync(env.BENCH_CA_FILE!, 'utf8')] };

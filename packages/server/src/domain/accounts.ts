@@ -1,8 +1,9 @@
 // Accounts and their API keys, for the admin command and the dev bootstrap.
 import type { SecretBox } from '../crypto/secret-box.ts';
-import type { ApiKeyRecord, Store } from '../store/store.ts';
 import type { Clock } from './clock.ts';
 import { newAccountId, newApiKeyId, newApiSecret } from './ids.ts';
+import type { AccountRepository } from './ports.ts';
+import type { ApiKeyRecord } from './records.ts';
 import { isScope, SCOPES, type Scope } from './scopes.ts';
 
 export interface IssuedKey {
@@ -21,13 +22,13 @@ export interface KeyChangeListener {
 }
 
 export class AccountService {
-  readonly #store: Store;
+  readonly #accounts: AccountRepository;
   readonly #secrets: SecretBox;
   readonly #clock: Clock;
   readonly #events: KeyChangeListener | undefined;
 
-  constructor(deps: { store: Store; secrets: SecretBox; clock: Clock; events?: KeyChangeListener }) {
-    this.#store = deps.store;
+  constructor(deps: { accounts: AccountRepository; secrets: SecretBox; clock: Clock; events?: KeyChangeListener }) {
+    this.#accounts = deps.accounts;
     this.#secrets = deps.secrets;
     this.#clock = deps.clock;
     this.#events = deps.events;
@@ -45,37 +46,37 @@ export class AccountService {
       );
     }
     const now = this.#clock.now();
-    const account = await this.#store.ensureAccount({ id: newAccountId(), name: accountName, createdAt: now });
+    const account = await this.#accounts.ensure({ id: newAccountId(), name: accountName, createdAt: now });
     const apiSecret = newApiSecret();
     const key = {
       id: newApiKeyId(),
       accountId: account.id,
       sealedSecret: this.#secrets.seal(apiSecret),
-      scopes: [...new Set(scopes)],
+      scopes: [...new Set(scopes)] as Scope[],
       createdAt: now,
     };
-    await this.#store.insertApiKey(key);
-    return { account: account.name, api_key: key.id, api_secret: apiSecret, scopes: key.scopes as Scope[] };
+    await this.#accounts.insertKey(key);
+    return { account: account.name, api_key: key.id, api_secret: apiSecret, scopes: key.scopes };
   }
 
   listKeys(accountName?: string): Promise<ApiKeyRecord[]> {
-    return this.#store.listApiKeys(accountName);
+    return this.#accounts.listKeys(accountName);
   }
 
   async revokeKey(keyId: string): Promise<boolean> {
-    const key = await this.#store.findApiKey(keyId);
-    if (!key || !(await this.#store.revokeApiKey(keyId, this.#clock.now()))) return false;
+    const key = await this.#accounts.findKey(keyId);
+    if (!key || !(await this.#accounts.revokeKey(keyId, this.#clock.now()))) return false;
     await this.#events?.apiKeyChanged(key.accountId, keyId, 'revoked');
     return true;
   }
 
   /** A new secret for the same key id, shown once; the old secret stops working at once. */
   async rotateKey(keyId: string): Promise<IssuedKey | undefined> {
-    const key = await this.#store.findApiKey(keyId);
+    const key = await this.#accounts.findKey(keyId);
     if (!key || key.revokedAt !== null) return undefined;
     const apiSecret = newApiSecret();
-    if (!(await this.#store.updateApiKeySecret(keyId, this.#secrets.seal(apiSecret)))) return undefined;
+    if (!(await this.#accounts.replaceKeySecret(keyId, this.#secrets.seal(apiSecret)))) return undefined;
     await this.#events?.apiKeyChanged(key.accountId, keyId, 'rotated');
-    return { account: key.accountName, api_key: keyId, api_secret: apiSecret, scopes: key.scopes as Scope[] };
+    return { account: key.accountName, api_key: keyId, api_secret: apiSecret, scopes: key.scopes };
   }
 }

@@ -5,9 +5,9 @@
 //
 // A correctly signed request is never refused because of failures counted against its key id: only
 // failures are throttled per key, so a stranger guessing at a key cannot lock its owner out.
-import type { Store } from '../store/store.ts';
 import type { Clock } from './clock.ts';
 import { ApiError } from './errors.ts';
+import type { AdmissionRepository } from './ports.ts';
 
 const WINDOW_MS = 60_000;
 /** The in-process memory of refused addresses stays bounded whatever the traffic. */
@@ -27,14 +27,14 @@ export class AuthThrottledError extends ApiError {
 }
 
 export class AuthThrottle {
-  readonly #store: Store;
+  readonly #admission: AdmissionRepository;
   readonly #clock: Clock;
   readonly #budget: { windowMs: number; budget: number };
   /** Addresses over their limit, and until when: learned from the shared counts on each failure. */
   readonly #refusedUntil = new Map<string, number>();
 
-  constructor(deps: { store: Store; clock: Clock; failuresPerMinute: number }) {
-    this.#store = deps.store;
+  constructor(deps: { admission: AdmissionRepository; clock: Clock; failuresPerMinute: number }) {
+    this.#admission = deps.admission;
     this.#clock = deps.clock;
     this.#budget = { windowMs: WINDOW_MS, budget: deps.failuresPerMinute };
   }
@@ -57,13 +57,13 @@ export class AuthThrottle {
    */
   async recordFailure(address: string, keyId: string | undefined): Promise<void> {
     const now = this.#clock.now();
-    const byAddress = await this.#store.spendWeight(`auth-failures:address:${address}`, 1, now, this.#budget);
+    const byAddress = await this.#admission.spendWeight(`auth-failures:address:${address}`, 1, now, this.#budget);
     if (!byAddress.admitted) {
       this.#remember(address, now + byAddress.retryAfterMs);
       throw new AuthThrottledError('address', Math.ceil(byAddress.retryAfterMs / 1000));
     }
     if (keyId === undefined) return;
-    const byKey = await this.#store.spendWeight(`auth-failures:key:${keyId}`, 1, now, this.#budget);
+    const byKey = await this.#admission.spendWeight(`auth-failures:key:${keyId}`, 1, now, this.#budget);
     if (!byKey.admitted) throw new AuthThrottledError('key', Math.ceil(byKey.retryAfterMs / 1000));
   }
 

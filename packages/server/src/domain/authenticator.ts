@@ -2,10 +2,10 @@
 // X-PipAI-Signature = hex HMAC-SHA256(api_secret, `{timestamp}\n{METHOD}\n{path?query}\n{raw body}`).
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { SecretBox } from '../crypto/secret-box.ts';
-import type { Store } from '../store/store.ts';
 import { AuthThrottle } from './auth-throttle.ts';
 import type { Clock } from './clock.ts';
 import { ApiError } from './errors.ts';
+import type { AccountRepository, AdmissionRepository } from './ports.ts';
 import type { Principal } from './principal.ts';
 
 export interface SignedRequest {
@@ -42,19 +42,28 @@ export function signRequest(
 const unauthenticated = (detail: string) => new ApiError('UNAUTHENTICATED', detail);
 
 export class Authenticator {
-  readonly #store: Store;
+  readonly #accounts: AccountRepository;
+  readonly #admission: AdmissionRepository;
   readonly #secrets: SecretBox;
   readonly #clock: Clock;
   readonly #windowMs: number;
   readonly throttle: AuthThrottle;
 
-  constructor(deps: { store: Store; secrets: SecretBox; clock: Clock; windowMs: number; failuresPerMinute?: number }) {
-    this.#store = deps.store;
+  constructor(deps: {
+    accounts: AccountRepository;
+    admission: AdmissionRepository;
+    secrets: SecretBox;
+    clock: Clock;
+    windowMs: number;
+    failuresPerMinute?: number;
+  }) {
+    this.#accounts = deps.accounts;
+    this.#admission = deps.admission;
     this.#secrets = deps.secrets;
     this.#clock = deps.clock;
     this.#windowMs = deps.windowMs;
     this.throttle = new AuthThrottle({
-      store: deps.store,
+      admission: deps.admission,
       clock: deps.clock,
       failuresPerMinute: deps.failuresPerMinute ?? DEFAULT_AUTH_FAILURES_PER_MINUTE,
     });
@@ -81,7 +90,7 @@ export class Authenticator {
     if (!/^[0-9a-f]{64}$/.test(signature))
       throw unauthenticated('X-PipAI-Signature must be 64 lowercase hex characters.');
 
-    const key = await this.#store.findApiKey(apiKey);
+    const key = await this.#accounts.findKey(apiKey);
     if (!key || key.revokedAt !== null) throw unauthenticated('The API key is unknown or revoked.');
     known.keyId = key.id;
 
@@ -101,7 +110,7 @@ export class Authenticator {
         `X-PipAI-Timestamp is ${Math.round(Math.abs(skew) / 1000)} s ${skew < 0 ? 'behind' : 'ahead of'} server time; the window is ${this.#windowMs / 1000} s.`,
       );
     }
-    if (!(await this.#store.rememberSignature(signature, Number(timestamp) + this.#windowMs, now))) {
+    if (!(await this.#admission.rememberSignature(signature, Number(timestamp) + this.#windowMs, now))) {
       throw new ApiError('INVALID_SIGNATURE', 'This signature was already used; sign every request afresh.');
     }
     return { accountId: key.accountId, accountName: key.accountName, keyId: key.id, scopes: key.scopes };

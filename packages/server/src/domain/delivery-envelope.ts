@@ -1,9 +1,9 @@
 // What every delivery of an event carries: the envelope body, and the secrets that sign it.
 import type { SecretBox } from '../crypto/secret-box.ts';
-import type { DeliveryTrigger, EventRecord, NewAttempt, WebhookRecord } from '../store/store.ts';
 import { formatTimestamp } from './clock.ts';
 import type { SendOutcome } from './delivery-sender.ts';
 import { newDeliveryId } from './ids.ts';
+import type { DeliveryTrigger, EventRecord, NewDeliveryAttempt, WebhookRecord } from './records.ts';
 
 /** The delivery body: {"id","type","created_at","data"}, the same bytes on every attempt. */
 export function envelopeOf(event: EventRecord): string {
@@ -32,7 +32,7 @@ export function attemptRecord(
   trigger: DeliveryTrigger,
   outcome: SendOutcome,
   startedAt: number,
-): NewAttempt {
+): NewDeliveryAttempt {
   return {
     id: newDeliveryId(),
     webhookId,

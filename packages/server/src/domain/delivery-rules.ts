@@ -2,7 +2,7 @@
 // webhook's health (consecutive failures, broken after a window of continuous failure or at once on
 // 410 Gone) and to its job (done, retried later, dead after its last retry, cancelled once broken).
 // The stores only persist what these decide.
-import type { WebhookStatus } from '../store/store.ts';
+import type { JobOutcome, NewDeliveryAttempt, WebhookStatus } from './records.ts';
 
 export interface WebhookHealth {
   status: WebhookStatus;
@@ -68,4 +68,65 @@ export function settleAttempt(current: WebhookHealth, outcome: AttemptOutcome): 
         ? 'dead'
         : 'pending';
   return { health, nextAttemptAt, jobState };
+}
+
+/** What a batch of outcomes changes, for the queue to write in one transaction. */
+export interface BatchSettlement {
+  /** Per outcome, in the order given: the attempt to log, or why nothing is recorded. */
+  verdicts: ({ attempt: NewDeliveryAttempt; broke: boolean } | 'lease_lost' | 'webhook_deleted')[];
+  jobs: { jobId: number; lease: number; state: JobState; nextAttemptAt: number | null }[];
+  /** Each touched webhook's health after its last outcome of the batch. */
+  webhooks: Map<string, WebhookHealth & { lastDeliveryAt: number; lastSuccessAt: number | null }>;
+  /** Webhooks this batch broke: their pending jobs are cancelled. */
+  broken: Set<string>;
+}
+
+/**
+ * Settles a batch of outcomes as one transaction per outcome would, in order: each webhook's health
+ * is carried from one of its outcomes to the next. `health` is every webhook's state before the
+ * batch (a deleted webhook is absent); `held`, the jobs whose lease is still the one reported.
+ */
+export function settleOutcomes(
+  outcomes: readonly JobOutcome[],
+  health: ReadonlyMap<string, WebhookHealth>,
+  held: ReadonlySet<number>,
+): BatchSettlement {
+  const batch: BatchSettlement = { verdicts: [], jobs: [], webhooks: new Map(), broken: new Set() };
+  for (const outcome of outcomes) {
+    const { attempt } = outcome;
+    const current = batch.webhooks.get(attempt.webhookId) ?? health.get(attempt.webhookId);
+    if (!current) {
+      batch.verdicts.push('webhook_deleted');
+      continue;
+    }
+    if (!held.has(outcome.jobId)) {
+      batch.verdicts.push('lease_lost');
+      continue;
+    }
+    const settlement = settleAttempt(current, {
+      succeeded: attempt.status === 'succeeded',
+      gone: outcome.gone,
+      now: attempt.createdAt,
+      brokenAfterMs: outcome.brokenAfterMs,
+      retryAt: outcome.retryAt,
+    });
+    const previous = batch.webhooks.get(attempt.webhookId);
+    const { status, consecutiveFailures, failingSince, lastSuccessAt, broke } = settlement.health;
+    batch.webhooks.set(attempt.webhookId, {
+      status,
+      consecutiveFailures,
+      failingSince,
+      lastDeliveryAt: Math.max(previous?.lastDeliveryAt ?? 0, attempt.createdAt),
+      lastSuccessAt: lastSuccessAt ?? previous?.lastSuccessAt ?? null,
+    });
+    if (broke) batch.broken.add(attempt.webhookId);
+    batch.verdicts.push({ attempt: { ...attempt, nextAttemptAt: settlement.nextAttemptAt }, broke });
+    batch.jobs.push({
+      jobId: outcome.jobId,
+      lease: outcome.lease,
+      state: settlement.jobState,
+      nextAttemptAt: settlement.nextAttemptAt,
+    });
+  }
+  return batch;
 }

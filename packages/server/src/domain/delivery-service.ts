@@ -1,22 +1,24 @@
 // The delivery operations of the API: rotate a secret, send a test, read the log, redeliver.
 import { type components, eventTypes, matchesEvent, type operations, specDefaults } from '@pipai/contract';
 import type { SecretBox } from '../crypto/secret-box.ts';
-import type { AttemptRecord, Store, WebhookRecord } from '../store/store.ts';
 import { type Clock, formatTimestamp } from './clock.ts';
 import type { CursorCodec } from './cursor.ts';
 import { attemptRecord, envelopeOf, signingSecrets } from './delivery-envelope.ts';
 import type { DeliverySender } from './delivery-sender.ts';
 import { deliveryHeaders } from './delivery-signing.ts';
 import { invalidParameter, notFound } from './errors.ts';
-import { newEventId, newWebhookSecret } from './ids.ts';
+import { newEventId } from './ids.ts';
+import type { AttemptLog, DeliveryQueue, WebhookRepository } from './ports.ts';
 import type { Principal } from './principal.ts';
-import { SECRET_WARNING } from './webhook-service.ts';
+import type { DeliveryAttempt, EventType, WebhookRecord } from './records.ts';
 
 type Schemas = components['schemas'];
 export type ListDeliveriesQuery = NonNullable<operations['listWebhookDeliveries']['parameters']['query']>;
 
 export interface DeliveryServiceDeps {
-  store: Store;
+  webhooks: WebhookRepository;
+  attempts: AttemptLog;
+  queue: DeliveryQueue;
   secrets: SecretBox;
   clock: Clock;
   sender: DeliverySender;
@@ -27,12 +29,12 @@ export interface DeliveryServiceDeps {
   onQueued?: () => void;
 }
 
-function toDelivery(record: AttemptRecord): Schemas['Delivery'] {
+function toDelivery(record: DeliveryAttempt): Schemas['Delivery'] {
   return {
     id: record.id,
     webhook_id: record.webhookId,
     event_id: record.eventId,
-    type: record.type as Schemas['EventType'],
+    type: record.type,
     attempt: record.attempt,
     trigger: record.trigger,
     status: record.status,
@@ -40,7 +42,7 @@ function toDelivery(record: AttemptRecord): Schemas['Delivery'] {
     latency_ms: record.latencyMs,
     response_body: record.responseBody,
     error: record.error,
-    error_class: record.errorClass as Schemas['DeliveryErrorClass'],
+    error_class: record.errorClass,
     created_at: formatTimestamp(record.createdAt),
     next_attempt_at: record.nextAttemptAt === null ? null : formatTimestamp(record.nextAttemptAt),
   };
@@ -54,36 +56,13 @@ export class DeliveryService {
   }
 
   async #webhook(principal: Principal, id: string): Promise<WebhookRecord> {
-    const webhook = await this.#deps.store.findWebhook(principal.accountId, id);
+    const webhook = await this.#deps.webhooks.find(principal.accountId, id);
     if (!webhook) throw notFound(`webhook ${id}`);
     return webhook;
   }
 
-  async rotateSecret(
-    principal: Principal,
-    id: string,
-    graceSeconds = specDefaults.secretGracePeriodSeconds,
-  ): Promise<Schemas['SecretRotation']> {
-    await this.#webhook(principal, id);
-    const secret = newWebhookSecret();
-    const previousExpiresAt = this.#deps.clock.now() + graceSeconds * 1000;
-    const rotated = await this.#deps.store.rotateWebhookSecret(
-      principal.accountId,
-      id,
-      this.#deps.secrets.seal(secret),
-      previousExpiresAt,
-    );
-    if (!rotated) throw notFound(`webhook ${id}`);
-    return {
-      id,
-      secret,
-      _secret_warning: SECRET_WARNING,
-      previous_secret_expires_at: formatTimestamp(previousExpiresAt),
-    };
-  }
-
   /** One synchronous, signed delivery of a synthetic event, whatever the webhook's status. */
-  async test(principal: Principal, id: string, requestedType?: string): Promise<Schemas['WebhookTestResult']> {
+  async test(principal: Principal, id: string, requestedType?: EventType): Promise<Schemas['WebhookTestResult']> {
     const webhook = await this.#webhook(principal, id);
     const type =
       requestedType ??
@@ -99,14 +78,11 @@ export class DeliveryService {
     const body = envelopeOf(event);
     const headers = deliveryHeaders(signingSecrets(webhook, this.#deps.secrets, now), event.id, now, body);
     const outcome = await this.#deps.sender.send(webhook.url, headers, body);
-    const attempt = await this.#deps.store.recordTestAttempt(
-      event,
-      attemptRecord(event, webhook.id, 'test', outcome, now),
-    );
+    const attempt = await this.#deps.attempts.recordTest(event, attemptRecord(event, webhook.id, 'test', outcome, now));
     return {
       delivery_id: attempt.id,
       event_id: event.id,
-      type: type as Schemas['EventType'],
+      type,
       success: outcome.succeeded,
       response_status: outcome.responseStatus,
       latency_ms: outcome.latencyMs,
@@ -127,7 +103,7 @@ export class DeliveryService {
       if (beforeSeq === undefined)
         throw invalidParameter('cursor', 'query', 'is malformed, altered, or was issued for other filters');
     }
-    const records = await this.#deps.store.listAttempts(principal.accountId, id, {
+    const records = await this.#deps.attempts.list(principal.accountId, id, {
       ...(query.status ? { status: query.status } : {}),
       ...(query.type ? { type: query.type } : {}),
       ...(query.event_id ? { eventId: query.event_id } : {}),
@@ -145,10 +121,10 @@ export class DeliveryService {
   /** Queues the attempt's event for one more delivery to the webhook (same webhook-id). */
   async redeliver(principal: Principal, webhookId: string, deliveryId: string): Promise<Schemas['RedeliveryAccepted']> {
     await this.#webhook(principal, webhookId);
-    const attempt = await this.#deps.store.findAttempt(principal.accountId, webhookId, deliveryId);
+    const attempt = await this.#deps.attempts.find(principal.accountId, webhookId, deliveryId);
     if (!attempt) throw notFound(`delivery ${deliveryId} of webhook ${webhookId}`);
     const now = this.#deps.clock.now();
-    await this.#deps.store.enqueueRedelivery(webhookId, attempt.eventId, now);
+    await this.#deps.queue.enqueueRedelivery(webhookId, attempt.eventId, now);
     this.#deps.onQueued?.();
     return { webhook_id: webhookId, event_id: attempt.eventId as Schemas['EventId'], queued_at: formatTimestamp(now) };
   }

@@ -6,13 +6,14 @@
 // outcomes of deliveries already sent until it can record them; it says so once per outage.
 import type { Logger } from 'pino';
 import type { SecretBox } from '../crypto/secret-box.ts';
-import type { ClaimedDelivery, CompletedDelivery, CompletionResult, Store } from '../store/store.ts';
 import { FAILING_ENDPOINT_AFTER } from './claim-policy.ts';
 import type { Clock } from './clock.ts';
 import { attemptRecord, envelopeOf, signingSecrets } from './delivery-envelope.ts';
 import type { DeliverySender } from './delivery-sender.ts';
 import { deliveryHeaders } from './delivery-signing.ts';
 import { StoreUnavailableError } from './errors.ts';
+import type { DeliveryQueue } from './ports.ts';
+import type { DeliveryJob, JobOutcome, JobOutcomeResult } from './records.ts';
 import { nextAttemptAt } from './retry-policy.ts';
 
 export interface WorkerPolicy {
@@ -74,7 +75,7 @@ export const DEFAULT_WORKER_POLICY: WorkerPolicy = {
 };
 
 export class DeliveryWorker {
-  readonly #store: Store;
+  readonly #queue: DeliveryQueue;
   readonly #secrets: SecretBox;
   readonly #sender: DeliverySender;
   readonly #clock: Clock;
@@ -85,8 +86,8 @@ export class DeliveryWorker {
   readonly #held = new Map<number, number>();
   /** Outcomes waiting to be written, and the batch being written. */
   readonly #toRecord: {
-    completed: CompletedDelivery;
-    resolve: (result: CompletionResult) => void;
+    outcome: JobOutcome;
+    resolve: (result: JobOutcomeResult) => void;
     reject: (error: unknown) => void;
   }[] = [];
   #writing: Promise<void> | undefined;
@@ -104,7 +105,7 @@ export class DeliveryWorker {
   readonly #observer: DeliveryObserver | undefined;
 
   constructor(deps: {
-    store: Store;
+    queue: DeliveryQueue;
     secrets: SecretBox;
     sender: DeliverySender;
     clock: Clock;
@@ -113,7 +114,7 @@ export class DeliveryWorker {
     observer?: DeliveryObserver;
   }) {
     this.#observer = deps.observer;
-    this.#store = deps.store;
+    this.#queue = deps.queue;
     this.#secrets = deps.secrets;
     this.#sender = deps.sender;
     this.#clock = deps.clock;
@@ -240,9 +241,9 @@ export class DeliveryWorker {
    * Records an outcome. Outcomes are written together (group commit): those that arrive while a
    * batch is being written go in the next one, so a busy worker writes far fewer transactions.
    */
-  #record(completed: CompletedDelivery): Promise<CompletionResult> {
+  #record(outcome: JobOutcome): Promise<JobOutcomeResult> {
     return new Promise((resolve, reject) => {
-      this.#toRecord.push({ completed, resolve, reject });
+      this.#toRecord.push({ outcome, resolve, reject });
       this.#writeOutcomes();
     });
   }
@@ -255,7 +256,7 @@ export class DeliveryWorker {
       while (this.#toRecord.length > 0) {
         const batch = this.#toRecord.splice(0, MAX_OUTCOMES_PER_BATCH);
         try {
-          const results = await this.#complete(batch.map((waiting) => waiting.completed));
+          const results = await this.#complete(batch.map((waiting) => waiting.outcome));
           for (const [index, waiting] of batch.entries()) waiting.resolve(results[index]!);
         } catch (error) {
           for (const waiting of batch) waiting.reject(error);
@@ -267,10 +268,10 @@ export class DeliveryWorker {
   }
 
   /** Writes outcomes, waiting out an unreachable store (the endpoints have them: sending again would repeat them). */
-  async #complete(completed: readonly CompletedDelivery[]): Promise<CompletionResult[]> {
+  async #complete(outcomes: readonly JobOutcome[]): Promise<JobOutcomeResult[]> {
     for (let failures = 1; ; failures += 1) {
       try {
-        const results = await this.#store.completeDeliveries(completed);
+        const results = await this.#queue.complete(outcomes);
         this.#reachable();
         return results;
       } catch (error) {
@@ -288,24 +289,24 @@ export class DeliveryWorker {
   async #claim(): Promise<number> {
     const free = this.#policy.concurrency - this.#active;
     if (free <= 0) return 0;
-    const claimed = await this.#store.claimDeliveries(this.#clock.now(), {
+    const claimed = await this.#queue.claim(this.#clock.now(), {
       limit: free,
       leaseMs: this.#policy.leaseMs,
       perWebhook: this.#policy.perWebhookConcurrency,
       perAccount: this.#policy.perAccountConcurrency,
     });
     this.#reachable();
-    for (const delivery of claimed) this.#start(delivery);
+    for (const job of claimed) this.#start(job);
     return claimed.length;
   }
 
-  #start(delivery: ClaimedDelivery): void {
-    const webhookId = delivery.webhook.id;
+  #start(job: DeliveryJob): void {
+    const webhookId = job.webhook.id;
     this.#active += 1;
-    this.#held.set(delivery.jobId, delivery.lease);
-    const running: Promise<void> = this.#deliver(delivery)
+    this.#held.set(job.id, job.lease);
+    const running: Promise<void> = this.#deliver(job)
       .catch((error: unknown) => {
-        const context = { webhook_id: webhookId, event_id: delivery.event.id };
+        const context = { webhook_id: webhookId, event_id: job.event.id };
         if (error instanceof StoreUnavailableError) {
           this.#logger.warn(
             { ...context, lease_ms: this.#policy.leaseMs },
@@ -317,7 +318,7 @@ export class DeliveryWorker {
       })
       .finally(() => {
         this.#running.delete(running);
-        this.#held.delete(delivery.jobId);
+        this.#held.delete(job.id);
         this.#active -= 1;
         // Claim again once a few slots are free (a claim per finished delivery costs more than it gains).
         const free = this.#policy.concurrency - this.#active;
@@ -330,7 +331,7 @@ export class DeliveryWorker {
   async renewLeases(): Promise<void> {
     const held = [...this.#held].map(([jobId, lease]) => ({ jobId, lease }));
     if (held.length === 0) return;
-    const renewed = new Set(await this.#store.renewLeases(held, this.#clock.now() + this.#policy.leaseMs));
+    const renewed = new Set(await this.#queue.renew(held, this.#clock.now() + this.#policy.leaseMs));
     const lost = held.filter((lease) => !renewed.has(lease.jobId) && this.#held.get(lease.jobId) === lease.lease);
     if (lost.length)
       this.#logger.warn(
@@ -339,8 +340,8 @@ export class DeliveryWorker {
       );
   }
 
-  async #deliver(delivery: ClaimedDelivery): Promise<void> {
-    const { event, webhook } = delivery;
+  async #deliver(job: DeliveryJob): Promise<void> {
+    const { event, webhook } = job;
     const startedAt = this.#clock.now();
     const body = envelopeOf(event);
     const headers = deliveryHeaders(signingSecrets(webhook, this.#secrets, startedAt), event.id, startedAt, body);
@@ -352,16 +353,16 @@ export class DeliveryWorker {
       body,
       failing ? { timeoutMs: this.#policy.failingTimeoutMs } : {},
     );
-    const attemptsMade = delivery.attempts + 1;
-    const trigger = delivery.trigger === 'redelivery' ? 'redelivery' : delivery.attempts === 0 ? 'event' : 'retry';
+    const attemptsMade = job.attempts + 1;
+    const trigger = job.trigger === 'redelivery' ? 'redelivery' : job.attempts === 0 ? 'event' : 'retry';
     // Redeliveries are one attempt; event deliveries follow the retry schedule.
     const retryAt =
-      outcome.succeeded || delivery.trigger === 'redelivery'
+      outcome.succeeded || job.trigger === 'redelivery'
         ? null
         : nextAttemptAt(attemptsMade, this.#clock.now(), outcome.retryAfterMs, this.#policy.random);
     const result = await this.#record({
-      jobId: delivery.jobId,
-      lease: delivery.lease,
+      jobId: job.id,
+      lease: job.lease,
       retryAt,
       gone: outcome.gone,
       brokenAfterMs: this.#policy.brokenAfterMs,
@@ -371,7 +372,7 @@ export class DeliveryWorker {
       accountId: webhook.accountId,
       webhookId: webhook.id,
       eventId: event.id,
-      jobId: delivery.jobId,
+      jobId: job.id,
       trigger,
       outcome: result.outcome === 'recorded' ? (outcome.succeeded ? 'succeeded' : 'failed') : result.outcome,
       responseStatus: outcome.responseStatus,
@@ -395,7 +396,7 @@ export class DeliveryWorker {
     this.#observer?.attempted(observation);
     if (result.outcome === 'lease_lost') {
       this.#logger.warn(
-        { webhook_id: webhook.id, event_id: event.id, job_id: delivery.jobId },
+        { webhook_id: webhook.id, event_id: event.id, job_id: job.id },
         'lease lost during the attempt: its outcome is not recorded',
       );
     } else if (result.outcome === 'recorded' && result.webhookBroke) {

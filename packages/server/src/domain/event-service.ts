@@ -1,16 +1,19 @@
 // Platform events in: published events, balance reports (which derive account.balance_low), and API
 // key changes. Each is stored with its delivery jobs in one transaction before anyone is told.
 import { type InternalComponents, matchesEvent, subscriptionMatches } from '@pipai/contract';
-import type { Store, WebhookRecord } from '../store/store.ts';
 import { type Clock, formatTimestamp } from './clock.ts';
 import { compareDecimals } from './decimal.ts';
 import { invalidParameter, invalidParameters, notFound, type ParameterError } from './errors.ts';
 import { newEventId } from './ids.ts';
+import type { AccountRepository, EventRepository, WebhookRepository } from './ports.ts';
+import type { EventType, WebhookRecord } from './records.ts';
 
 type PublishedEvent = InternalComponents['schemas']['PublishedEvent'];
 
 export interface EventServiceDeps {
-  store: Store;
+  accounts: AccountRepository;
+  webhooks: WebhookRepository;
+  events: EventRepository;
   clock: Clock;
   /** The errors of `data` against the payload schema of `type` in the spec; [] when valid. */
   validatePayload(type: string, data: unknown): ParameterError[];
@@ -28,19 +31,19 @@ export class EventService {
   }
 
   async #account(name: string) {
-    const account = await this.#deps.store.findAccountByName(name);
+    const account = await this.#deps.accounts.findByName(name);
     if (!account) throw notFound(`account ${name}`);
     return account;
   }
 
   /** Stores the event and one delivery job per matching active webhook of the account. */
-  async publishToAccount(accountId: string, type: string, data: unknown): Promise<PublishedEvent> {
+  async publishToAccount(accountId: string, type: EventType, data: unknown): Promise<PublishedEvent> {
     const event = { id: newEventId(), accountId, type, data, createdAt: this.#deps.clock.now() };
-    await this.#deps.store.insertEvent(event, (webhooks) =>
+    await this.#deps.events.insert(event, (webhooks) =>
       webhooks.filter((webhook) => subscriptionMatches(webhook.events, type)).map((webhook) => webhook.id),
     );
     this.#deps.onPublished?.();
-    return { id: event.id, type: type as PublishedEvent['type'], created_at: formatTimestamp(event.createdAt) };
+    return { id: event.id, type, created_at: formatTimestamp(event.createdAt) };
   }
 
   async publish(accountName: string, type: string, data: unknown): Promise<PublishedEvent[]> {
@@ -54,7 +57,8 @@ export class EventService {
     const errors = this.#deps.validatePayload(type, data);
     if (errors.length > 0) throw invalidParameters(errors);
     const account = await this.#account(accountName);
-    return [await this.publishToAccount(account.id, type, data)];
+    // Validated against the spec's payload of `type`: a known event type.
+    return [await this.publishToAccount(account.id, type as EventType, data)];
   }
 
   /**
@@ -64,11 +68,11 @@ export class EventService {
   async reportBalance(accountName: string, asset: string, available: string): Promise<PublishedEvent[]> {
     const account = await this.#account(accountName);
     const now = this.#deps.clock.now();
-    const watchers = (await this.#deps.store.listActiveWebhooks(account.id)).filter(
+    const watchers = (await this.#deps.webhooks.listActive(account.id)).filter(
       (webhook): webhook is WebhookRecord & { balanceLowThreshold: string } =>
         webhook.balanceLowThreshold !== null && webhook.events.some((pattern) => matchesEvent(pattern, BALANCE_LOW)),
     );
-    const published = await this.#deps.store.recordBalanceCrossings(
+    const published = await this.#deps.events.recordBalanceCrossings(
       asset,
       watchers.map((webhook) => ({
         webhookId: webhook.id,

@@ -1,8 +1,8 @@
 // Weights per key per rolling minute. The budget lives in the store, so every process sharing a
 // PostgreSQL database shares it.
-import type { Store } from '../store/store.ts';
 import type { Clock } from './clock.ts';
 import { ApiError } from './errors.ts';
+import type { AdmissionRepository } from './ports.ts';
 
 export interface WeightUsage {
   used: number;
@@ -24,19 +24,19 @@ export class RateLimitedError extends ApiError {
 }
 
 export class RateLimiter {
-  readonly #store: Store;
+  readonly #admission: AdmissionRepository;
   readonly #clock: Clock;
   readonly #budget: { windowMs: number; budget: number };
 
-  constructor(deps: { store: Store; clock: Clock; budgetPerMinute: number }) {
-    this.#store = deps.store;
+  constructor(deps: { admission: AdmissionRepository; clock: Clock; budgetPerMinute: number }) {
+    this.#admission = deps.admission;
     this.#clock = deps.clock;
     this.#budget = { windowMs: 60_000, budget: deps.budgetPerMinute };
   }
 
   /** Spends the weight or throws RateLimitedError (which costs nothing). */
   async charge(keyId: string, weight: number): Promise<WeightUsage> {
-    const charge = await this.#store.spendWeight(keyId, weight, this.#clock.now(), this.#budget);
+    const charge = await this.#admission.spendWeight(keyId, weight, this.#clock.now(), this.#budget);
     const usage = { used: charge.used, limit: this.#budget.budget };
     if (!charge.admitted) throw new RateLimitedError(usage, Math.ceil(charge.retryAfterMs / 1000));
     return usage;

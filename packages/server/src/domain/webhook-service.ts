@@ -12,12 +12,13 @@ import {
   specDefaults,
 } from '@pipai/contract';
 import type { SecretBox } from '../crypto/secret-box.ts';
-import type { NewWebhook, Store, WebhookChanges, WebhookRecord } from '../store/store.ts';
 import { type Clock, formatTimestamp } from './clock.ts';
 import type { CursorCodec } from './cursor.ts';
 import { ApiError, invalidParameter, notFound } from './errors.ts';
 import { newWebhookId, newWebhookSecret } from './ids.ts';
+import type { WebhookRepository } from './ports.ts';
 import type { Principal } from './principal.ts';
+import type { NewWebhook, WebhookChanges, WebhookRecord } from './records.ts';
 import { parseTargetUrl, TargetRejectedError, type TargetVerifier } from './target-url.ts';
 
 type Schemas = components['schemas'];
@@ -35,7 +36,7 @@ const BALANCE_LOW = 'account.balance_low';
 const ALL_PATTERNS: readonly string[] = [...eventTypes, ...eventWildcards];
 
 export interface WebhookServiceDeps {
-  store: Store;
+  webhooks: WebhookRepository;
   targets: TargetVerifier;
   secrets: SecretBox;
   cursors: CursorCodec;
@@ -46,7 +47,7 @@ function toWebhook(record: NewWebhook): Webhook {
   return {
     id: record.id,
     url: record.url,
-    events: record.events as Webhook['events'],
+    events: record.events,
     description: record.description,
     ...(record.balanceLowThreshold === null ? {} : { balance_low_threshold: record.balanceLowThreshold }),
     ...(record.rateLimit === null ? {} : { rate_limit: record.rateLimit }),
@@ -100,7 +101,7 @@ export class WebhookService {
   }
 
   async #find(principal: Principal, id: string): Promise<WebhookRecord> {
-    const record = await this.#deps.store.findWebhook(principal.accountId, id);
+    const record = await this.#deps.webhooks.find(principal.accountId, id);
     if (!record) throw notFound(`webhook ${id}`);
     return record;
   }
@@ -128,7 +129,7 @@ export class WebhookService {
     // Ids are 32 random bits: a collision is rare but possible, so retry with a fresh one.
     for (let attempt = 0; attempt < 5; attempt += 1) {
       const id = newWebhookId();
-      const outcome = await this.#deps.store.insertWebhook({ ...base, id }, MAX_WEBHOOKS_PER_ACCOUNT);
+      const outcome = await this.#deps.webhooks.insert({ ...base, id }, MAX_WEBHOOKS_PER_ACCOUNT);
       if (outcome === 'duplicate_url') {
         throw new ApiError(
           'DUPLICATE_URL',
@@ -160,7 +161,7 @@ export class WebhookService {
       }
     }
     const event = query.event;
-    const records = await this.#deps.store.listWebhooks(principal.accountId, {
+    const records = await this.#deps.webhooks.list(principal.accountId, {
       ...(query.status ? { status: query.status } : {}),
       // A webhook matches when one of its patterns covers an event the filter covers.
       ...(event ? { subscribedToAny: ALL_PATTERNS.filter((pattern) => patternsOverlap(pattern, event)) } : {}),
@@ -202,13 +203,36 @@ export class WebhookService {
       changes.url = input.url;
       changes.normalizedUrl = target.normalized;
     }
-    const result = await this.#deps.store.updateWebhook(principal.accountId, id, changes);
+    const result = await this.#deps.webhooks.update(principal.accountId, id, changes);
     if (result.outcome === 'updated') return toWebhook(result.webhook);
     if (result.outcome === 'not_found') throw notFound(`webhook ${id}`);
     throw new ApiError('DUPLICATE_URL', `A webhook with the URL ${input.url} is already registered on this account.`);
   }
 
+  async rotateSecret(
+    principal: Principal,
+    id: string,
+    graceSeconds = specDefaults.secretGracePeriodSeconds,
+  ): Promise<Schemas['SecretRotation']> {
+    await this.#find(principal, id);
+    const secret = newWebhookSecret();
+    const previousExpiresAt = this.#deps.clock.now() + graceSeconds * 1000;
+    const rotated = await this.#deps.webhooks.rotateSecret(
+      principal.accountId,
+      id,
+      this.#deps.secrets.seal(secret),
+      previousExpiresAt,
+    );
+    if (!rotated) throw notFound(`webhook ${id}`);
+    return {
+      id,
+      secret,
+      _secret_warning: SECRET_WARNING,
+      previous_secret_expires_at: formatTimestamp(previousExpiresAt),
+    };
+  }
+
   async delete(principal: Principal, id: string): Promise<void> {
-    if (!(await this.#deps.store.deleteWebhook(principal.accountId, id))) throw notFound(`webhook ${id}`);
+    if (!(await this.#deps.webhooks.delete(principal.accountId, id))) throw notFound(`webhook ${id}`);
   }
 }

@@ -45,7 +45,7 @@ export function operationHandlers({
       res.json(catalog);
     },
     rotateWebhookSecret: async (req, res) => {
-      const rotation: ResponseBody<'rotateWebhookSecret', 200> = await deliveries.rotateSecret(
+      const rotation: ResponseBody<'rotateWebhookSecret', 200> = await webhooks.rotateSecret(
         principalOf(res),
         req.params.webhook_id,
         req.body?.grace_period_seconds,

@@ -1,9 +1,8 @@
-// The SQL of a claim, one text for both dialects (placeholders written `$n`; SQLite reads them as
-// `?n`): the candidates, what is in flight, and what each rate-limited endpoint started this second.
-// Choosing among them is the domain's (claim-policy.ts); the adapters run these in one transaction.
+// The SQL of a claim, one text for both dialects: the candidates, what is in flight, and what each
+// rate-limited endpoint started this second. Choosing among them is the domain's (claim-policy.ts);
+// the delivery queue runs these in one transaction.
 import type { ClaimCandidate, EndpointState } from '../domain/claim-policy.ts';
-
-type Row = Record<string, unknown>;
+import type { Row } from './sql.ts';
 
 /** Per webhook `w`: its earliest due jobs ($1 now, $2 how many). */
 const DUE_OF_WEBHOOK = `
@@ -53,7 +52,7 @@ export function candidatesSql(dialect: 'sqlite' | 'postgres'): string {
       FROM delivery_jobs j JOIN webhooks w ON w.id = j.webhook_id
       WHERE j.state = 'in_flight' AND j.lease_until < $1
       ORDER BY j.lease_until LIMIT $3) expired`;
-  return dialect === 'postgres' ? sql : sqlitePlaceholders(sql);
+  return sql;
 }
 
 /** $1 now: jobs under an unexpired lease, per webhook (every worker's). */
@@ -126,6 +125,3 @@ export function startsToCount(
   }
   return [...counts];
 }
-
-/** `$n` placeholders as SQLite's numbered `?n`. */
-export const sqlitePlaceholders = (sql: string) => sql.replace(/\$(\d+)/g, '?$1');

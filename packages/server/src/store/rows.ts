@@ -2,16 +2,14 @@
 // as parsed values; `json` smooths that over.
 import type {
   ApiKeyRecord,
-  AttemptRecord,
-  ClaimedDelivery,
+  DeliveryAttempt,
+  DeliveryJob,
   EventRecord,
   NewWebhook,
   WebhookChanges,
   WebhookRecord,
-  WebhookStatus,
-} from './store.ts';
-
-export type Row = Record<string, unknown>;
+} from '../domain/records.ts';
+import type { ColumnType, Row } from './sql.ts';
 
 const json = <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(value) : value) as T;
 const nullableNumber = (value: unknown) => (value === null ? null : Number(value));
@@ -45,11 +43,11 @@ export function webhookFromRow(row: Row): WebhookRecord {
     accountId: row.account_id as string,
     url: row.url as string,
     normalizedUrl: row.normalized_url as string,
-    events: json<string[]>(row.events),
+    events: json<WebhookRecord['events']>(row.events),
     description: row.description as string | null,
     balanceLowThreshold: row.balance_low_threshold as string | null,
     rateLimit: nullableNumber(row.rate_limit ?? null),
-    status: row.status as WebhookStatus,
+    status: row.status as WebhookRecord['status'],
     consecutiveFailures: Number(row.consecutive_failures),
     lastDeliveryAt: nullableNumber(row.last_delivery_at),
     lastSuccessAt: nullableNumber(row.last_success_at),
@@ -66,7 +64,7 @@ export function eventFromRow(row: Row, prefix = ''): EventRecord {
   return {
     id: row[`${prefix}id`] as string,
     accountId: row[`${prefix}account_id`] as string,
-    type: row[`${prefix}type`] as string,
+    type: row[`${prefix}type`] as EventRecord['type'],
     data: json<unknown>(row[`${prefix}data`]),
     createdAt: Number(row[`${prefix}created_at`]),
   };
@@ -76,57 +74,73 @@ export function eventFromRow(row: Row, prefix = ''): EventRecord {
 export const CLAIMED_COLUMNS = `w.*, j.id AS job_id, j.lease_version AS job_lease, j.trigger AS job_trigger, j.attempts AS job_attempts,
   e.id AS event_id, e.account_id AS event_account_id, e.type AS event_type, e.data AS event_data, e.created_at AS event_created_at`;
 
-export function claimedFromRow(row: Row): ClaimedDelivery {
+export function jobFromRow(row: Row): DeliveryJob {
   return {
-    jobId: Number(row.job_id),
+    id: Number(row.job_id),
     lease: Number(row.job_lease),
-    trigger: row.job_trigger as ClaimedDelivery['trigger'],
+    trigger: row.job_trigger as DeliveryJob['trigger'],
     attempts: Number(row.job_attempts),
     event: eventFromRow(row, 'event_'),
     webhook: webhookFromRow(row),
   };
 }
 
-export function attemptFromRow(row: Row): AttemptRecord {
+export function attemptFromRow(row: Row): DeliveryAttempt {
   return {
     id: row.id as string,
     seq: Number(row.seq),
     webhookId: row.webhook_id as string,
     eventId: row.event_id as string,
-    type: row.type as string,
+    type: row.type as DeliveryAttempt['type'],
     attempt: Number(row.attempt),
-    trigger: row.trigger as AttemptRecord['trigger'],
-    status: row.status as AttemptRecord['status'],
+    trigger: row.trigger as DeliveryAttempt['trigger'],
+    status: row.status as DeliveryAttempt['status'],
     responseStatus: nullableNumber(row.response_status),
     latencyMs: nullableNumber(row.latency_ms),
     responseBody: row.response_body as string | null,
     error: row.error as string | null,
-    errorClass: row.error_class as string | null,
+    errorClass: row.error_class as DeliveryAttempt['errorClass'],
     createdAt: Number(row.created_at),
     nextAttemptAt: nullableNumber(row.next_attempt_at),
   };
 }
 
-export const ATTEMPT_INSERT_COLUMNS =
-  'id, webhook_id, event_id, type, attempt, trigger, status, response_status, latency_ms, response_body, error, error_class, created_at, next_attempt_at';
+/** The columns of a delivery attempt as written, with their types (a batch is written as a table). */
+export const ATTEMPT_COLUMNS = [
+  ['id', 'text'],
+  ['webhook_id', 'text'],
+  ['event_id', 'text'],
+  ['type', 'text'],
+  ['attempt', 'int'],
+  ['trigger', 'text'],
+  ['status', 'text'],
+  ['response_status', 'int'],
+  ['latency_ms', 'int'],
+  ['response_body', 'text'],
+  ['error', 'text'],
+  ['error_class', 'text'],
+  ['created_at', 'bigint'],
+  ['next_attempt_at', 'bigint'],
+] as const satisfies readonly (readonly [string, ColumnType])[];
 
-export function attemptInsertValues(attempt: Omit<AttemptRecord, 'seq'>): unknown[] {
-  return [
-    attempt.id,
-    attempt.webhookId,
-    attempt.eventId,
-    attempt.type,
-    attempt.attempt,
-    attempt.trigger,
-    attempt.status,
-    attempt.responseStatus,
-    attempt.latencyMs,
-    attempt.responseBody,
-    attempt.error,
-    attempt.errorClass,
-    attempt.createdAt,
-    attempt.nextAttemptAt,
-  ];
+/** An attempt as one row of ATTEMPT_COLUMNS. */
+export function attemptRow(attempt: Omit<DeliveryAttempt, 'seq'>): Row {
+  return {
+    id: attempt.id,
+    webhook_id: attempt.webhookId,
+    event_id: attempt.eventId,
+    type: attempt.type,
+    attempt: attempt.attempt,
+    trigger: attempt.trigger,
+    status: attempt.status,
+    response_status: attempt.responseStatus,
+    latency_ms: attempt.latencyMs,
+    response_body: attempt.responseBody,
+    error: attempt.error,
+    error_class: attempt.errorClass,
+    created_at: attempt.createdAt,
+    next_attempt_at: attempt.nextAttemptAt,
+  };
 }
 
 export function apiKeyFromRow(row: Row): ApiKeyRecord {
@@ -135,7 +149,7 @@ export function apiKeyFromRow(row: Row): ApiKeyRecord {
     accountId: row.account_id as string,
     accountName: row.account_name as string,
     sealedSecret: row.sealed_secret as string,
-    scopes: json<string[]>(row.scopes),
+    scopes: json<ApiKeyRecord['scopes']>(row.scopes),
     createdAt: Number(row.created_at),
     revokedAt: nullableNumber(row.revoked_at),
   };

@@ -1,5 +1,5 @@
 // Store records built directly, for tests that seed the store without going through the API.
-import type { NewWebhook } from '../../src/store/store.ts';
+import type { NewWebhook } from '../../src/domain/records.ts';
 
 let counter = 0;
 

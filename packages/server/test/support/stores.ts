@@ -4,9 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDatabase } from '@pipai/testkit/postgres';
 import { inject } from 'vitest';
-import { PostgresStore } from '../../src/store/postgres-store.ts';
-import { SqliteStore } from '../../src/store/sqlite-store.ts';
-import type { Store } from '../../src/store/store.ts';
+import { openPostgresStore, openSqliteStore, type Store } from '../../src/store/store.ts';
 import '@pipai/testkit/vitest-context';
 
 export interface OpenedStore {
@@ -24,7 +22,7 @@ export async function openTestStore(kind: StoreKind, postgresUrl?: string): Prom
   if (kind === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'pipai-sqlite-'));
     const file = join(dir, 'pipai.sqlite');
-    const store = new SqliteStore(file);
+    const store = openSqliteStore(file);
     await store.migrate();
     return {
       store,
@@ -36,7 +34,7 @@ export async function openTestStore(kind: StoreKind, postgresUrl?: string): Prom
     };
   }
   const url = postgresUrl ?? (await createDatabase(inject('postgresUrl')));
-  const store = new PostgresStore(url, { maxConnections: 20 });
+  const store = openPostgresStore(url, { maxConnections: 20 });
   await store.migrate();
   return { store, location: url, dispose: () => store.close() };
 }

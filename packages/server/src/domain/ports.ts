@@ -1,0 +1,167 @@
+// The storage the domain needs, as narrow repositories: each service is given only the ones it
+// uses. The SQLite and PostgreSQL adapters implement every one of them once (store/repositories/),
+// and test/store.test.ts runs one suite against both. Decisions stay in the domain: a repository
+// persists outcomes and answers queries, atomically where its comment says so.
+import type {
+  AccountRecord,
+  ApiKeyRecord,
+  BalanceCrossing,
+  DeliveryAttempt,
+  DeliveryJob,
+  DeliveryStatus,
+  EventRecord,
+  HeldLease,
+  JobOutcome,
+  JobOutcomeResult,
+  NewApiKey,
+  NewDeliveryAttempt,
+  NewWebhook,
+  WebhookChanges,
+  WebhookRecord,
+  WebhookStatus,
+} from './records.ts';
+
+export interface AccountRepository {
+  /** Creates the account unless one has this name; returns the stored one either way. */
+  ensure(account: AccountRecord): Promise<AccountRecord>;
+  findByName(name: string): Promise<AccountRecord | undefined>;
+  insertKey(key: NewApiKey): Promise<void>;
+  findKey(id: string): Promise<ApiKeyRecord | undefined>;
+  listKeys(accountName?: string): Promise<ApiKeyRecord[]>;
+  revokeKey(id: string, at: number): Promise<boolean>;
+  replaceKeySecret(id: string, sealedSecret: string): Promise<boolean>;
+  countKeys(): Promise<number>;
+}
+
+/** What proves the master key: the canary, and the sealed secrets a key must open before there is one. */
+export interface KeyringRepository {
+  /** The master-key canary (a constant sealed with the master key); undefined until a start writes it. */
+  readCanary(): Promise<string | undefined>;
+  /** Stores the canary unless one is stored already; returns the stored one (a concurrent start may win). */
+  writeCanary(sealed: string, at: number): Promise<string>;
+  /** A few stored sealed secrets (API keys', webhooks'). */
+  sampleSealedSecrets(limit: number): Promise<string[]>;
+}
+
+export interface WeightBudget {
+  windowMs: number;
+  budget: number;
+}
+
+export interface WeightCharge {
+  admitted: boolean;
+  /** Weight spent in the window, this request included when admitted. */
+  used: number;
+  /** When not admitted: how long until enough weight leaves the window. */
+  retryAfterMs: number;
+}
+
+/** What admits a request: seen signatures (replay protection) and rolling weight budgets. */
+export interface AdmissionRepository {
+  /** Records a request signature until `expiresAt`; false if it was already recorded (a replay). */
+  rememberSignature(signature: string, expiresAt: number, now: number): Promise<boolean>;
+  /** Spends `weight` from the subject's rolling-window budget, atomically across processes. */
+  spendWeight(subject: string, weight: number, now: number, budget: WeightBudget): Promise<WeightCharge>;
+}
+
+export type InsertWebhookResult = 'created' | 'duplicate_url' | 'limit_reached' | 'id_taken';
+
+export type UpdateWebhookResult =
+  | { outcome: 'updated'; webhook: WebhookRecord }
+  | { outcome: 'not_found' | 'duplicate_url' };
+
+export interface WebhookQuery {
+  status?: WebhookStatus;
+  /** Only webhooks whose `events` contain at least one of these patterns. */
+  subscribedToAny?: readonly string[];
+  /** Only webhooks inserted before this position (exclusive): the keyset cursor. */
+  beforeSeq?: number;
+  limit: number;
+}
+
+export interface WebhookRepository {
+  /** Inserts unless the account already has `maxPerAccount` webhooks or this normalized URL; atomic. */
+  insert(webhook: NewWebhook, maxPerAccount: number): Promise<InsertWebhookResult>;
+  find(accountId: string, id: string): Promise<WebhookRecord | undefined>;
+  /** Newest first (by seq). */
+  list(accountId: string, query: WebhookQuery): Promise<WebhookRecord[]>;
+  /** The account's active webhooks, oldest first. */
+  listActive(accountId: string): Promise<WebhookRecord[]>;
+  /** A new balance threshold also forgets the webhook's recorded crossings. */
+  update(accountId: string, id: string, changes: WebhookChanges): Promise<UpdateWebhookResult>;
+  delete(accountId: string, id: string): Promise<boolean>;
+  /** Replaces the signing secret; the previous one keeps signing until `previousExpiresAt`. */
+  rotateSecret(
+    accountId: string,
+    id: string,
+    sealedSecret: string,
+    previousExpiresAt: number,
+  ): Promise<WebhookRecord | undefined>;
+}
+
+/** The outbox: events are stored with their delivery jobs in one transaction. */
+export interface EventRepository {
+  /**
+   * Stores the event and one pending delivery job for each of the account's active webhooks that
+   * `deliverTo` selects. Returns the selected webhook ids.
+   */
+  insert(event: EventRecord, deliverTo: (activeWebhooks: WebhookRecord[]) => string[]): Promise<string[]>;
+  /**
+   * Records, per webhook, whether `asset` is below its threshold now. A webhook that moves to below
+   * (from above or from unknown) gets its event stored with one job, atomically; those events return.
+   */
+  recordBalanceCrossings(asset: string, crossings: readonly BalanceCrossing[]): Promise<EventRecord[]>;
+}
+
+export interface ClaimOptions {
+  limit: number;
+  leaseMs: number;
+  /** In-flight caps, counted over every worker: per webhook, and per account. */
+  perWebhook: number;
+  perAccount: number;
+}
+
+export interface QueueStats {
+  /** Pending jobs due now (their webhook active, or a redelivery). */
+  due: number;
+  /** The due time of the oldest of them; null when none is due. */
+  oldestDueAt: number | null;
+  /** Jobs under an unexpired lease, per account id. */
+  inFlightByAccount: Record<string, number>;
+}
+
+/** The delivery queue: what the worker claims, renews and completes. */
+export interface DeliveryQueue {
+  /** Leases due jobs (and jobs whose lease expired: their worker died), chosen by the claim policy. */
+  claim(now: number, options: ClaimOptions): Promise<DeliveryJob[]>;
+  /**
+   * Records attempts, moves their jobs on and keeps their webhooks' health, in one transaction (group
+   * commit), as delivery-rules.ts decides; each is fenced on its own lease. Results come in the order given.
+   */
+  complete(outcomes: readonly JobOutcome[]): Promise<JobOutcomeResult[]>;
+  /** Extends the leases still held to `until`; returns the job ids whose lease was extended. */
+  renew(leases: readonly HeldLease[], until: number): Promise<number[]>;
+  /** A new one-attempt job for an event already delivered (or not) to a webhook. */
+  enqueueRedelivery(webhookId: string, eventId: string, now: number): Promise<void>;
+  /** Jobs not yet finished (pending or in flight), for monitoring and tests. */
+  countUnfinished(): Promise<number>;
+  /** The queue as operators watch it (metrics): what is due, since when, and what runs per account. */
+  stats(now: number): Promise<QueueStats>;
+}
+
+export interface AttemptQuery {
+  status?: DeliveryStatus;
+  type?: string;
+  eventId?: string;
+  beforeSeq?: number;
+  limit: number;
+}
+
+/** The delivery log: every attempt, as the API lists it. */
+export interface AttemptLog {
+  /** A test delivery: its event and attempt are logged; the webhook's health is untouched. */
+  recordTest(event: EventRecord, attempt: NewDeliveryAttempt): Promise<DeliveryAttempt>;
+  /** Newest first. */
+  list(accountId: string, webhookId: string, query: AttemptQuery): Promise<DeliveryAttempt[]>;
+  find(accountId: string, webhookId: string, attemptId: string): Promise<DeliveryAttempt | undefined>;
+}

@@ -1,0 +1,234 @@
+// The delivery queue: jobs are claimed under a fenced lease (a version only the holder knows),
+// renewed while their attempt runs, and completed in batches. Which jobs to claim is the claim
+// policy's decision and what an outcome changes is the delivery rules'; this file only reads what
+// they need and writes what they decide.
+import { chooseFairly } from '../../domain/claim-policy.ts';
+import { settleOutcomes, type WebhookHealth } from '../../domain/delivery-rules.ts';
+import type { ClaimOptions, DeliveryQueue, QueueStats } from '../../domain/ports.ts';
+import type { DeliveryJob, HeldLease, JobOutcome, JobOutcomeResult, WebhookStatus } from '../../domain/records.ts';
+import {
+  COUNT_STARTS_SQL,
+  candidateFromRow,
+  candidatesSql,
+  endpointStates,
+  FORGET_STARTS_SQL,
+  hasRateLimit,
+  IN_FLIGHT_SQL,
+  STARTS_SQL,
+  secondOf,
+  startsToCount,
+} from '../claim-sql.ts';
+import { CLAIMED_COLUMNS, jobFromRow } from '../rows.ts';
+import type { SqlExecutor } from '../sql.ts';
+import { insertAttempts } from './attempt-log.ts';
+
+/** Stores one pending job per webhook for the event (inside the caller's transaction). */
+export async function insertJobs(
+  tx: SqlExecutor,
+  eventId: string,
+  webhookIds: readonly string[],
+  trigger: DeliveryJob['trigger'],
+  now: number,
+): Promise<void> {
+  if (webhookIds.length === 0) return;
+  await tx.run(
+    `INSERT INTO delivery_jobs (event_id, webhook_id, state, trigger, attempts, next_attempt_at, created_at)
+     SELECT $1, target.webhook_id, 'pending', $2, 0, $3, $3
+     FROM ${tx.dialect.table('$4', 'target', [['webhook_id', 'text']])}`,
+    [eventId, trigger, now, JSON.stringify(webhookIds.map((webhookId) => ({ webhook_id: webhookId })))],
+  );
+}
+
+export class SqlDeliveryQueue implements DeliveryQueue {
+  readonly #db: SqlExecutor;
+  readonly #candidates: string;
+
+  constructor(db: SqlExecutor) {
+    this.#db = db;
+    this.#candidates = candidatesSql(db.dialect.name);
+  }
+
+  async claim(now: number, options: ClaimOptions): Promise<DeliveryJob[]> {
+    return this.#db.transaction(async (tx) => {
+      // One claim at a time across workers, so the in-flight caps it counts hold exactly.
+      await tx.dialect.lock(tx, 'delivery-claims');
+      const second = secondOf(now);
+      const candidateRows = await tx.all(this.#candidates, [
+        now,
+        options.perWebhook,
+        Math.max(256, options.limit * 8),
+        options.perAccount,
+      ]);
+      const inFlightRows = await tx.all(IN_FLIGHT_SQL, [now]);
+      // Start counts matter only to rate-limited endpoints: most claims have none and skip both trips.
+      const rateLimited = hasRateLimit(candidateRows, inFlightRows);
+      if (rateLimited) await tx.run(FORGET_STARTS_SQL, [second]);
+      const startRows = rateLimited ? await tx.all(STARTS_SQL, [second]) : [];
+      const candidates = candidateRows.map(candidateFromRow);
+      const endpoints = endpointStates(candidateRows, inFlightRows, startRows);
+      const chosen = chooseFairly(candidates, endpoints, options);
+      if (chosen.length === 0) return [];
+      await tx.run(
+        `UPDATE delivery_jobs SET state = 'in_flight', lease_until = $1, lease_version = lease_version + 1
+         WHERE ${tx.dialect.isIn('id', '$2', 'bigint')}`,
+        [now + options.leaseMs, chosen],
+      );
+      for (const [webhookId, started] of startsToCount(chosen, candidates, endpoints)) {
+        await tx.run(COUNT_STARTS_SQL, [webhookId, second, started]);
+      }
+      const rows = await tx.all(
+        `SELECT ${CLAIMED_COLUMNS} FROM delivery_jobs j JOIN events e ON e.id = j.event_id JOIN webhooks w ON w.id = j.webhook_id
+         WHERE ${tx.dialect.isIn('j.id', '$1', 'bigint')}`,
+        [chosen],
+      );
+      const order = new Map(chosen.map((id, index) => [id, index]));
+      return rows.map(jobFromRow).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+    });
+  }
+
+  /** One statement per step for the whole batch, so a batch costs about as many round trips as one outcome. */
+  async complete(outcomes: readonly JobOutcome[]): Promise<JobOutcomeResult[]> {
+    if (outcomes.length === 0) return [];
+    return this.#db.transaction(async (tx) => {
+      const { dialect } = tx;
+      const webhookIds = [...new Set(outcomes.map((outcome) => outcome.attempt.webhookId))];
+      // Webhooks first, in id order, then jobs: the order every transaction touching both takes.
+      // NO KEY UPDATE: it must not wait on (or deadlock with) the KEY SHARE locks that inserting
+      // delivery jobs takes through their foreign key.
+      const webhookRows = await tx.all(
+        `SELECT id, status, consecutive_failures, failing_since FROM webhooks
+         WHERE ${dialect.isIn('id', '$1', 'text')} ORDER BY id${dialect.lockRows('no key update')}`,
+        [webhookIds],
+      );
+      const heldRows = await tx.all(
+        `SELECT j.id FROM delivery_jobs j
+         JOIN ${dialect.table('$1', 'held', [
+           ['job_id', 'bigint'],
+           ['lease', 'int'],
+         ])} ON j.id = held.job_id AND j.lease_version = held.lease
+         ORDER BY j.id${dialect.lockRows('update', 'j')}`,
+        [JSON.stringify(outcomes.map((outcome) => ({ job_id: outcome.jobId, lease: outcome.lease })))],
+      );
+      const health = new Map<string, WebhookHealth>(
+        webhookRows.map((row) => [
+          row.id as string,
+          {
+            status: row.status as WebhookStatus,
+            consecutiveFailures: Number(row.consecutive_failures),
+            failingSince: row.failing_since === null ? null : Number(row.failing_since),
+          },
+        ]),
+      );
+      const batch = settleOutcomes(outcomes, health, new Set(heldRows.map((row) => Number(row.id))));
+
+      const toLog = batch.verdicts.flatMap((verdict) => (typeof verdict === 'string' ? [] : [verdict.attempt]));
+      const logged = new Map((await insertAttempts(tx, toLog)).map((attempt) => [attempt.id, attempt]));
+      if (batch.webhooks.size > 0) {
+        await tx.run(
+          `UPDATE webhooks AS w SET status = u.status, consecutive_failures = u.consecutive_failures,
+             failing_since = u.failing_since, last_delivery_at = u.last_delivery_at,
+             last_success_at = COALESCE(u.last_success_at, w.last_success_at)
+           FROM ${dialect.table('$1', 'u', [
+             ['webhook_id', 'text'],
+             ['status', 'text'],
+             ['consecutive_failures', 'int'],
+             ['failing_since', 'bigint'],
+             ['last_delivery_at', 'bigint'],
+             ['last_success_at', 'bigint'],
+           ])}
+           WHERE w.id = u.webhook_id`,
+          [
+            JSON.stringify(
+              [...batch.webhooks].map(([webhookId, webhook]) => ({
+                webhook_id: webhookId,
+                status: webhook.status,
+                consecutive_failures: webhook.consecutiveFailures,
+                failing_since: webhook.failingSince,
+                last_delivery_at: webhook.lastDeliveryAt,
+                last_success_at: webhook.lastSuccessAt,
+              })),
+            ),
+          ],
+        );
+      }
+      if (batch.jobs.length > 0) {
+        await tx.run(
+          `UPDATE delivery_jobs AS j SET state = u.state, attempts = j.attempts + 1,
+             next_attempt_at = COALESCE(u.next_attempt_at, j.next_attempt_at), lease_until = NULL
+           FROM ${dialect.table('$1', 'u', [
+             ['job_id', 'bigint'],
+             ['lease', 'int'],
+             ['state', 'text'],
+             ['next_attempt_at', 'bigint'],
+           ])}
+           WHERE j.id = u.job_id AND j.lease_version = u.lease`,
+          [
+            JSON.stringify(
+              batch.jobs.map((job) => ({
+                job_id: job.jobId,
+                lease: job.lease,
+                state: job.state,
+                next_attempt_at: job.nextAttemptAt,
+              })),
+            ),
+          ],
+        );
+      }
+      // A broken webhook's pending deliveries stop.
+      if (batch.broken.size > 0) {
+        await tx.run(
+          `UPDATE delivery_jobs SET state = 'cancelled'
+           WHERE ${dialect.isIn('webhook_id', '$1', 'text')} AND state IN ('pending', 'in_flight')`,
+          [[...batch.broken]],
+        );
+      }
+      return batch.verdicts.map(
+        (verdict): JobOutcomeResult =>
+          typeof verdict === 'string'
+            ? { outcome: verdict }
+            : { outcome: 'recorded', attempt: logged.get(verdict.attempt.id)!, webhookBroke: verdict.broke },
+      );
+    });
+  }
+
+  async renew(leases: readonly HeldLease[], until: number): Promise<number[]> {
+    if (leases.length === 0) return [];
+    const rows = await this.#db.all(
+      `UPDATE delivery_jobs AS j SET lease_until = $1
+       FROM ${this.#db.dialect.table('$2', 'held', [
+         ['job_id', 'bigint'],
+         ['lease', 'int'],
+       ])}
+       WHERE j.id = held.job_id AND j.lease_version = held.lease AND j.state = 'in_flight' RETURNING id`,
+      [until, JSON.stringify(leases.map((held) => ({ job_id: held.jobId, lease: held.lease })))],
+    );
+    return rows.map((row) => Number(row.id));
+  }
+
+  async enqueueRedelivery(webhookId: string, eventId: string, now: number): Promise<void> {
+    await insertJobs(this.#db, eventId, [webhookId], 'redelivery', now);
+  }
+
+  async countUnfinished(): Promise<number> {
+    const row = await this.#db.get("SELECT COUNT(*) AS n FROM delivery_jobs WHERE state IN ('pending', 'in_flight')");
+    return Number(row!.n);
+  }
+
+  async stats(now: number): Promise<QueueStats> {
+    const due = await this.#db.get(
+      `SELECT COUNT(*) AS n, MIN(j.next_attempt_at) AS oldest FROM delivery_jobs j JOIN webhooks w ON w.id = j.webhook_id
+       WHERE j.state = 'pending' AND j.next_attempt_at <= $1 AND (w.status = 'active' OR j.trigger = 'redelivery')`,
+      [now],
+    );
+    const running = await this.#db.all(
+      `SELECT w.account_id, COUNT(*) AS n FROM delivery_jobs j JOIN webhooks w ON w.id = j.webhook_id
+       WHERE j.state = 'in_flight' AND j.lease_until >= $1 GROUP BY w.account_id`,
+      [now],
+    );
+    return {
+      due: Number(due!.n),
+      oldestDueAt: due!.oldest === null ? null : Number(due!.oldest),
+      inFlightByAccount: Object.fromEntries(running.map((row) => [row.account_id as string, Number(row.n)])),
+    };
+  }
+}
