@@ -136,6 +136,36 @@ describe.each(STORE_KINDS)('delivery leases on %s', (kind) => {
     expect((await attemptsLogged()).map((attempt) => attempt.id)).toEqual(['dlv_000000000000000000000011']);
   });
 
+  it('attempts are numbered per event and webhook, after those logged, in the order of the batch', async () => {
+    const [first] = await store.queue.claim(T0, claimOptions);
+    expect(await complete(store, first!, T0 + 1, 'dlv_000000000000000000000020')).toMatchObject({
+      attempt: { attempt: 1 },
+    });
+    // Two more jobs for the same event and webhook, completed in one batch.
+    await store.queue.enqueueRedelivery(webhookId, first!.event.id, T0 + 2);
+    await store.queue.enqueueRedelivery(webhookId, first!.event.id, T0 + 2);
+    const again = await store.queue.claim(T0 + 3, claimOptions);
+    expect(again).toHaveLength(2);
+    const results = await store.queue.complete(
+      again.map((claimed, index) => ({
+        jobId: claimed.id,
+        lease: claimed.lease,
+        retryAt: null,
+        gone: false,
+        brokenAfterMs: 3_600_000,
+        attempt: attemptFor(claimed, T0 + 4, `dlv_00000000000000000000002${index + 1}`),
+      })),
+    );
+    expect(results.map((result) => (result.outcome === 'recorded' ? result.attempt.attempt : result.outcome))).toEqual([
+      2, 3,
+    ]);
+    expect((await attemptsLogged()).map((attempt) => [attempt.id, attempt.attempt])).toEqual([
+      ['dlv_000000000000000000000022', 3],
+      ['dlv_000000000000000000000021', 2],
+      ['dlv_000000000000000000000020', 1],
+    ]);
+  });
+
   it('an attempt by a job whose webhook was paused meanwhile is still recorded (its lease was not taken over)', async () => {
     const [claimed] = await store.queue.claim(T0, claimOptions);
     await store.webhooks.update(accountId, webhookId, { status: 'paused' });

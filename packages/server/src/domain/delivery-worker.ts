@@ -93,6 +93,8 @@ export class DeliveryWorker {
   #writing: Promise<void> | undefined;
   #renewal: ReturnType<typeof setInterval> | undefined;
   #active = 0;
+  /** New work or a free slot was signalled while no one was waiting for it. */
+  #notified = false;
   #started = false;
   #stopping = false;
   #wake: (() => void) | undefined;
@@ -124,7 +126,9 @@ export class DeliveryWorker {
 
   /** There may be new due jobs: look now rather than at the next poll. */
   notify(): void {
-    this.#wake?.();
+    // While a claim runs there is no one to wake: remember it, so the loop claims again at once.
+    if (this.#wake) this.#wake();
+    else this.#notified = true;
   }
 
   start(): void {
@@ -183,7 +187,9 @@ export class DeliveryWorker {
         await this.#pause(this.#storeFailed(error, failures, 'claim'));
         continue;
       }
-      if (claimed === 0 || this.#active >= this.#policy.concurrency) {
+      const notified = this.#notified;
+      this.#notified = false;
+      if ((claimed === 0 && !notified) || this.#active >= this.#policy.concurrency) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, this.#policy.pollMs);
           this.#wake = () => {

@@ -19,6 +19,9 @@ const DUE_OF_WEBHOOK = `
  * account costs a claim next to nothing. A claim costs an index probe per webhook with pending jobs,
  * not a scan of the backlog. Jobs whose lease expired (their worker died) are candidates again.
  *
+ * The same statement also returns, as rows without a job, what is in flight per webhook (every
+ * worker's): the claim policy needs both, and one statement is one round trip.
+ *
  * What differs by dialect is how each webhook's jobs are joined in: PostgreSQL needs LATERAL to
  * probe per webhook (it would scan every job for an IN with a correlated LIMIT); SQLite has no
  * LATERAL, and probes the IN by rowid.
@@ -36,31 +39,30 @@ export function candidatesSql(dialect: 'sqlite' | 'postgres'): string {
       FROM pending p WHERE p.webhook_id IS NOT NULL
     ),
     busy AS (
-      SELECT j.webhook_id, w.account_id, COUNT(*) AS n FROM delivery_jobs j JOIN webhooks w ON w.id = j.webhook_id
-      WHERE j.state = 'in_flight' AND j.lease_until >= $1 GROUP BY j.webhook_id, w.account_id
+      SELECT j.webhook_id, w.account_id, w.consecutive_failures, w.rate_limit, COUNT(*) AS n
+      FROM delivery_jobs j JOIN webhooks w ON w.id = j.webhook_id
+      WHERE j.state = 'in_flight' AND j.lease_until >= $1
+      GROUP BY j.webhook_id, w.account_id, w.consecutive_failures, w.rate_limit
     ),
     open_webhooks AS (
       SELECT w.* FROM pending p JOIN webhooks w ON w.id = p.webhook_id
       WHERE w.id NOT IN (SELECT webhook_id FROM busy WHERE n >= $2)
         AND w.account_id NOT IN (SELECT account_id FROM busy GROUP BY account_id HAVING SUM(n) >= $4)
     )
-    SELECT j.id AS job_id, w.id AS webhook_id, w.account_id, j.next_attempt_at AS due_at, w.consecutive_failures, w.rate_limit
+    SELECT j.id AS job_id, w.id AS webhook_id, w.account_id, j.next_attempt_at AS due_at, w.consecutive_failures,
+      w.rate_limit, 0 AS in_flight
     FROM open_webhooks w ${perWebhook}
     UNION ALL
     SELECT * FROM (
-      SELECT j.id AS job_id, j.webhook_id, w.account_id, j.next_attempt_at AS due_at, w.consecutive_failures, w.rate_limit
+      SELECT j.id AS job_id, j.webhook_id, w.account_id, j.next_attempt_at AS due_at, w.consecutive_failures,
+        w.rate_limit, 0 AS in_flight
       FROM delivery_jobs j JOIN webhooks w ON w.id = j.webhook_id
       WHERE j.state = 'in_flight' AND j.lease_until < $1
-      ORDER BY j.lease_until LIMIT $3) expired`;
+      ORDER BY j.lease_until LIMIT $3) expired
+    UNION ALL
+    SELECT NULL, webhook_id, account_id, NULL, consecutive_failures, rate_limit, n FROM busy`;
   return sql;
 }
-
-/** $1 now: jobs under an unexpired lease, per webhook (every worker's). */
-export const IN_FLIGHT_SQL = `
-  SELECT j.webhook_id, w.account_id, w.consecutive_failures, w.rate_limit, COUNT(*) AS in_flight
-  FROM delivery_jobs j JOIN webhooks w ON w.id = j.webhook_id
-  WHERE j.state = 'in_flight' AND j.lease_until >= $1
-  GROUP BY j.webhook_id, w.account_id, w.consecutive_failures, w.rate_limit`;
 
 /** $1 the current second: attempts started this second, per rate-limited webhook. Older seconds are forgotten. */
 export const FORGET_STARTS_SQL = 'DELETE FROM webhook_starts WHERE second < $1';
@@ -72,9 +74,15 @@ export const COUNT_STARTS_SQL = `
 
 export const secondOf = (now: number) => Math.floor(now / 1000);
 
+/** The candidates statement's rows: jobs that may be claimed, and per webhook what is in flight. */
+export const splitClaimRows = (rows: readonly Row[]) => ({
+  candidateRows: rows.filter((row) => row.job_id !== null),
+  inFlightRows: rows.filter((row) => row.job_id === null),
+});
+
 /** Whether any endpoint a claim looks at has a rate limit (only then are starts counted). */
-export const hasRateLimit = (...rowSets: readonly (readonly Row[])[]) =>
-  rowSets.some((rows) => rows.some((row) => row.rate_limit !== null && row.rate_limit !== undefined));
+export const hasRateLimit = (rows: readonly Row[]) =>
+  rows.some((row) => row.rate_limit !== null && row.rate_limit !== undefined);
 
 export const candidateFromRow = (row: Row): ClaimCandidate => ({
   jobId: Number(row.job_id),

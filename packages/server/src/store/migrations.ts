@@ -174,6 +174,21 @@ function migrationsFor(dialect: Dialect): Migration[] {
         );
       `,
     },
+    {
+      version: 7,
+      name: 'due jobs in claim order',
+      // A claim takes each webhook's earliest due jobs ordered by (next_attempt_at, id): with that
+      // order in the index it reads a few index entries, not a sort of the webhook's whole backlog
+      // (SQLite's indexes end with the rowid already; PostgreSQL's do not). Both indexes a planner
+      // may pick for it (one leads with the state for the skip scan, one with the webhook for its
+      // deletes) carry the order, so the cheap plan does not hang on fresh statistics.
+      sql: `
+        DROP INDEX delivery_jobs_pending;
+        CREATE INDEX delivery_jobs_pending ON delivery_jobs (state, webhook_id, next_attempt_at, id);
+        DROP INDEX delivery_jobs_webhook;
+        CREATE INDEX delivery_jobs_webhook ON delivery_jobs (webhook_id, state, next_attempt_at, id);
+      `,
+    },
   ];
 }
 

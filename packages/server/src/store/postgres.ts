@@ -25,6 +25,7 @@ const CONSTRAINT_NAMES: Record<UniqueConstraint, string> = {
 
 export const postgresDialect: Dialect = {
   name: 'postgres',
+  modifyingCte: true,
   async lock(tx, name) {
     await tx.run('SELECT pg_advisory_xact_lock(hashtext($1))', [`pipai:${name}`]);
   },

@@ -23,6 +23,8 @@ export type ColumnType = 'text' | 'int' | 'bigint' | 'bool';
 
 export interface Dialect {
   readonly name: 'sqlite' | 'postgres';
+  /** INSERT, UPDATE and DELETE may stand in WITH (PostgreSQL), so a write and a read are one statement. */
+  readonly modifyingCte: boolean;
   /**
    * Serializes, until the transaction ends, every transaction that takes the same lock. SQLite
    * needs none: each of its write transactions (BEGIN IMMEDIATE) holds the whole file.

@@ -13,6 +13,7 @@ const UNIQUE_COLUMNS: Record<UniqueConstraint, string> = {
 
 export const sqliteDialect: Dialect = {
   name: 'sqlite',
+  modifyingCte: false,
   lock: async () => undefined,
   lockRows: () => '',
   isIn: (column, param) => `${column} IN (SELECT value FROM json_each(${param}))`,

@@ -5,36 +5,27 @@ import { ATTEMPT_COLUMNS, attemptFromRow, attemptRow } from '../rows.ts';
 import type { SqlExecutor } from '../sql.ts';
 import { insertEventRow } from './events.ts';
 
-const pairKey = (attempt: { webhookId: string; eventId: string }) => `${attempt.webhookId} ${attempt.eventId}`;
-
 /**
- * Appends attempts (inside the caller's transaction), each numbered after the attempts already
- * logged for its event and webhook. One statement counts, one inserts, however many there are.
+ * Appends attempts (inside the caller's transaction) in one statement, each numbered after the
+ * attempts already logged for its event and webhook and before the later ones of the same batch.
  */
 export async function insertAttempts(
   tx: SqlExecutor,
   attempts: readonly NewDeliveryAttempt[],
 ): Promise<DeliveryAttempt[]> {
   if (attempts.length === 0) return [];
-  const pairs = [...new Map(attempts.map((attempt) => [pairKey(attempt), attempt])).values()];
-  const counted = await tx.all(
-    `SELECT a.webhook_id, a.event_id, COUNT(*) AS n FROM delivery_attempts a
-     JOIN ${tx.dialect.table('$1', 'pair', [
-       ['webhook_id', 'text'],
-       ['event_id', 'text'],
-     ])} ON a.webhook_id = pair.webhook_id AND a.event_id = pair.event_id
-     GROUP BY a.webhook_id, a.event_id`,
-    [JSON.stringify(pairs.map((attempt) => ({ webhook_id: attempt.webhookId, event_id: attempt.eventId })))],
+  const columns = ATTEMPT_COLUMNS.map(([name]) => name);
+  const values = columns.map((name) =>
+    name === 'attempt'
+      ? `(SELECT COUNT(*) FROM delivery_attempts p WHERE p.webhook_id = a.webhook_id AND p.event_id = a.event_id)
+          + ROW_NUMBER() OVER (PARTITION BY a.webhook_id, a.event_id ORDER BY a.ord)`
+      : `a.${name}`,
   );
-  const soFar = new Map(counted.map((row) => [`${row.webhook_id} ${row.event_id}`, Number(row.n)]));
-  const rows = attempts.map((attempt) => {
-    const number = (soFar.get(pairKey(attempt)) ?? 0) + 1;
-    soFar.set(pairKey(attempt), number);
-    return attemptRow({ ...attempt, attempt: number });
-  });
-  const columns = ATTEMPT_COLUMNS.map(([name]) => name).join(', ');
+  const rows = attempts.map((attempt, ord) => ({ ...attemptRow({ ...attempt, attempt: 0 }), ord }));
   const inserted = await tx.all(
-    `INSERT INTO delivery_attempts (${columns}) SELECT ${columns} FROM ${tx.dialect.table('$1', 'a', ATTEMPT_COLUMNS)} RETURNING *`,
+    `INSERT INTO delivery_attempts (${columns.join(', ')})
+     SELECT ${values.join(', ')} FROM ${tx.dialect.table('$1', 'a', [...ATTEMPT_COLUMNS, ['ord', 'int']])}
+     RETURNING *`,
     [JSON.stringify(rows)],
   );
   const byId = new Map(inserted.map((row) => [row.id as string, attemptFromRow(row)]));

@@ -13,9 +13,9 @@ import {
   endpointStates,
   FORGET_STARTS_SQL,
   hasRateLimit,
-  IN_FLIGHT_SQL,
   STARTS_SQL,
   secondOf,
+  splitClaimRows,
   startsToCount,
 } from '../claim-sql.ts';
 import { CLAIMED_COLUMNS, jobFromRow } from '../rows.ts';
@@ -53,34 +53,37 @@ export class SqlDeliveryQueue implements DeliveryQueue {
       // One claim at a time across workers, so the in-flight caps it counts hold exactly.
       await tx.dialect.lock(tx, 'delivery-claims');
       const second = secondOf(now);
-      const candidateRows = await tx.all(this.#candidates, [
+      const claimRows = await tx.all(this.#candidates, [
         now,
         options.perWebhook,
         Math.max(256, options.limit * 8),
         options.perAccount,
       ]);
-      const inFlightRows = await tx.all(IN_FLIGHT_SQL, [now]);
+      const { candidateRows, inFlightRows } = splitClaimRows(claimRows);
       // Start counts matter only to rate-limited endpoints: most claims have none and skip both trips.
-      const rateLimited = hasRateLimit(candidateRows, inFlightRows);
+      const rateLimited = hasRateLimit(claimRows);
       if (rateLimited) await tx.run(FORGET_STARTS_SQL, [second]);
       const startRows = rateLimited ? await tx.all(STARTS_SQL, [second]) : [];
       const candidates = candidateRows.map(candidateFromRow);
       const endpoints = endpointStates(candidateRows, inFlightRows, startRows);
       const chosen = chooseFairly(candidates, endpoints, options);
       if (chosen.length === 0) return [];
-      await tx.run(
-        `UPDATE delivery_jobs SET state = 'in_flight', lease_until = $1, lease_version = lease_version + 1
-         WHERE ${tx.dialect.isIn('id', '$2', 'bigint')}`,
-        [now + options.leaseMs, chosen],
-      );
       for (const [webhookId, started] of startsToCount(chosen, candidates, endpoints)) {
         await tx.run(COUNT_STARTS_SQL, [webhookId, second, started]);
       }
-      const rows = await tx.all(
-        `SELECT ${CLAIMED_COLUMNS} FROM delivery_jobs j JOIN events e ON e.id = j.event_id JOIN webhooks w ON w.id = j.webhook_id
-         WHERE ${tx.dialect.isIn('j.id', '$1', 'bigint')}`,
-        [chosen],
-      );
+      const lease = `UPDATE delivery_jobs SET state = 'in_flight', lease_until = $1, lease_version = lease_version + 1
+        WHERE ${tx.dialect.isIn('id', '$2', 'bigint')}`;
+      const claimed = (jobs: string) =>
+        `SELECT ${CLAIMED_COLUMNS} FROM ${jobs} j JOIN events e ON e.id = j.event_id JOIN webhooks w ON w.id = j.webhook_id`;
+      const until = now + options.leaseMs;
+      // Where SQL allows it, the lease and the read of what it leased are one round trip.
+      const rows = tx.dialect.modifyingCte
+        ? await tx.all(`WITH leased AS (${lease} RETURNING *) ${claimed('leased')}`, [until, chosen])
+        : await tx
+            .run(lease, [until, chosen])
+            .then(() =>
+              tx.all(`${claimed('delivery_jobs')} WHERE ${tx.dialect.isIn('j.id', '$1', 'bigint')}`, [chosen]),
+            );
       const order = new Map(chosen.map((id, index) => [id, index]));
       return rows.map(jobFromRow).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
     });
