@@ -127,6 +127,23 @@ export const specDefaults: Readonly<Record<${names}, number>> = ${JSON.stringify
 `;
 }
 
+/** Limits the server enforces, as the spec states them in vendor extensions next to their prose. */
+function limitsFor(bundledJson: string): string {
+  const api = openApi(JSON.parse(bundledJson));
+  const create = api.operations().find(({ operation }) => operation.operationId === 'createWebhook')?.operation;
+  const cap = create?.['x-max-webhooks-per-account'];
+  if (!Number.isInteger(cap) || cap < 1) {
+    throw new Error('createWebhook states no x-max-webhooks-per-account (a positive integer) in the spec');
+  }
+  return `${HEADER}
+/** Limits the API enforces, read from the spec. */
+export const specLimits: Readonly<{ webhooksPerAccount: number }> = {
+  /** createWebhook's x-max-webhooks-per-account: one more is answered 429 LIMIT_REACHED. */
+  webhooksPerAccount: ${cap},
+};
+`;
+}
+
 async function generate(): Promise<Map<string, string>> {
   const bundles = await bundle();
   return new Map([
@@ -137,6 +154,7 @@ async function generate(): Promise<Map<string, string>> {
     ['catalog.ts', catalogFor(bundles.public)],
     ['errors.ts', errorsFor(bundles.internal)],
     ['defaults.ts', defaultsFor(bundles.public)],
+    ['limits.ts', limitsFor(bundles.public)],
   ]);
 }
 

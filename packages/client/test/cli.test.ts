@@ -75,7 +75,7 @@ describe('pipai webhooks', () => {
 
     const page = JSON.parse((await pipai(['webhooks', 'list', '--limit', '1', '--json'])).stdout);
     expect(page.data).toHaveLength(1);
-    expect(page.next_cursor).toBeTruthy();
+    expect(page.next_cursor).toMatch(/^[A-Za-z0-9_-]{1,512}$/);
     const all = JSON.parse((await pipai(['webhooks', 'list', '--limit', '1', '--all', '--json'])).stdout);
     expect(all.data).toHaveLength(2);
     const filtered = JSON.parse((await pipai(['webhooks', 'list', '--event', 'account.*', '--json'])).stdout);

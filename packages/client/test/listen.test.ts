@@ -67,7 +67,13 @@ describe('watching a delivery arrive', () => {
       listener,
       /Listening on (https:\/\/127\.0\.0\.1:\d+\/webhook) as (wh_[0-9a-f]+)/,
     ))!;
-    expect(url).toBeDefined();
+    // The listener registered itself: the server has that webhook, at the URL it printed.
+    const registered = await run(
+      process.execPath,
+      [join(REPO, 'packages/client/src/cli.ts'), 'webhooks', 'get', webhookId!, '--json'],
+      { env },
+    );
+    expect(JSON.parse(registered.stdout)).toMatchObject({ id: webhookId, url, status: 'active' });
 
     const data = {
       strategy_id: 'stg_7d2c90e1',

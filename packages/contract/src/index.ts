@@ -8,6 +8,7 @@ export type {
   operations as InternalOperations,
   paths as InternalPaths,
 } from '../generated/internal-schema.d.ts';
+export { specLimits } from '../generated/limits.ts';
 export type { components, operations, paths, webhooks } from '../generated/schema.d.ts';
 export * from './events.ts';
 

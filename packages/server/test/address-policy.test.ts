@@ -197,12 +197,15 @@ describe('the address table', () => {
   });
 
   it('refuses exactly the rows that are not globally reachable', () => {
-    for (const entry of ADDRESS_TABLE) {
-      const address = [...refused, ...globallyReachable, ...edges]
-        .map(([one]) => one)
-        .find((one) => assessAddress(one).entry === entry && !assessAddress(one).embedded);
-      if (address)
-        expect(assessAddress(address).public, `${address} in ${entry.block}`).toBe(entry.globallyReachable === 'True');
+    const addresses = [...refused, ...globallyReachable, ...edges].map(([one]) => one);
+    // A row that embeds an IPv4 address judges by what it carries instead (see "classification").
+    const tested = ADDRESS_TABLE.filter((entry) => !entry.embeds).map(
+      (entry) =>
+        [entry, addresses.find((one) => assessAddress(one).entry === entry && !assessAddress(one).embedded)] as const,
+    );
+    expect(tested.filter(([, address]) => address === undefined).map(([entry]) => entry.block)).toEqual([]);
+    for (const [entry, address] of tested) {
+      expect(assessAddress(address!).public, `${address} in ${entry.block}`).toBe(entry.globallyReachable === 'True');
     }
   });
 });

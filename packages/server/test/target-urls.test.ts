@@ -195,12 +195,12 @@ describe('URL text rules', () => {
     expect(parseTargetUrl(a).normalized).not.toBe(parseTargetUrl(b).normalized);
   });
 
-  it('checks the host without the trailing dot, and keeps the text as supplied for storing', () => {
-    const raw = 'https://Example.COM.:443/a/%7e/../hook#x';
-    const target = parseTargetUrl(raw);
+  // The text as supplied is what is stored: see "stores and returns the URL as supplied" below.
+  it('checks the host without the trailing dot, and the URL without its fragment', () => {
+    const target = parseTargetUrl('https://Example.COM.:443/a/%7e/../hook#x');
     expect(target.url.hostname).toBe('example.com');
     expect(target.normalized).toBe('https://example.com/a/hook');
-    expect(raw).toBe('https://Example.COM.:443/a/%7e/../hook#x');
+    expect(target.url.href).toBe('https://example.com/a/hook');
   });
 });
 

@@ -10,6 +10,7 @@ import {
   type operations,
   patternsOverlap,
   specDefaults,
+  specLimits,
 } from '@pipai/contract';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import { type Clock, formatTimestamp } from './clock.ts';
@@ -29,7 +30,7 @@ export type CreateWebhookInput = Schemas['CreateWebhookRequest'];
 export type UpdateWebhookInput = Schemas['UpdateWebhookRequest'];
 export type ListWebhooksQuery = NonNullable<operations['listWebhooks']['parameters']['query']>;
 
-export const MAX_WEBHOOKS_PER_ACCOUNT = 25;
+export const MAX_WEBHOOKS_PER_ACCOUNT = specLimits.webhooksPerAccount;
 export const SECRET_WARNING: Schemas['SecretWarning'] =
   'Store this secret immediately — it will not be retrievable later.';
 const BALANCE_LOW = 'account.balance_low';
