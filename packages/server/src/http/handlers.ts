@@ -3,7 +3,7 @@ import { eventCatalog } from '@pipai/contract';
 import type { DeliveryService } from '../domain/delivery-service.ts';
 import type { EventService } from '../domain/event-service.ts';
 import type { WebhookService } from '../domain/webhook-service.ts';
-import type { OperationHandlers, ResponseBody } from './operation-types.ts';
+import type { OperationHandlers } from './operation-types.ts';
 import { principalOf } from './security.ts';
 
 export function operationHandlers({
@@ -15,79 +15,46 @@ export function operationHandlers({
   deliveries: DeliveryService;
   events: EventService;
 }): OperationHandlers {
+  // `res.json` takes only the operation's success body as the spec defines it (operation-types.ts).
   return {
     createWebhook: async (req, res) => {
-      const created: ResponseBody<'createWebhook', 201> = await webhooks.create(principalOf(res), req.body);
+      const created = await webhooks.create(principalOf(res), req.body);
       res.status(201).location(`/v1/webhooks/${created.id}`).json(created);
     },
     listWebhooks: async (req, res) => {
-      const page: ResponseBody<'listWebhooks', 200> = await webhooks.list(principalOf(res), req.query);
-      res.json(page);
+      res.json(await webhooks.list(principalOf(res), req.query));
     },
     getWebhook: async (req, res) => {
-      const webhook: ResponseBody<'getWebhook', 200> = await webhooks.get(principalOf(res), req.params.webhook_id);
-      res.json(webhook);
+      res.json(await webhooks.get(principalOf(res), req.params.webhook_id));
     },
     updateWebhook: async (req, res) => {
-      const webhook: ResponseBody<'updateWebhook', 200> = await webhooks.update(
-        principalOf(res),
-        req.params.webhook_id,
-        req.body,
-      );
-      res.json(webhook);
+      res.json(await webhooks.update(principalOf(res), req.params.webhook_id, req.body));
     },
     deleteWebhook: async (req, res) => {
       await webhooks.delete(principalOf(res), req.params.webhook_id);
       res.status(204).end();
     },
     listWebhookEventTypes: (_req, res) => {
-      const catalog: ResponseBody<'listWebhookEventTypes', 200> = { data: [...eventCatalog] };
-      res.json(catalog);
+      res.json({ data: [...eventCatalog] });
     },
     rotateWebhookSecret: async (req, res) => {
-      const rotation: ResponseBody<'rotateWebhookSecret', 200> = await webhooks.rotateSecret(
-        principalOf(res),
-        req.params.webhook_id,
-        req.body?.grace_period_seconds,
-      );
-      res.json(rotation);
+      res.json(await webhooks.rotateSecret(principalOf(res), req.params.webhook_id, req.body?.grace_period_seconds));
     },
     testWebhook: async (req, res) => {
-      const result: ResponseBody<'testWebhook', 200> = await deliveries.test(
-        principalOf(res),
-        req.params.webhook_id,
-        req.body?.type,
-      );
-      res.json(result);
+      res.json(await deliveries.test(principalOf(res), req.params.webhook_id, req.body?.type));
     },
     listWebhookDeliveries: async (req, res) => {
-      const page: ResponseBody<'listWebhookDeliveries', 200> = await deliveries.list(
-        principalOf(res),
-        req.params.webhook_id,
-        req.query,
-      );
-      res.json(page);
+      res.json(await deliveries.list(principalOf(res), req.params.webhook_id, req.query));
     },
     redeliverWebhookDelivery: async (req, res) => {
-      const accepted: ResponseBody<'redeliverWebhookDelivery', 202> = await deliveries.redeliver(
-        principalOf(res),
-        req.params.webhook_id,
-        req.params.delivery_id,
-      );
-      res.status(202).json(accepted);
+      res.status(202).json(await deliveries.redeliver(principalOf(res), req.params.webhook_id, req.params.delivery_id));
     },
     publishEvent: async (req, res) => {
-      const published: ResponseBody<'publishEvent', 202> = {
-        events: await events.publish(req.body.account, req.body.type, req.body.data),
-      };
-      res.status(202).json(published);
+      res.status(202).json({ events: await events.publish(req.body.account, req.body.type, req.body.data) });
     },
     reportBalance: async (req, res) => {
       const { account, balance } = req.body;
-      const published: ResponseBody<'reportBalance', 202> = {
-        events: await events.reportBalance(account, balance.asset, balance.available),
-      };
-      res.status(202).json(published);
+      res.status(202).json({ events: await events.reportBalance(account, balance.asset, balance.available) });
     },
   };
 }

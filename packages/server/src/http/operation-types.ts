@@ -19,9 +19,13 @@ export type ResponseBody<Op extends OperationId, Status extends keyof operations
   operations[Op]['responses'][Status]
 >;
 
+type Success<Op extends OperationId> = ResponseBody<Op, Extract<keyof operations[Op]['responses'], 200 | 201 | 202>>;
+/** What the operation answers on success (none for a 204): `res.json` of a handler accepts only this. */
+export type SuccessBody<Op extends OperationId> = [Success<Op>] extends [never] ? undefined : Success<Op>;
+
 export type OperationHandler<Op extends OperationId> = RequestHandler<
   PathParams<Op> extends never ? Record<string, string> : PathParams<Op>,
-  unknown,
+  SuccessBody<Op>,
   RequestBody<Op>,
   QueryParams<Op> extends never ? Record<string, never> : QueryParams<Op>
 >;
