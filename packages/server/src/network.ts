@@ -19,9 +19,10 @@ function devCaReader(file: string, logger: Logger): () => string[] {
     // then, every time, so that `pipai listen` can register the moment it has made its CA).
     if (certificates.length > 0 && Date.now() - checkedAt < 1000) return certificates;
     checkedAt = Date.now();
+    // No exception for a missing file: until the CA exists this runs at every delivery.
     const modified = (() => {
       try {
-        return statSync(file).mtimeMs;
+        return statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0;
       } catch {
         return 0;
       }

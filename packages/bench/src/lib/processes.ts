@@ -2,6 +2,7 @@
 // numbers include no interference from the harness beyond sharing the machine's two cores.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -15,8 +16,23 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-export function startNode(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Child {
-  const child = spawn(process.execPath, [script, ...args], {
+/**
+ * The V8 flags `pnpm worker` runs with, read from its script in the root package.json so that the
+ * bench starts the worker exactly as operators do (README, "Memory").
+ */
+export const WORKER_NODE_FLAGS: string[] = (
+  JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).scripts.worker as string
+)
+  .split(/\s+/)
+  .filter((argument) => argument.startsWith('--'));
+
+export function startNode(
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  nodeFlags: string[] = [],
+): Child {
+  const child = spawn(process.execPath, [...nodeFlags, script, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -15,7 +15,16 @@ import { EventService } from '../../../server/src/domain/event-service.ts';
 import { validatePayload } from '../../../server/src/services.ts';
 import { openPostgresStore, openSqliteStore, type Store } from '../../../server/src/store/store.ts';
 import { startApi } from '../lib/api-server.ts';
-import { type Child, MASTER_KEY, quantile, REPO, rssMb, startNode, waitFor } from '../lib/processes.ts';
+import {
+  type Child,
+  MASTER_KEY,
+  quantile,
+  REPO,
+  rssMb,
+  startNode,
+  WORKER_NODE_FLAGS,
+  waitFor,
+} from '../lib/processes.ts';
 import { type Receiver, startReceivers } from '../lib/receivers.ts';
 import { seedAccount } from '../lib/seed.ts';
 import type { Options, ScenarioResult } from '../run.ts';
@@ -107,13 +116,19 @@ async function throughputOn(kind: 'sqlite' | 'postgres', options: Options, dir: 
     await store.close();
     const expected = eventCount * 10;
     const started = performance.now();
-    const worker = startNode(join(REPO, 'packages/server/src/worker.ts'), [], {
-      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { PIPAI_DATA_DIR: dataDir }),
-      PIPAI_MASTER_KEY: MASTER_KEY,
-      PIPAI_DEV_ALLOW_LOOPBACK: '1',
-      NODE_EXTRA_CA_CERTS: caFile,
-      LOG_LEVEL: 'warn',
-    });
+    // Started as `pnpm worker` starts it, with its V8 flags.
+    const worker = startNode(
+      join(REPO, 'packages/server/src/worker.ts'),
+      [],
+      {
+        ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { PIPAI_DATA_DIR: dataDir }),
+        PIPAI_MASTER_KEY: MASTER_KEY,
+        PIPAI_DEV_ALLOW_LOOPBACK: '1',
+        NODE_EXTRA_CA_CERTS: caFile,
+        LOG_LEVEL: 'warn',
+      },
+      WORKER_NODE_FLAGS,
+    );
     const { firstAt, lastAt: finished } = await receipts(receivers, 0, expected, worker);
     // The worker's resident set with the whole queue just delivered (20,000 jobs in a full run).
     const rss = rssMb(worker.process.pid!);

@@ -11,7 +11,7 @@ import { systemClock } from '../../../server/src/domain/clock.ts';
 import { openPostgresStore } from '../../../server/src/store/store.ts';
 import { type ApiProcess, startApi } from '../lib/api-server.ts';
 import { load } from '../lib/load.ts';
-import { type Child, MASTER_KEY, REPO, startCpuHog, startNode, waitFor } from '../lib/processes.ts';
+import { type Child, MASTER_KEY, REPO, startCpuHog, startNode, WORKER_NODE_FLAGS, waitFor } from '../lib/processes.ts';
 import { startReceivers } from '../lib/receivers.ts';
 import { secrets, seedAccount } from '../lib/seed.ts';
 import type { Options, ScenarioResult } from '../run.ts';
@@ -61,13 +61,18 @@ async function round(
       apis.push(await startApi({ databaseUrl, extra: { PIPAI_INTERNAL_TOKEN: 'bench' } }));
     for (let index = 0; index < workerCount; index += 1) {
       workers.push(
-        startNode(join(REPO, 'packages/server/src/worker.ts'), [], {
-          DATABASE_URL: databaseUrl,
-          PIPAI_MASTER_KEY: MASTER_KEY,
-          PIPAI_DEV_ALLOW_LOOPBACK: '1',
-          NODE_EXTRA_CA_CERTS: caFile,
-          LOG_LEVEL: 'warn',
-        }),
+        startNode(
+          join(REPO, 'packages/server/src/worker.ts'),
+          [],
+          {
+            DATABASE_URL: databaseUrl,
+            PIPAI_MASTER_KEY: MASTER_KEY,
+            PIPAI_DEV_ALLOW_LOOPBACK: '1',
+            NODE_EXTRA_CA_CERTS: caFile,
+            LOG_LEVEL: 'warn',
+          },
+          WORKER_NODE_FLAGS,
+        ),
       );
     }
     const listTraffic = Promise.all(

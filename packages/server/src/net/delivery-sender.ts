@@ -4,6 +4,7 @@
 // refused then and there.
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
+import type { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 import { Agent, request } from 'undici';
 import type { DeliveryErrorClass, DeliverySender, SendOutcome } from '../domain/delivery-sender.ts';
@@ -71,6 +72,30 @@ function retryAfterMs(header: string | string[] | undefined, now: number): numbe
   if (/^\d+$/.test(value)) return Number(value) * 1000;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/**
+ * Keeps the first characters of a response body for the log and reads a bounded amount more so the
+ * connection can be reused; past DRAIN_BYTES the body is destroyed. Plain listeners rather than
+ * `for await`: the async iterator costs several objects per attempt, and most bodies are empty.
+ */
+function readSnippet(body: Readable): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let snippet = '';
+    let read = 0;
+    const done = () => resolve(snippet);
+    body.on('data', (chunk: Buffer) => {
+      if (snippet.length < SNIPPET_CHARS) snippet += chunk.toString('utf8');
+      read += chunk.length;
+      if (read > DRAIN_BYTES) {
+        body.destroy();
+        done();
+      }
+    });
+    body.once('end', done);
+    body.once('error', reject);
+    body.once('close', done); // destroyed without an error: what was read
+  });
 }
 
 export function createDeliverySender(options: DeliverySenderOptions = {}): DeliverySender & { close(): Promise<void> } {
@@ -155,25 +180,23 @@ export function createDeliverySender(options: DeliverySenderOptions = {}): Deliv
         const kind = allowed(literal);
         if (kind) return failure('blocked_address', `${literal} is a non-public (${kind}) address`);
       }
+      // One timer per attempt, cleared when the attempt ends. AbortSignal.timeout would keep its timer
+      // (and, through a WeakRef, the signal) for the whole timeout after the answer; every attempt's
+      // signal then outlives the young generation and is promoted, which inflates the heap.
+      const deadline = new AbortController();
+      const timer = setTimeout(
+        () => deadline.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+        Math.min(timeoutMs, sendOptions.timeoutMs ?? timeoutMs),
+      );
       try {
         const response = await request(url, {
           method: 'POST',
           headers,
           body,
           dispatcher: currentAgent(),
-          signal: AbortSignal.timeout(Math.min(timeoutMs, sendOptions.timeoutMs ?? timeoutMs)),
+          signal: deadline.signal,
         });
-        // Keep the first characters for the log; read a bounded amount more so the connection can be reused.
-        let snippet = '';
-        let read = 0;
-        for await (const chunk of response.body) {
-          if (snippet.length < SNIPPET_CHARS) snippet += Buffer.from(chunk).toString('utf8');
-          read += chunk.length;
-          if (read > DRAIN_BYTES) {
-            response.body.destroy();
-            break;
-          }
-        }
+        const snippet = await readSnippet(response.body);
         const status = response.statusCode;
         const succeeded = status >= 200 && status < 300;
         return {
@@ -192,6 +215,8 @@ export function createDeliverySender(options: DeliverySenderOptions = {}): Deliv
       } catch (error) {
         const { errorClass, message } = classify(error);
         return failure(errorClass, message);
+      } finally {
+        clearTimeout(timer);
       }
     },
     close: () => agent.close(),
