@@ -180,6 +180,9 @@ export class DeliveryWorker {
     while (this.#started) {
       let claimed = 0;
       try {
+        // Outcomes are written in batches, so slots free several at once: let every one of them
+        // free before claiming, and claim for all of them in one transaction.
+        await new Promise((resolve) => setImmediate(resolve));
         claimed = await this.#claim();
         failures = 0;
       } catch (error) {
