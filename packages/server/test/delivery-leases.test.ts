@@ -166,6 +166,36 @@ describe.each(STORE_KINDS)('delivery leases on %s', (kind) => {
     ]);
   });
 
+  it('completing and claiming in one transaction refills exactly the slots the outcomes free', async () => {
+    for (let index = 3; index <= 8; index += 1) {
+      await store.events.insert(
+        { id: `evt_00000000000000000000000${index}`, accountId, type: 'strategy.deployed', data: {}, createdAt: T0 },
+        (hooks) => hooks.map((hook) => hook.id),
+      );
+    }
+    // 7 jobs due for one webhook: its cap of 4 is full after the first claim.
+    const first = await store.queue.claim(T0, claimOptions);
+    expect(first).toHaveLength(4);
+    expect(await store.queue.claim(T0, claimOptions)).toEqual([]);
+    const { results, claimed } = await store.queue.completeAndClaim(
+      first.slice(0, 3).map((job, index) => ({
+        jobId: job.id,
+        lease: job.lease,
+        retryAt: null,
+        gone: false,
+        brokenAfterMs: 3_600_000,
+        attempt: attemptFor(job, T0 + 1, `dlv_00000000000000000000003${index}`),
+      })),
+      T0 + 1,
+      claimOptions,
+    );
+    expect(results.map((result) => result.outcome)).toEqual(['recorded', 'recorded', 'recorded']);
+    // The three recorded free three slots, seen by the claim in the same transaction.
+    expect(claimed).toHaveLength(3);
+    expect(claimed.map((job) => job.id)).not.toContain(first[3]!.id);
+    expect(await store.queue.countUnfinished()).toBe(4);
+  });
+
   it('an attempt by a job whose webhook was paused meanwhile is still recorded (its lease was not taken over)', async () => {
     const [claimed] = await store.queue.claim(T0, claimOptions);
     await store.webhooks.update(accountId, webhookId, { status: 'paused' });

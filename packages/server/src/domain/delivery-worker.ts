@@ -95,6 +95,8 @@ export class DeliveryWorker {
   #active = 0;
   /** New work or a free slot was signalled while no one was waiting for it. */
   #notified = false;
+  /** A claim of this worker is under way (its loop's, or with a batch of outcomes). */
+  #claiming = false;
   #started = false;
   #stopping = false;
   #wake: (() => void) | undefined;
@@ -265,8 +267,15 @@ export class DeliveryWorker {
       while (this.#toRecord.length > 0) {
         const batch = this.#toRecord.splice(0, MAX_OUTCOMES_PER_BATCH);
         try {
-          const results = await this.#complete(batch.map((waiting) => waiting.outcome));
+          const { results, claimed, refilled } = await this.#complete(
+            batch.map((waiting) => waiting.outcome),
+            this.#freeSlots() + batch.length,
+          );
           for (const [index, waiting] of batch.entries()) waiting.resolve(results[index]!);
+          // Started at once, before the finished attempts hand their slots back: for a moment this
+          // worker counts up to one batch more than its concurrency (the caps in the database hold).
+          for (const job of claimed) this.#start(job);
+          if (!refilled) this.notify(); // the loop claims for these slots instead
         } catch (error) {
           for (const waiting of batch) waiting.reject(error);
         }
@@ -276,13 +285,21 @@ export class DeliveryWorker {
     });
   }
 
-  /** Writes outcomes, waiting out an unreachable store (the endpoints have them: sending again would repeat them). */
-  async #complete(outcomes: readonly JobOutcome[]): Promise<JobOutcomeResult[]> {
+  /**
+   * Writes outcomes, waiting out an unreachable store (the endpoints have them: sending again would
+   * repeat them). The first try also claims up to `slots` jobs in the same transaction, unless a
+   * claim of this worker is under way; a retry only writes, and leaves claiming to the loop.
+   */
+  async #complete(
+    outcomes: readonly JobOutcome[],
+    slots: number,
+  ): Promise<{ results: JobOutcomeResult[]; claimed: DeliveryJob[]; refilled: boolean }> {
     for (let failures = 1; ; failures += 1) {
+      const refill = failures === 1 && this.#started && !this.#claiming && slots > 0;
       try {
-        const results = await this.#queue.complete(outcomes);
+        const written = refill ? await this.#completeAndClaim(outcomes, slots) : await this.#completeOnly(outcomes);
         this.#reachable();
-        return results;
+        return { ...written, refilled: refill };
       } catch (error) {
         if (!(error instanceof StoreUnavailableError) || this.#stopping) throw error;
         await this.#pause(this.#storeFailed(error, failures, 'record'));
@@ -290,23 +307,49 @@ export class DeliveryWorker {
     }
   }
 
-  /**
-   * Leases as many due jobs as there are free slots, chosen fairly (claim-policy.ts) within the
-   * in-flight caps every worker shares, and starts every one at once: a job is leased only when its
-   * attempt starts, never parked while its lease runs out.
-   */
-  async #claim(): Promise<number> {
-    const free = this.#policy.concurrency - this.#active;
-    if (free <= 0) return 0;
-    const claimed = await this.#queue.claim(this.#clock.now(), {
-      limit: free,
+  async #completeAndClaim(outcomes: readonly JobOutcome[], slots: number) {
+    this.#claiming = true;
+    try {
+      return await this.#queue.completeAndClaim(outcomes, this.#clock.now(), this.#claimOptions(slots));
+    } finally {
+      this.#claiming = false;
+    }
+  }
+
+  async #completeOnly(outcomes: readonly JobOutcome[]) {
+    return { results: await this.#queue.complete(outcomes), claimed: [] as DeliveryJob[] };
+  }
+
+  #freeSlots(): number {
+    return this.#policy.concurrency - this.#active;
+  }
+
+  #claimOptions(limit: number) {
+    return {
+      limit,
       leaseMs: this.#policy.leaseMs,
       perWebhook: this.#policy.perWebhookConcurrency,
       perAccount: this.#policy.perAccountConcurrency,
-    });
-    this.#reachable();
-    for (const job of claimed) this.#start(job);
-    return claimed.length;
+    };
+  }
+
+  /**
+   * Leases as many due jobs as there are free slots, chosen fairly (claim-policy.ts) within the
+   * in-flight caps every worker shares, and starts every one at once: a job is leased only when its
+   * attempt starts, never parked while its lease runs out. One claim at a time per worker.
+   */
+  async #claim(): Promise<number> {
+    const free = this.#freeSlots();
+    if (free <= 0 || this.#claiming) return 0;
+    this.#claiming = true;
+    try {
+      const claimed = await this.#queue.claim(this.#clock.now(), this.#claimOptions(free));
+      this.#reachable();
+      for (const job of claimed) this.#start(job);
+      return claimed.length;
+    } finally {
+      this.#claiming = false;
+    }
   }
 
   #start(job: DeliveryJob): void {
@@ -329,9 +372,8 @@ export class DeliveryWorker {
         this.#running.delete(running);
         this.#held.delete(job.id);
         this.#active -= 1;
-        // Claim again once a few slots are free (a claim per finished delivery costs more than it gains).
-        const free = this.#policy.concurrency - this.#active;
-        if (free >= Math.max(1, this.#policy.concurrency / 8) || this.#active === 0) this.notify();
+        // A finished attempt's slot is refilled with its outcome's batch; an idle worker looks at once.
+        if (this.#active === 0) this.notify();
       });
     this.#running.add(running);
   }

@@ -139,6 +139,15 @@ export interface DeliveryQueue {
    * commit), as delivery-rules.ts decides; each is fenced on its own lease. Results come in the order given.
    */
   complete(outcomes: readonly JobOutcome[]): Promise<JobOutcomeResult[]>;
+  /**
+   * `complete`, then `claim`, in one transaction: a busy worker refills the slots its outcomes free
+   * with one commit per batch instead of two.
+   */
+  completeAndClaim(
+    outcomes: readonly JobOutcome[],
+    now: number,
+    options: ClaimOptions,
+  ): Promise<{ results: JobOutcomeResult[]; claimed: DeliveryJob[] }>;
   /** Extends the leases still held to `until`; returns the job ids whose lease was extended. */
   renew(leases: readonly HeldLease[], until: number): Promise<number[]>;
   /** A new one-attempt job for an event already delivered (or not) to a webhook. */

@@ -181,8 +181,11 @@ function migrationsFor(dialect: Dialect): Migration[] {
       // order in the index it reads a few index entries, not a sort of the webhook's whole backlog
       // (SQLite's indexes end with the rowid already; PostgreSQL's do not). Both indexes a planner
       // may pick for it (one leads with the state for the skip scan, one with the webhook for its
-      // deletes) carry the order, so the cheap plan does not hang on fresh statistics.
+      // deletes) carry the order, so the cheap plan does not hang on fresh statistics. The old
+      // (state, next_attempt_at) index served claims before they went per webhook; nothing reads it
+      // now, and every job's every state change paid for it.
       sql: `
+        DROP INDEX delivery_jobs_due;
         DROP INDEX delivery_jobs_pending;
         CREATE INDEX delivery_jobs_pending ON delivery_jobs (state, webhook_id, next_attempt_at, id);
         DROP INDEX delivery_jobs_webhook;

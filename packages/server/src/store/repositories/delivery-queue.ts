@@ -39,6 +39,9 @@ export async function insertJobs(
   );
 }
 
+/** One claim at a time across workers, so the in-flight caps it counts hold exactly. */
+const lockClaims = (tx: SqlExecutor) => tx.dialect.lock(tx, 'delivery-claims');
+
 export class SqlDeliveryQueue implements DeliveryQueue {
   readonly #db: SqlExecutor;
   readonly #candidates: string;
@@ -50,148 +53,165 @@ export class SqlDeliveryQueue implements DeliveryQueue {
 
   async claim(now: number, options: ClaimOptions): Promise<DeliveryJob[]> {
     return this.#db.transaction(async (tx) => {
-      // One claim at a time across workers, so the in-flight caps it counts hold exactly.
-      await tx.dialect.lock(tx, 'delivery-claims');
-      const second = secondOf(now);
-      const claimRows = await tx.all(this.#candidates, [
-        now,
-        options.perWebhook,
-        Math.max(256, options.limit * 8),
-        options.perAccount,
-      ]);
-      const { candidateRows, inFlightRows } = splitClaimRows(claimRows);
-      // Start counts matter only to rate-limited endpoints: most claims have none and skip both trips.
-      const rateLimited = hasRateLimit(claimRows);
-      if (rateLimited) await tx.run(FORGET_STARTS_SQL, [second]);
-      const startRows = rateLimited ? await tx.all(STARTS_SQL, [second]) : [];
-      const candidates = candidateRows.map(candidateFromRow);
-      const endpoints = endpointStates(candidateRows, inFlightRows, startRows);
-      const chosen = chooseFairly(candidates, endpoints, options);
-      if (chosen.length === 0) return [];
-      for (const [webhookId, started] of startsToCount(chosen, candidates, endpoints)) {
-        await tx.run(COUNT_STARTS_SQL, [webhookId, second, started]);
-      }
-      const lease = `UPDATE delivery_jobs SET state = 'in_flight', lease_until = $1, lease_version = lease_version + 1
-        WHERE ${tx.dialect.isIn('id', '$2', 'bigint')}`;
-      const claimed = (jobs: string) =>
-        `SELECT ${CLAIMED_COLUMNS} FROM ${jobs} j JOIN events e ON e.id = j.event_id JOIN webhooks w ON w.id = j.webhook_id`;
-      const until = now + options.leaseMs;
-      // Where SQL allows it, the lease and the read of what it leased are one round trip.
-      const rows = tx.dialect.modifyingCte
-        ? await tx.all(`WITH leased AS (${lease} RETURNING *) ${claimed('leased')}`, [until, chosen])
-        : await tx
-            .run(lease, [until, chosen])
-            .then(() =>
-              tx.all(`${claimed('delivery_jobs')} WHERE ${tx.dialect.isIn('j.id', '$1', 'bigint')}`, [chosen]),
-            );
-      const order = new Map(chosen.map((id, index) => [id, index]));
-      return rows.map(jobFromRow).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+      await lockClaims(tx);
+      return this.#claimIn(tx, now, options);
     });
   }
 
-  /** One statement per step for the whole batch, so a batch costs about as many round trips as one outcome. */
+  async completeAndClaim(
+    outcomes: readonly JobOutcome[],
+    now: number,
+    options: ClaimOptions,
+  ): Promise<{ results: JobOutcomeResult[]; claimed: DeliveryJob[] }> {
+    return this.#db.transaction(async (tx) => {
+      // The claim lock first, then rows: the order a claim takes them in too.
+      await lockClaims(tx);
+      const results = await this.#completeIn(tx, outcomes);
+      return { results, claimed: await this.#claimIn(tx, now, options) };
+    });
+  }
+
   async complete(outcomes: readonly JobOutcome[]): Promise<JobOutcomeResult[]> {
     if (outcomes.length === 0) return [];
-    return this.#db.transaction(async (tx) => {
-      const { dialect } = tx;
-      const webhookIds = [...new Set(outcomes.map((outcome) => outcome.attempt.webhookId))];
-      // Webhooks first, in id order, then jobs: the order every transaction touching both takes.
-      // NO KEY UPDATE: it must not wait on (or deadlock with) the KEY SHARE locks that inserting
-      // delivery jobs takes through their foreign key.
-      const webhookRows = await tx.all(
-        `SELECT id, status, consecutive_failures, failing_since FROM webhooks
-         WHERE ${dialect.isIn('id', '$1', 'text')} ORDER BY id${dialect.lockRows('no key update')}`,
-        [webhookIds],
+    return this.#db.transaction((tx) => this.#completeIn(tx, outcomes));
+  }
+
+  async #claimIn(tx: SqlExecutor, now: number, options: ClaimOptions): Promise<DeliveryJob[]> {
+    const second = secondOf(now);
+    const claimRows = await tx.all(this.#candidates, [
+      now,
+      options.perWebhook,
+      Math.max(256, options.limit * 8),
+      options.perAccount,
+    ]);
+    const { candidateRows, inFlightRows } = splitClaimRows(claimRows);
+    // Start counts matter only to rate-limited endpoints: most claims have none and skip both trips.
+    const rateLimited = hasRateLimit(claimRows);
+    if (rateLimited) await tx.run(FORGET_STARTS_SQL, [second]);
+    const startRows = rateLimited ? await tx.all(STARTS_SQL, [second]) : [];
+    const candidates = candidateRows.map(candidateFromRow);
+    const endpoints = endpointStates(candidateRows, inFlightRows, startRows);
+    const chosen = chooseFairly(candidates, endpoints, options);
+    if (chosen.length === 0) return [];
+    for (const [webhookId, started] of startsToCount(chosen, candidates, endpoints)) {
+      await tx.run(COUNT_STARTS_SQL, [webhookId, second, started]);
+    }
+    const lease = `UPDATE delivery_jobs SET state = 'in_flight', lease_until = $1, lease_version = lease_version + 1
+      WHERE ${tx.dialect.isIn('id', '$2', 'bigint')}`;
+    const claimed = (jobs: string) =>
+      `SELECT ${CLAIMED_COLUMNS} FROM ${jobs} j JOIN events e ON e.id = j.event_id JOIN webhooks w ON w.id = j.webhook_id`;
+    const until = now + options.leaseMs;
+    // Where SQL allows it, the lease and the read of what it leased are one round trip.
+    const rows = tx.dialect.modifyingCte
+      ? await tx.all(`WITH leased AS (${lease} RETURNING *) ${claimed('leased')}`, [until, chosen])
+      : await tx
+          .run(lease, [until, chosen])
+          .then(() => tx.all(`${claimed('delivery_jobs')} WHERE ${tx.dialect.isIn('j.id', '$1', 'bigint')}`, [chosen]));
+    const order = new Map(chosen.map((id, index) => [id, index]));
+    return rows.map(jobFromRow).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+  }
+
+  /** One statement per step for the whole batch, so a batch costs about as many round trips as one outcome. */
+  async #completeIn(tx: SqlExecutor, outcomes: readonly JobOutcome[]): Promise<JobOutcomeResult[]> {
+    if (outcomes.length === 0) return [];
+    const { dialect } = tx;
+    const webhookIds = [...new Set(outcomes.map((outcome) => outcome.attempt.webhookId))];
+    // Webhooks first, in id order, then jobs: the order every transaction touching both takes.
+    // NO KEY UPDATE: it must not wait on (or deadlock with) the KEY SHARE locks that inserting
+    // delivery jobs takes through their foreign key.
+    const webhookRows = await tx.all(
+      `SELECT id, status, consecutive_failures, failing_since FROM webhooks
+       WHERE ${dialect.isIn('id', '$1', 'text')} ORDER BY id${dialect.lockRows('no key update')}`,
+      [webhookIds],
+    );
+    const heldRows = await tx.all(
+      `SELECT j.id FROM delivery_jobs j
+       JOIN ${dialect.table('$1', 'held', [
+         ['job_id', 'bigint'],
+         ['lease', 'int'],
+       ])} ON j.id = held.job_id AND j.lease_version = held.lease
+       ORDER BY j.id${dialect.lockRows('update', 'j')}`,
+      [JSON.stringify(outcomes.map((outcome) => ({ job_id: outcome.jobId, lease: outcome.lease })))],
+    );
+    const health = new Map<string, WebhookHealth>(
+      webhookRows.map((row) => [
+        row.id as string,
+        {
+          status: row.status as WebhookStatus,
+          consecutiveFailures: Number(row.consecutive_failures),
+          failingSince: row.failing_since === null ? null : Number(row.failing_since),
+        },
+      ]),
+    );
+    const batch = settleOutcomes(outcomes, health, new Set(heldRows.map((row) => Number(row.id))));
+
+    const toLog = batch.verdicts.flatMap((verdict) => (typeof verdict === 'string' ? [] : [verdict.attempt]));
+    const logged = new Map((await insertAttempts(tx, toLog)).map((attempt) => [attempt.id, attempt]));
+    if (batch.webhooks.size > 0) {
+      await tx.run(
+        `UPDATE webhooks AS w SET status = u.status, consecutive_failures = u.consecutive_failures,
+           failing_since = u.failing_since, last_delivery_at = u.last_delivery_at,
+           last_success_at = COALESCE(u.last_success_at, w.last_success_at)
+         FROM ${dialect.table('$1', 'u', [
+           ['webhook_id', 'text'],
+           ['status', 'text'],
+           ['consecutive_failures', 'int'],
+           ['failing_since', 'bigint'],
+           ['last_delivery_at', 'bigint'],
+           ['last_success_at', 'bigint'],
+         ])}
+         WHERE w.id = u.webhook_id`,
+        [
+          JSON.stringify(
+            [...batch.webhooks].map(([webhookId, webhook]) => ({
+              webhook_id: webhookId,
+              status: webhook.status,
+              consecutive_failures: webhook.consecutiveFailures,
+              failing_since: webhook.failingSince,
+              last_delivery_at: webhook.lastDeliveryAt,
+              last_success_at: webhook.lastSuccessAt,
+            })),
+          ),
+        ],
       );
-      const heldRows = await tx.all(
-        `SELECT j.id FROM delivery_jobs j
-         JOIN ${dialect.table('$1', 'held', [
+    }
+    if (batch.jobs.length > 0) {
+      await tx.run(
+        `UPDATE delivery_jobs AS j SET state = u.state, attempts = j.attempts + 1,
+           next_attempt_at = COALESCE(u.next_attempt_at, j.next_attempt_at), lease_until = NULL
+         FROM ${dialect.table('$1', 'u', [
            ['job_id', 'bigint'],
            ['lease', 'int'],
-         ])} ON j.id = held.job_id AND j.lease_version = held.lease
-         ORDER BY j.id${dialect.lockRows('update', 'j')}`,
-        [JSON.stringify(outcomes.map((outcome) => ({ job_id: outcome.jobId, lease: outcome.lease })))],
+           ['state', 'text'],
+           ['next_attempt_at', 'bigint'],
+         ])}
+         WHERE j.id = u.job_id AND j.lease_version = u.lease`,
+        [
+          JSON.stringify(
+            batch.jobs.map((job) => ({
+              job_id: job.jobId,
+              lease: job.lease,
+              state: job.state,
+              next_attempt_at: job.nextAttemptAt,
+            })),
+          ),
+        ],
       );
-      const health = new Map<string, WebhookHealth>(
-        webhookRows.map((row) => [
-          row.id as string,
-          {
-            status: row.status as WebhookStatus,
-            consecutiveFailures: Number(row.consecutive_failures),
-            failingSince: row.failing_since === null ? null : Number(row.failing_since),
-          },
-        ]),
+    }
+    // A broken webhook's pending deliveries stop.
+    if (batch.broken.size > 0) {
+      await tx.run(
+        `UPDATE delivery_jobs SET state = 'cancelled'
+         WHERE ${dialect.isIn('webhook_id', '$1', 'text')} AND state IN ('pending', 'in_flight')`,
+        [[...batch.broken]],
       );
-      const batch = settleOutcomes(outcomes, health, new Set(heldRows.map((row) => Number(row.id))));
-
-      const toLog = batch.verdicts.flatMap((verdict) => (typeof verdict === 'string' ? [] : [verdict.attempt]));
-      const logged = new Map((await insertAttempts(tx, toLog)).map((attempt) => [attempt.id, attempt]));
-      if (batch.webhooks.size > 0) {
-        await tx.run(
-          `UPDATE webhooks AS w SET status = u.status, consecutive_failures = u.consecutive_failures,
-             failing_since = u.failing_since, last_delivery_at = u.last_delivery_at,
-             last_success_at = COALESCE(u.last_success_at, w.last_success_at)
-           FROM ${dialect.table('$1', 'u', [
-             ['webhook_id', 'text'],
-             ['status', 'text'],
-             ['consecutive_failures', 'int'],
-             ['failing_since', 'bigint'],
-             ['last_delivery_at', 'bigint'],
-             ['last_success_at', 'bigint'],
-           ])}
-           WHERE w.id = u.webhook_id`,
-          [
-            JSON.stringify(
-              [...batch.webhooks].map(([webhookId, webhook]) => ({
-                webhook_id: webhookId,
-                status: webhook.status,
-                consecutive_failures: webhook.consecutiveFailures,
-                failing_since: webhook.failingSince,
-                last_delivery_at: webhook.lastDeliveryAt,
-                last_success_at: webhook.lastSuccessAt,
-              })),
-            ),
-          ],
-        );
-      }
-      if (batch.jobs.length > 0) {
-        await tx.run(
-          `UPDATE delivery_jobs AS j SET state = u.state, attempts = j.attempts + 1,
-             next_attempt_at = COALESCE(u.next_attempt_at, j.next_attempt_at), lease_until = NULL
-           FROM ${dialect.table('$1', 'u', [
-             ['job_id', 'bigint'],
-             ['lease', 'int'],
-             ['state', 'text'],
-             ['next_attempt_at', 'bigint'],
-           ])}
-           WHERE j.id = u.job_id AND j.lease_version = u.lease`,
-          [
-            JSON.stringify(
-              batch.jobs.map((job) => ({
-                job_id: job.jobId,
-                lease: job.lease,
-                state: job.state,
-                next_attempt_at: job.nextAttemptAt,
-              })),
-            ),
-          ],
-        );
-      }
-      // A broken webhook's pending deliveries stop.
-      if (batch.broken.size > 0) {
-        await tx.run(
-          `UPDATE delivery_jobs SET state = 'cancelled'
-           WHERE ${dialect.isIn('webhook_id', '$1', 'text')} AND state IN ('pending', 'in_flight')`,
-          [[...batch.broken]],
-        );
-      }
-      return batch.verdicts.map(
-        (verdict): JobOutcomeResult =>
-          typeof verdict === 'string'
-            ? { outcome: verdict }
-            : { outcome: 'recorded', attempt: logged.get(verdict.attempt.id)!, webhookBroke: verdict.broke },
-      );
-    });
+    }
+    return batch.verdicts.map(
+      (verdict): JobOutcomeResult =>
+        typeof verdict === 'string'
+          ? { outcome: verdict }
+          : { outcome: 'recorded', attempt: logged.get(verdict.attempt.id)!, webhookBroke: verdict.broke },
+    );
   }
 
   async renew(leases: readonly HeldLease[], until: number): Promise<number[]> {
