@@ -30,6 +30,38 @@ function pipai(args: string[], environment = env): Promise<{ code: number; stdou
   });
 }
 
+// The help as users see it; built from the command table, so a table change shows here.
+const HELP = `Usage: pipai <command> [options]
+
+Commands:
+  webhooks create --url URL --events E1,E2 [--description TEXT] [--threshold DECIMAL]
+  webhooks list [--status active|paused|broken] [--event TYPE] [--limit N] [--cursor C] [--all]
+  webhooks get WEBHOOK_ID
+  webhooks update WEBHOOK_ID [--url URL] [--events E1,E2] [--description TEXT | --clear-description]
+                             [--threshold DECIMAL | --clear-threshold] [--status active|paused]
+  webhooks delete WEBHOOK_ID
+  webhooks rotate-secret WEBHOOK_ID [--grace SECONDS]
+  webhooks test WEBHOOK_ID [--type EVENT_TYPE]
+  webhooks deliveries WEBHOOK_ID [--status succeeded|failed] [--type EVENT_TYPE] [--event-id EVT]
+                             [--limit N] [--cursor C] [--all]
+  webhooks redeliver WEBHOOK_ID DELIVERY_ID
+  event-types                 list the event types a webhook can subscribe to
+  listen [--port 8443] [--events E1,E2] [--keep]
+                              a local HTTPS receiver: registers itself, verifies and prints every
+                              delivery (needs the server started with PIPAI_DEV_ALLOW_LOOPBACK=1
+                              on the same data dir, and openssl)
+
+Options:
+  --json                      print the API's JSON instead of a table
+  --base-url URL              or PIPAI_BASE_URL
+  --api-key KEY               or PIPAI_API_KEY
+  --api-secret SECRET         or PIPAI_API_SECRET
+  -h, --help                  this help
+
+Without credentials in flags or the environment, the dev credentials that \`pnpm start\` writes to
+$PIPAI_DATA_DIR/dev-credentials.json (default .data/) are used.
+`;
+
 describe('pipai webhooks', () => {
   let id: string;
 
@@ -143,6 +175,36 @@ describe('pipai webhooks', () => {
     const help = await pipai(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: pipai');
+  });
+
+  it('prints the help built from the command table, and names the command a usage error is about', async () => {
+    expect(await pipai(['--help'])).toMatchObject({ code: 0, stdout: HELP, stderr: '' });
+    expect(await pipai([])).toMatchObject({ code: 2, stdout: HELP, stderr: '' });
+    expect(await pipai(['webhooks', 'frobnicate'])).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: `unknown command: webhooks frobnicate\n\n${HELP}`,
+    });
+    expect((await pipai(['webhooks'])).stderr).toMatch(/^unknown command: webhooks\n\nUsage: pipai/);
+    expect((await pipai(['frobnicate', 'list'])).stderr).toMatch(/^unknown command: frobnicate\n\nUsage: pipai/);
+    expect(await pipai(['webhooks', 'get'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^webhooks get needs a WEBHOOK_ID\n\nUsage: pipai/),
+    });
+    expect((await pipai(['webhooks', 'redeliver', 'wh_00000000'])).stderr).toMatch(
+      /^webhooks redeliver needs WEBHOOK_ID and DELIVERY_ID\n/,
+    );
+    expect((await pipai(['webhooks', 'update', 'wh_00000000'])).stderr).toMatch(
+      /^webhooks update needs at least one field to change\n/,
+    );
+    // One parse for every command: another command's option is accepted, and ignored.
+    expect((await pipai(['event-types', '--port', '1', '--keep', '--json'])).code).toBe(0);
+    const { PIPAI_BASE_URL: _url, PIPAI_API_KEY: _key, PIPAI_API_SECRET: _secret, ...bare } = env;
+    const nowhere = join(tmpdir(), 'pipai-cli-no-such-dir');
+    expect(await pipai(['webhooks', 'frobnicate'], { ...bare, PIPAI_DATA_DIR: nowhere })).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^no credentials: pass --base-url, --api-key and --api-secret, .*\n\nUsage: pipai/),
+    });
   });
 
   it('falls back to the dev credentials file that pnpm start writes', async () => {

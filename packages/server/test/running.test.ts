@@ -32,6 +32,22 @@ async function waitFor(pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatch
 
 const admin = (...args: string[]) => run(process.execPath, [join(SERVER_SRC, 'admin.ts'), ...args], { env });
 
+// pipai-admin's help as operators see it; built from the command table, so a table change shows here.
+const ADMIN_HELP = `Usage: pipai-admin <keys|events> <command> [options]
+
+Commands:
+  keys create --account NAME --scopes SCOPES [--json]   create a key (and the account if new); prints the secret once
+  keys list [--account NAME] [--json]                   list keys (never secrets)
+  keys revoke KEY_ID                                    revoke a key at once (emits account.api_key_rotated)
+  keys rotate KEY_ID [--json]                           a new secret for the key, shown once (emits account.api_key_rotated)
+  events emit --account NAME --type TYPE --data JSON    publish an event, as PipAI's services do
+  events balance --account NAME --asset ASSET --available DECIMAL
+                                                        report a balance (derives account.balance_low)
+
+SCOPES is a comma-separated list of webhooks:read, webhooks:write.
+Uses PIPAI_DATA_DIR (default .data) or DATABASE_URL and PIPAI_MASTER_KEY, like the server.
+`;
+
 /** A signed request to the running server (strictly increasing timestamps, as the SDK sends). */
 const signed = (credentials: { api_key: string; api_secret: string }, method: string, target: string, body?: unknown) =>
   signedRequest(baseUrl, credentials, method, target, body);
@@ -234,6 +250,43 @@ describe('pnpm start on a fresh data dir', () => {
     );
     expect(failure.code).toBe(2);
     expect(failure.stderr).toMatch(/unknown: webhooks:admin/);
+  });
+
+  it('pipai-admin prints its help, and says what is wrong: exit code 2 for usage, 1 for a key it cannot find', async () => {
+    const failed = (...args: string[]) => admin(...args).catch((error) => error);
+    expect(await admin('--help')).toMatchObject({ stdout: ADMIN_HELP, stderr: '' });
+    expect(await failed()).toMatchObject({ code: 2, stdout: ADMIN_HELP, stderr: '' });
+    expect(await failed('accounts', 'list')).toMatchObject({ code: 2, stdout: ADMIN_HELP });
+    expect(await failed('keys', 'frobnicate')).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: `unknown command: keys frobnicate\n\n${ADMIN_HELP}`,
+    });
+    // Every events command asks for its account first, a misspelt one too.
+    expect((await failed('events', 'frobnicate')).stderr).toMatch(/^events frobnicate needs --account\n\nUsage: /);
+    expect((await failed('events', 'frobnicate', '--account', 'acme')).stderr).toMatch(
+      /^unknown command: events frobnicate\n\nUsage: /,
+    );
+    expect((await failed('keys', 'revoke')).stderr).toMatch(/^keys revoke needs a KEY_ID\n\nUsage: /);
+    expect(await failed('keys', 'revoke', 'key_nope', '--json')).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: 'no active key key_nope\n',
+    });
+    expect(await failed('keys', 'rotate', 'key_nope')).toMatchObject({ code: 1, stderr: 'no active key key_nope\n' });
+    expect(await failed('keys', 'list', '--nope')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^error: Unknown option '--nope'/),
+    });
+    expect(await failed('keys', 'list', '--account')).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/^error: Option '--account <value>' argument missing/),
+    });
+    // No keys, no lines; and revoke prints text even when asked for JSON.
+    expect(await admin('keys', 'list', '--account', 'nobody')).toMatchObject({ stdout: '', stderr: '' });
+    const { stdout } = await admin('keys', 'create', '--account', 'usage', '--scopes', 'webhooks:read', '--json');
+    const key = JSON.parse(stdout);
+    expect((await admin('keys', 'revoke', key.api_key, '--json')).stdout).toBe(`revoked ${key.api_key}\n`);
   });
 
   it('drains and exits 0 on SIGTERM', async () => {

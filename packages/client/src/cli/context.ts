@@ -1,0 +1,48 @@
+// What a pipai command runs with: the options every command takes, a signed client, its words.
+import type { ParseArgsOptionsConfig } from 'node:util';
+import type { PipAIClient } from '../client.ts';
+import type { Command, HelpRow, Values } from './command.ts';
+
+export const GLOBAL_OPTIONS = {
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+  'base-url': { type: 'string' },
+  'api-key': { type: 'string' },
+  'api-secret': { type: 'string' },
+} as const;
+
+export const GLOBAL_HELP: readonly HelpRow[] = [
+  { usage: ['--json'], summary: ["print the API's JSON instead of a table"] },
+  { usage: ['--base-url URL'], summary: ['or PIPAI_BASE_URL'] },
+  { usage: ['--api-key KEY'], summary: ['or PIPAI_API_KEY'] },
+  { usage: ['--api-secret SECRET'], summary: ['or PIPAI_API_SECRET'] },
+  { usage: ['-h, --help'], summary: ['this help'] },
+];
+
+export interface Context<Options extends ParseArgsOptionsConfig = ParseArgsOptionsConfig> {
+  client: PipAIClient;
+  /** The command's name, for its messages. */
+  name: string;
+  /** The positionals after the name. */
+  args: string[];
+  values: Values<typeof GLOBAL_OPTIONS & Options>;
+  env: NodeJS.ProcessEnv;
+}
+
+/** A table entry, its own option types erased so that entries with different options share one table. */
+export type PipaiCommand = Command<Context<any>>;
+
+/**
+ * One row of the table, typed by its own options. `render` gets the response data: the client throws
+ * on every non-2xx, so a command that returns gets data.
+ */
+export function command<const Options extends ParseArgsOptionsConfig, Result>(entry: {
+  name: string;
+  usage: readonly string[];
+  summary?: readonly string[];
+  options: Options;
+  run(context: Context<Options>): Promise<Result>;
+  render?(result: NonNullable<Result>): string;
+}): PipaiCommand {
+  return entry;
+}

@@ -1,0 +1,236 @@
+// The `pipai webhooks …` commands: one table entry each.
+import type { components } from '@pipai/contract';
+import { paginate } from '../paginate.ts';
+import { UsageError } from './command.ts';
+import { type Context, command } from './context.ts';
+import { commaList, details, more, table } from './text.ts';
+
+type Webhook = components['schemas']['Webhook'];
+
+/** The options of a listing: one page, a given page, or every page. */
+const PAGING = {
+  limit: { type: 'string' },
+  cursor: { type: 'string' },
+  all: { type: 'boolean', default: false },
+} as const;
+
+function webhookId({ name, args }: Pick<Context, 'name' | 'args'>): string {
+  if (!args[0]) throw new UsageError(`${name} needs a WEBHOOK_ID`);
+  return args[0];
+}
+
+const path = (context: Pick<Context, 'name' | 'args'>) => ({ params: { path: { webhook_id: webhookId(context) } } });
+
+function webhookTable(webhooks: readonly Webhook[]): string {
+  if (webhooks.length === 0) return 'No webhooks.';
+  return table([
+    ['ID', 'STATUS', 'FAILURES', 'EVENTS', 'URL', 'DESCRIPTION'],
+    ...webhooks.map((webhook) => [
+      webhook.id,
+      webhook.status,
+      String(webhook.consecutive_failures),
+      webhook.events.join(','),
+      webhook.url,
+      webhook.description ?? '',
+    ]),
+  ]);
+}
+
+/** A webhook, or a new secret, as name/value lines; a secret is shown once, so it comes with its warning. */
+function renderWebhook(result: Record<string, unknown> & { secret?: string; _secret_warning?: string }): string {
+  const { secret, _secret_warning: warning, ...webhook } = result;
+  return [details(webhook), secret ? `\nsecret  ${secret}\n${warning}` : ''].join('');
+}
+
+export const WEBHOOK_COMMANDS = [
+  command({
+    name: 'webhooks create',
+    usage: ['--url URL --events E1,E2 [--description TEXT] [--threshold DECIMAL]'],
+    options: {
+      url: { type: 'string' },
+      events: { type: 'string' },
+      description: { type: 'string' },
+      threshold: { type: 'string' },
+    },
+    async run({ client, values }) {
+      const events = commaList(values.events);
+      if (!values.url || !events) throw new UsageError('webhooks create needs --url and --events');
+      const body = {
+        url: values.url,
+        events: events as components['schemas']['EventSubscriptions'],
+        ...(values.description !== undefined ? { description: values.description } : {}),
+        ...(values.threshold !== undefined ? { balance_low_threshold: values.threshold } : {}),
+      };
+      return (await client.POST('/v1/webhooks', { body })).data;
+    },
+    render: renderWebhook,
+  }),
+  command({
+    name: 'webhooks list',
+    usage: ['[--status active|paused|broken] [--event TYPE] [--limit N] [--cursor C] [--all]'],
+    options: { status: { type: 'string' }, event: { type: 'string' }, ...PAGING },
+    async run({ client, values }) {
+      const query = {
+        ...(values.status ? { status: values.status as Webhook['status'] } : {}),
+        ...(values.event ? { event: values.event as components['schemas']['EventPattern'] } : {}),
+        ...(values.limit ? { limit: Number(values.limit) } : {}),
+      };
+      if (values.all) {
+        const data: Webhook[] = [];
+        for await (const webhook of paginate(client, '/v1/webhooks', { params: { query } })) data.push(webhook);
+        return { data, next_cursor: null };
+      }
+      return (
+        await client.GET('/v1/webhooks', {
+          params: { query: { ...query, ...(values.cursor ? { cursor: values.cursor } : {}) } },
+        })
+      ).data;
+    },
+    render: (result) => `${webhookTable(result.data)}${more(result.next_cursor)}`,
+  }),
+  command({
+    name: 'webhooks get',
+    usage: ['WEBHOOK_ID'],
+    options: {},
+    run: async (context) => (await context.client.GET('/v1/webhooks/{webhook_id}', path(context))).data,
+    render: renderWebhook,
+  }),
+  command({
+    name: 'webhooks update',
+    usage: [
+      'WEBHOOK_ID [--url URL] [--events E1,E2] [--description TEXT | --clear-description]',
+      '[--threshold DECIMAL | --clear-threshold] [--status active|paused]',
+    ],
+    options: {
+      url: { type: 'string' },
+      events: { type: 'string' },
+      description: { type: 'string' },
+      'clear-description': { type: 'boolean', default: false },
+      threshold: { type: 'string' },
+      'clear-threshold': { type: 'boolean', default: false },
+      status: { type: 'string' },
+    },
+    async run(context) {
+      const { values } = context;
+      const events = commaList(values.events);
+      const body = {
+        ...(values.url !== undefined ? { url: values.url } : {}),
+        ...(events ? { events: events as components['schemas']['EventSubscriptions'] } : {}),
+        ...(values.description !== undefined ? { description: values.description } : {}),
+        ...(values['clear-description'] ? { description: null } : {}),
+        ...(values.threshold !== undefined ? { balance_low_threshold: values.threshold } : {}),
+        ...(values['clear-threshold'] ? { balance_low_threshold: null } : {}),
+        ...(values.status !== undefined
+          ? { status: values.status as NonNullable<components['schemas']['UpdateWebhookRequest']['status']> }
+          : {}),
+      };
+      if (Object.keys(body).length === 0) throw new UsageError('webhooks update needs at least one field to change');
+      return (await context.client.PATCH('/v1/webhooks/{webhook_id}', { ...path(context), body })).data;
+    },
+    render: renderWebhook,
+  }),
+  command({
+    name: 'webhooks delete',
+    usage: ['WEBHOOK_ID'],
+    options: {},
+    async run(context) {
+      await context.client.DELETE('/v1/webhooks/{webhook_id}', path(context));
+      return { deleted: webhookId(context) };
+    },
+    render: (result) => `Deleted ${result.deleted}.`,
+  }),
+  command({
+    name: 'webhooks rotate-secret',
+    usage: ['WEBHOOK_ID [--grace SECONDS]'],
+    options: { grace: { type: 'string' } },
+    run: async (context) =>
+      (
+        await context.client.POST('/v1/webhooks/{webhook_id}/secret/rotate', {
+          ...path(context),
+          ...(context.values.grace === undefined
+            ? {}
+            : { body: { grace_period_seconds: Number(context.values.grace) } }),
+        })
+      ).data,
+    render: renderWebhook,
+  }),
+  command({
+    name: 'webhooks test',
+    usage: ['WEBHOOK_ID [--type EVENT_TYPE]'],
+    options: { type: { type: 'string' } },
+    run: async (context) =>
+      (
+        await context.client.POST('/v1/webhooks/{webhook_id}/test', {
+          ...path(context),
+          body: context.values.type ? { type: context.values.type as components['schemas']['EventType'] } : {},
+        })
+      ).data,
+    render(result) {
+      const { request_headers: headers, ...outcome } = result;
+      return `${details(outcome)}\n\nSent with:\n${details(headers)}`;
+    },
+  }),
+  command({
+    name: 'webhooks deliveries',
+    usage: [
+      'WEBHOOK_ID [--status succeeded|failed] [--type EVENT_TYPE] [--event-id EVT]',
+      '[--limit N] [--cursor C] [--all]',
+    ],
+    options: { status: { type: 'string' }, type: { type: 'string' }, 'event-id': { type: 'string' }, ...PAGING },
+    async run(context) {
+      const { client, values } = context;
+      const query = {
+        ...(values.status ? { status: values.status as components['schemas']['DeliveryStatus'] } : {}),
+        ...(values.type ? { type: values.type as components['schemas']['EventType'] } : {}),
+        ...(values['event-id'] ? { event_id: values['event-id'] } : {}),
+        ...(values.limit ? { limit: Number(values.limit) } : {}),
+      };
+      if (values.all) {
+        const data: components['schemas']['Delivery'][] = [];
+        for await (const delivery of paginate(client, '/v1/webhooks/{webhook_id}/deliveries', {
+          params: { path: { webhook_id: webhookId(context) }, query },
+        }))
+          data.push(delivery);
+        return { data, next_cursor: null };
+      }
+      return (
+        await client.GET('/v1/webhooks/{webhook_id}/deliveries', {
+          params: {
+            path: { webhook_id: webhookId(context) },
+            query: { ...query, ...(values.cursor ? { cursor: values.cursor } : {}) },
+          },
+        })
+      ).data;
+    },
+    render(result) {
+      if (result.data.length === 0) return 'No delivery attempts.';
+      const rows = result.data.map((attempt) => [
+        attempt.id,
+        attempt.created_at,
+        attempt.type,
+        String(attempt.attempt),
+        attempt.trigger,
+        attempt.status,
+        attempt.response_status === null ? (attempt.error_class ?? '') : String(attempt.response_status),
+        attempt.latency_ms === null ? '' : `${attempt.latency_ms} ms`,
+        attempt.next_attempt_at ?? '',
+      ]);
+      const header = ['ID', 'AT', 'TYPE', 'ATTEMPT', 'TRIGGER', 'STATUS', 'RESPONSE', 'LATENCY', 'NEXT RETRY'];
+      return `${table([header, ...rows])}${more(result.next_cursor)}`;
+    },
+  }),
+  command({
+    name: 'webhooks redeliver',
+    usage: ['WEBHOOK_ID DELIVERY_ID'],
+    options: {},
+    async run(context) {
+      if (!context.args[1]) throw new UsageError('webhooks redeliver needs WEBHOOK_ID and DELIVERY_ID');
+      return (
+        await context.client.POST('/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver', {
+          params: { path: { webhook_id: webhookId(context), delivery_id: context.args[1] } },
+        })
+      ).data;
+    },
+    render: (result) => `Queued ${result.event_id} for one more delivery to ${result.webhook_id}.`,
+  }),
+];
