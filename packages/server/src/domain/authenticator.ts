@@ -41,27 +41,22 @@ export function signRequest(
 
 const unauthenticated = (detail: string) => new ApiError('UNAUTHENTICATED', detail);
 
+export interface AuthenticatorDeps {
+  accounts: AccountRepository;
+  admission: AdmissionRepository;
+  secrets: SecretBox;
+  clock: Clock;
+  /** How far a request's timestamp may be from the server's clock, either way. */
+  windowMs: number;
+  failuresPerMinute?: number;
+}
+
 export class Authenticator {
-  readonly #accounts: AccountRepository;
-  readonly #admission: AdmissionRepository;
-  readonly #secrets: SecretBox;
-  readonly #clock: Clock;
-  readonly #windowMs: number;
+  readonly #deps: AuthenticatorDeps;
   readonly throttle: AuthThrottle;
 
-  constructor(deps: {
-    accounts: AccountRepository;
-    admission: AdmissionRepository;
-    secrets: SecretBox;
-    clock: Clock;
-    windowMs: number;
-    failuresPerMinute?: number;
-  }) {
-    this.#accounts = deps.accounts;
-    this.#admission = deps.admission;
-    this.#secrets = deps.secrets;
-    this.#clock = deps.clock;
-    this.#windowMs = deps.windowMs;
+  constructor(deps: AuthenticatorDeps) {
+    this.#deps = deps;
     this.throttle = new AuthThrottle({
       admission: deps.admission,
       clock: deps.clock,
@@ -90,27 +85,27 @@ export class Authenticator {
     if (!/^[0-9a-f]{64}$/.test(signature))
       throw unauthenticated('X-PipAI-Signature must be 64 lowercase hex characters.');
 
-    const key = await this.#accounts.findKey(apiKey);
+    const key = await this.#deps.accounts.findKey(apiKey);
     if (!key || key.revokedAt !== null) throw unauthenticated('The API key is unknown or revoked.');
     known.keyId = key.id;
 
     const expected = Buffer.from(
-      signRequest(this.#secrets.open(key.sealedSecret), timestamp, request.method, request.target, request.body),
+      signRequest(this.#deps.secrets.open(key.sealedSecret), timestamp, request.method, request.target, request.body),
       'hex',
     );
     if (!timingSafeEqual(expected, Buffer.from(signature, 'hex'))) {
       throw new ApiError('INVALID_SIGNATURE', 'X-PipAI-Signature does not match the request.');
     }
     // Only an authentic request learns about its clock: the signature was checked first.
-    const now = this.#clock.now();
+    const now = this.#deps.clock.now();
     const skew = Number(timestamp) - now;
-    if (Math.abs(skew) > this.#windowMs) {
+    if (Math.abs(skew) > this.#deps.windowMs) {
       throw new ApiError(
         'TIMESTAMP_OUT_OF_WINDOW',
-        `X-PipAI-Timestamp is ${Math.round(Math.abs(skew) / 1000)} s ${skew < 0 ? 'behind' : 'ahead of'} server time; the window is ${this.#windowMs / 1000} s.`,
+        `X-PipAI-Timestamp is ${Math.round(Math.abs(skew) / 1000)} s ${skew < 0 ? 'behind' : 'ahead of'} server time; the window is ${this.#deps.windowMs / 1000} s.`,
       );
     }
-    if (!(await this.#admission.rememberSignature(signature, Number(timestamp) + this.#windowMs, now))) {
+    if (!(await this.#deps.admission.rememberSignature(signature, Number(timestamp) + this.#deps.windowMs, now))) {
       throw new ApiError('INVALID_SIGNATURE', 'This signature was already used; sign every request afresh.');
     }
     return { accountId: key.accountId, accountName: key.accountName, keyId: key.id, scopes: key.scopes };

@@ -1,6 +1,14 @@
 // Opaque keyset cursors: a position plus a MAC over the position, the account and the filters it was
 // issued for. Anything altered, foreign or reused with other filters fails the MAC.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { specDefaults } from '@pipai/contract';
+import { invalidParameter } from './errors.ts';
+
+/** The rows a page asks for: those before the cursor's position, one more than the page holds. */
+export interface PageWindow {
+  beforeSeq?: number;
+  limit: number;
+}
 
 const POSITION_BYTES = 8;
 const MAC_BYTES = 16;
@@ -30,5 +38,30 @@ export class CursorCodec {
     const position = bytes.subarray(0, POSITION_BYTES);
     if (!timingSafeEqual(bytes.subarray(POSITION_BYTES), this.#mac(scope, position))) return undefined;
     return Number(position.readBigUInt64BE());
+  }
+
+  /**
+   * One page of a listing, newest first, keyed by position: reads the cursor (400 on `cursor` when
+   * it was not issued for `scope`), fetches one row more than the page to learn whether another
+   * follows, and issues the next cursor from the page's last position.
+   */
+  async page<R extends { seq: number }, T>(
+    scope: string,
+    query: { cursor?: string; limit?: number },
+    fetch: (window: PageWindow) => Promise<R[]>,
+    present: (record: NoInfer<R>) => T,
+  ): Promise<{ data: T[]; next_cursor: string | null }> {
+    const limit = query.limit ?? specDefaults.pageSize;
+    const beforeSeq = query.cursor === undefined ? undefined : this.read(scope, query.cursor);
+    if (query.cursor !== undefined && beforeSeq === undefined) {
+      throw invalidParameter('cursor', 'query', 'is malformed, altered, or was issued for other filters');
+    }
+    const records = await fetch({ ...(beforeSeq === undefined ? {} : { beforeSeq }), limit: limit + 1 });
+    const page = records.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      data: page.map(present),
+      next_cursor: records.length > limit && last ? this.issue(scope, last.seq) : null,
+    };
   }
 }

@@ -1,12 +1,12 @@
 // The delivery operations of the API: rotate a secret, send a test, read the log, redeliver.
-import { type components, eventTypes, matchesEvent, type operations, specDefaults } from '@pipai/contract';
+import { type components, eventTypes, matchesEvent, type operations } from '@pipai/contract';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import { type Clock, formatTimestamp } from './clock.ts';
-import type { CursorCodec } from './cursor.ts';
+import type { CursorCodec, PageWindow } from './cursor.ts';
 import { attemptRecord, envelopeOf, signingSecrets } from './delivery-envelope.ts';
 import type { DeliverySender } from './delivery-sender.ts';
 import { deliveryHeaders } from './delivery-signing.ts';
-import { invalidParameter, notFound } from './errors.ts';
+import { notFound } from './errors.ts';
 import { newEventId } from './ids.ts';
 import type { AttemptLog, DeliveryQueue, WebhookRepository } from './ports.ts';
 import type { Principal } from './principal.ts';
@@ -95,27 +95,19 @@ export class DeliveryService {
 
   async list(principal: Principal, id: string, query: ListDeliveriesQuery): Promise<Schemas['DeliveryList']> {
     await this.#webhook(principal, id);
-    const limit = query.limit ?? specDefaults.pageSize;
     const scope = `deliveries\n${principal.accountId}\n${id}\n${query.status ?? ''}\n${query.type ?? ''}\n${query.event_id ?? ''}`;
-    let beforeSeq: number | undefined;
-    if (query.cursor !== undefined) {
-      beforeSeq = this.#deps.cursors.read(scope, query.cursor);
-      if (beforeSeq === undefined)
-        throw invalidParameter('cursor', 'query', 'is malformed, altered, or was issued for other filters');
-    }
-    const records = await this.#deps.attempts.list(principal.accountId, id, {
-      ...(query.status ? { status: query.status } : {}),
-      ...(query.type ? { type: query.type } : {}),
-      ...(query.event_id ? { eventId: query.event_id } : {}),
-      ...(beforeSeq === undefined ? {} : { beforeSeq }),
-      limit: limit + 1,
-    });
-    const page = records.slice(0, limit);
-    const last = page.at(-1);
-    return {
-      data: page.map(toDelivery),
-      next_cursor: records.length > limit && last ? this.#deps.cursors.issue(scope, last.seq) : null,
-    };
+    return this.#deps.cursors.page(
+      scope,
+      query,
+      (window: PageWindow) =>
+        this.#deps.attempts.list(principal.accountId, id, {
+          ...(query.status ? { status: query.status } : {}),
+          ...(query.type ? { type: query.type } : {}),
+          ...(query.event_id ? { eventId: query.event_id } : {}),
+          ...window,
+        }),
+      toDelivery,
+    );
   }
 
   /** Queues the attempt's event for one more delivery to the webhook (same webhook-id). */

@@ -14,7 +14,7 @@ import {
 } from '@pipai/contract';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import { type Clock, formatTimestamp } from './clock.ts';
-import type { CursorCodec } from './cursor.ts';
+import type { CursorCodec, PageWindow } from './cursor.ts';
 import { ApiError, invalidParameter, notFound } from './errors.ts';
 import { newWebhookId, newWebhookSecret } from './ids.ts';
 import type { WebhookRepository } from './ports.ts';
@@ -24,11 +24,6 @@ import { parseTargetUrl, TargetRejectedError, type TargetVerifier } from './targ
 
 type Schemas = components['schemas'];
 export type Webhook = Schemas['Webhook'];
-export type CreatedWebhook = Schemas['CreatedWebhook'];
-export type WebhookList = Schemas['WebhookList'];
-export type CreateWebhookInput = Schemas['CreateWebhookRequest'];
-export type UpdateWebhookInput = Schemas['UpdateWebhookRequest'];
-export type ListWebhooksQuery = NonNullable<operations['listWebhooks']['parameters']['query']>;
 
 export const MAX_WEBHOOKS_PER_ACCOUNT = specLimits.webhooksPerAccount;
 export const SECRET_WARNING: Schemas['SecretWarning'] =
@@ -107,7 +102,7 @@ export class WebhookService {
     return record;
   }
 
-  async create(principal: Principal, input: CreateWebhookInput): Promise<CreatedWebhook> {
+  async create(principal: Principal, input: Schemas['CreateWebhookRequest']): Promise<Schemas['CreatedWebhook']> {
     checkEvents(input.events);
     const balanceLowThreshold = thresholdFor(input.events, input.balance_low_threshold ?? null);
     const target = await this.#verifyTarget(input.url);
@@ -150,38 +145,32 @@ export class WebhookService {
     throw new Error('could not allocate a unique webhook id');
   }
 
-  async list(principal: Principal, query: ListWebhooksQuery): Promise<WebhookList> {
-    const limit = query.limit ?? specDefaults.pageSize;
+  async list(
+    principal: Principal,
+    query: NonNullable<operations['listWebhooks']['parameters']['query']>,
+  ): Promise<Schemas['WebhookList']> {
     // The cursor is bound to the account and the filters (not the page size).
     const scope = `webhooks\n${principal.accountId}\n${query.status ?? ''}\n${query.event ?? ''}`;
-    let beforeSeq: number | undefined;
-    if (query.cursor !== undefined) {
-      beforeSeq = this.#deps.cursors.read(scope, query.cursor);
-      if (beforeSeq === undefined) {
-        throw invalidParameter('cursor', 'query', 'is malformed, altered, or was issued for other filters');
-      }
-    }
     const event = query.event;
-    const records = await this.#deps.webhooks.list(principal.accountId, {
-      ...(query.status ? { status: query.status } : {}),
-      // A webhook matches when one of its patterns covers an event the filter covers.
-      ...(event ? { subscribedToAny: ALL_PATTERNS.filter((pattern) => patternsOverlap(pattern, event)) } : {}),
-      ...(beforeSeq === undefined ? {} : { beforeSeq }),
-      limit: limit + 1,
-    });
-    const page = records.slice(0, limit);
-    const last = page.at(-1);
-    return {
-      data: page.map(toWebhook),
-      next_cursor: records.length > limit && last ? this.#deps.cursors.issue(scope, last.seq) : null,
-    };
+    return this.#deps.cursors.page(
+      scope,
+      query,
+      (window: PageWindow) =>
+        this.#deps.webhooks.list(principal.accountId, {
+          ...(query.status ? { status: query.status } : {}),
+          // A webhook matches when one of its patterns covers an event the filter covers.
+          ...(event ? { subscribedToAny: ALL_PATTERNS.filter((pattern) => patternsOverlap(pattern, event)) } : {}),
+          ...window,
+        }),
+      toWebhook,
+    );
   }
 
   async get(principal: Principal, id: string): Promise<Webhook> {
     return toWebhook(await this.#find(principal, id));
   }
 
-  async update(principal: Principal, id: string, input: UpdateWebhookInput): Promise<Webhook> {
+  async update(principal: Principal, id: string, input: Schemas['UpdateWebhookRequest']): Promise<Webhook> {
     const current = await this.#find(principal, id);
     const changes: WebhookChanges = {};
     if (input.events !== undefined) {

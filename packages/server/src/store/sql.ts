@@ -45,3 +45,37 @@ export interface Dialect {
   /** A query with one parameter, a table name, that returns a row if the table exists. */
   readonly tableExists: string;
 }
+
+/** What every repository is written over: one executor, in or out of a transaction. */
+export abstract class SqlRepository {
+  protected readonly db: SqlExecutor;
+
+  constructor(db: SqlExecutor) {
+    this.db = db;
+  }
+}
+
+/** Each column of a batch: its type, and how a row gives its value. */
+export type BatchColumns<T> = Record<string, readonly [ColumnType, (row: T) => unknown]>;
+
+/**
+ * Rows written or matched in one statement: the SQL of the JSON parameter `param` as the table
+ * `alias` (see Dialect.table), and the parameter's value.
+ */
+export function batchOf<T>(
+  dialect: Dialect,
+  param: string,
+  alias: string,
+  columns: BatchColumns<T>,
+  rows: readonly T[],
+): { table: string; value: string } {
+  const entries = Object.entries(columns);
+  return {
+    table: dialect.table(
+      param,
+      alias,
+      entries.map(([name, [type]]) => [name, type] as const),
+    ),
+    value: JSON.stringify(rows.map((row) => Object.fromEntries(entries.map(([name, [, get]]) => [name, get(row)])))),
+  };
+}

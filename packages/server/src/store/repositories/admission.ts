@@ -1,23 +1,18 @@
 // Request admission: seen signatures (replay protection) and rolling weight budgets.
 import type { AdmissionRepository, WeightBudget, WeightCharge } from '../../domain/ports.ts';
-import type { SqlExecutor } from '../sql.ts';
+import { type SqlExecutor, SqlRepository } from '../sql.ts';
 import { BUCKET_MS, bucketOf, lastExpiredBucket, retryAfterMs } from '../weight-window.ts';
 
-export class SqlAdmission implements AdmissionRepository {
-  readonly #db: SqlExecutor;
+export class SqlAdmission extends SqlRepository implements AdmissionRepository {
   #lastPrune = 0;
-
-  constructor(db: SqlExecutor) {
-    this.#db = db;
-  }
 
   async rememberSignature(signature: string, expiresAt: number, now: number): Promise<boolean> {
     // Expired entries only take space (the upsert below treats them as absent): pruned once a second.
     if (now - this.#lastPrune >= 1000) {
       this.#lastPrune = now;
-      await this.#db.run('DELETE FROM seen_signatures WHERE expires_at < $1', [now]);
+      await this.db.run('DELETE FROM seen_signatures WHERE expires_at < $1', [now]);
     }
-    const changed = await this.#db.run(
+    const changed = await this.db.run(
       `INSERT INTO seen_signatures (signature, expires_at) VALUES ($1, $2)
        ON CONFLICT (signature) DO UPDATE SET expires_at = excluded.expires_at WHERE seen_signatures.expires_at < $3`,
       [signature, expiresAt, now],
@@ -26,7 +21,7 @@ export class SqlAdmission implements AdmissionRepository {
   }
 
   async spendWeight(subject: string, weight: number, now: number, budget: WeightBudget): Promise<WeightCharge> {
-    return this.#db.transaction(async (tx) => {
+    return this.db.transaction(async (tx) => {
       // One subject's charges are serialized across every process sharing the database.
       await tx.dialect.lock(tx, `weight:${subject}`);
       const expired = lastExpiredBucket(now, budget.windowMs);

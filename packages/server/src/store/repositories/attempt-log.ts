@@ -2,7 +2,7 @@
 import type { AttemptLog, AttemptQuery } from '../../domain/ports.ts';
 import type { DeliveryAttempt, EventRecord, NewDeliveryAttempt } from '../../domain/records.ts';
 import { ATTEMPT_COLUMNS, attemptFromRow, attemptRow } from '../rows.ts';
-import type { SqlExecutor } from '../sql.ts';
+import { type SqlExecutor, SqlRepository } from '../sql.ts';
 import { insertEventRow } from './events.ts';
 
 /**
@@ -32,15 +32,9 @@ export async function insertAttempts(
   return attempts.map((attempt) => byId.get(attempt.id)!);
 }
 
-export class SqlAttemptLog implements AttemptLog {
-  readonly #db: SqlExecutor;
-
-  constructor(db: SqlExecutor) {
-    this.#db = db;
-  }
-
+export class SqlAttemptLog extends SqlRepository implements AttemptLog {
   async recordTest(event: EventRecord, attempt: NewDeliveryAttempt): Promise<DeliveryAttempt> {
-    return this.#db.transaction(async (tx) => {
+    return this.db.transaction(async (tx) => {
       await insertEventRow(tx, event);
       const [recorded] = await insertAttempts(tx, [attempt]);
       return recorded!;
@@ -58,7 +52,7 @@ export class SqlAttemptLog implements AttemptLog {
     if (query.type !== undefined) where.push(`a.type = ${param(query.type)}`);
     if (query.eventId !== undefined) where.push(`a.event_id = ${param(query.eventId)}`);
     if (query.beforeSeq !== undefined) where.push(`a.seq < ${param(query.beforeSeq)}`);
-    const rows = await this.#db.all(
+    const rows = await this.db.all(
       `SELECT a.* FROM delivery_attempts a JOIN webhooks w ON w.id = a.webhook_id
        WHERE ${where.join(' AND ')} ORDER BY a.seq DESC LIMIT ${param(query.limit)}`,
       params,
@@ -67,7 +61,7 @@ export class SqlAttemptLog implements AttemptLog {
   }
 
   async find(accountId: string, webhookId: string, attemptId: string): Promise<DeliveryAttempt | undefined> {
-    const row = await this.#db.get(
+    const row = await this.db.get(
       `SELECT a.* FROM delivery_attempts a JOIN webhooks w ON w.id = a.webhook_id
        WHERE w.account_id = $1 AND a.webhook_id = $2 AND a.id = $3`,
       [accountId, webhookId, attemptId],

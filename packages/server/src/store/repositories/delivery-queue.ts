@@ -3,7 +3,7 @@
 // policy's decision and what an outcome changes is the delivery rules'; this file only reads what
 // they need and writes what they decide.
 import { chooseFairly } from '../../domain/claim-policy.ts';
-import { settleOutcomes, type WebhookHealth } from '../../domain/delivery-rules.ts';
+import { type BatchSettlement, settleOutcomes, type WebhookHealth } from '../../domain/delivery-rules.ts';
 import type { ClaimOptions, DeliveryQueue, QueueStats } from '../../domain/ports.ts';
 import type { DeliveryJob, HeldLease, JobOutcome, JobOutcomeResult, WebhookStatus } from '../../domain/records.ts';
 import {
@@ -19,7 +19,7 @@ import {
   startsToCount,
 } from '../claim-sql.ts';
 import { CLAIMED_COLUMNS, jobFromRow } from '../rows.ts';
-import type { SqlExecutor } from '../sql.ts';
+import { type BatchColumns, batchOf, type SqlExecutor, SqlRepository } from '../sql.ts';
 import { insertAttempts } from './attempt-log.ts';
 
 /** Stores one pending job per webhook for the event (inside the caller's transaction). */
@@ -39,20 +39,36 @@ export async function insertJobs(
   );
 }
 
+type Settled = BatchSettlement['jobs'][number];
+type Health = [string, BatchSettlement['webhooks'] extends Map<string, infer H> ? H : never];
+
+const HELD_LEASE: BatchColumns<HeldLease> = {
+  job_id: ['bigint', (outcome) => outcome.jobId],
+  lease: ['int', (outcome) => outcome.lease],
+};
+const JOB_SETTLEMENT: BatchColumns<Settled> = {
+  job_id: ['bigint', (job) => job.jobId],
+  lease: ['int', (job) => job.lease],
+  state: ['text', (job) => job.state],
+  next_attempt_at: ['bigint', (job) => job.nextAttemptAt],
+};
+const WEBHOOK_HEALTH: BatchColumns<Health> = {
+  webhook_id: ['text', ([id]) => id],
+  status: ['text', ([, health]) => health.status],
+  consecutive_failures: ['int', ([, health]) => health.consecutiveFailures],
+  failing_since: ['bigint', ([, health]) => health.failingSince],
+  last_delivery_at: ['bigint', ([, health]) => health.lastDeliveryAt],
+  last_success_at: ['bigint', ([, health]) => health.lastSuccessAt],
+};
+
 /** One claim at a time across workers, so the in-flight caps it counts hold exactly. */
 const lockClaims = (tx: SqlExecutor) => tx.dialect.lock(tx, 'delivery-claims');
 
-export class SqlDeliveryQueue implements DeliveryQueue {
-  readonly #db: SqlExecutor;
-  readonly #candidates: string;
-
-  constructor(db: SqlExecutor) {
-    this.#db = db;
-    this.#candidates = candidatesSql(db.dialect.name);
-  }
+export class SqlDeliveryQueue extends SqlRepository implements DeliveryQueue {
+  readonly #candidates = candidatesSql(this.db.dialect.name);
 
   async claim(now: number, options: ClaimOptions): Promise<DeliveryJob[]> {
-    return this.#db.transaction(async (tx) => {
+    return this.db.transaction(async (tx) => {
       await lockClaims(tx);
       return this.#claimIn(tx, now, options);
     });
@@ -63,7 +79,7 @@ export class SqlDeliveryQueue implements DeliveryQueue {
     now: number,
     options: ClaimOptions,
   ): Promise<{ results: JobOutcomeResult[]; claimed: DeliveryJob[] }> {
-    return this.#db.transaction(async (tx) => {
+    return this.db.transaction(async (tx) => {
       // The claim lock first, then rows: the order a claim takes them in too.
       await lockClaims(tx);
       const results = await this.#completeIn(tx, outcomes);
@@ -73,7 +89,7 @@ export class SqlDeliveryQueue implements DeliveryQueue {
 
   async complete(outcomes: readonly JobOutcome[]): Promise<JobOutcomeResult[]> {
     if (outcomes.length === 0) return [];
-    return this.#db.transaction((tx) => this.#completeIn(tx, outcomes));
+    return this.db.transaction((tx) => this.#completeIn(tx, outcomes));
   }
 
   async #claimIn(tx: SqlExecutor, now: number, options: ClaimOptions): Promise<DeliveryJob[]> {
@@ -124,14 +140,11 @@ export class SqlDeliveryQueue implements DeliveryQueue {
        WHERE ${dialect.isIn('id', '$1', 'text')} ORDER BY id${dialect.lockRows('no key update')}`,
       [webhookIds],
     );
+    const held = batchOf(dialect, '$1', 'held', HELD_LEASE, outcomes);
     const heldRows = await tx.all(
-      `SELECT j.id FROM delivery_jobs j
-       JOIN ${dialect.table('$1', 'held', [
-         ['job_id', 'bigint'],
-         ['lease', 'int'],
-       ])} ON j.id = held.job_id AND j.lease_version = held.lease
+      `SELECT j.id FROM delivery_jobs j JOIN ${held.table} ON j.id = held.job_id AND j.lease_version = held.lease
        ORDER BY j.id${dialect.lockRows('update', 'j')}`,
-      [JSON.stringify(outcomes.map((outcome) => ({ job_id: outcome.jobId, lease: outcome.lease })))],
+      [held.value],
     );
     const health = new Map<string, WebhookHealth>(
       webhookRows.map((row) => [
@@ -148,54 +161,22 @@ export class SqlDeliveryQueue implements DeliveryQueue {
     const toLog = batch.verdicts.flatMap((verdict) => (typeof verdict === 'string' ? [] : [verdict.attempt]));
     const logged = new Map((await insertAttempts(tx, toLog)).map((attempt) => [attempt.id, attempt]));
     if (batch.webhooks.size > 0) {
+      const health = batchOf(dialect, '$1', 'u', WEBHOOK_HEALTH, [...batch.webhooks]);
       await tx.run(
         `UPDATE webhooks AS w SET status = u.status, consecutive_failures = u.consecutive_failures,
            failing_since = u.failing_since, last_delivery_at = u.last_delivery_at,
            last_success_at = COALESCE(u.last_success_at, w.last_success_at)
-         FROM ${dialect.table('$1', 'u', [
-           ['webhook_id', 'text'],
-           ['status', 'text'],
-           ['consecutive_failures', 'int'],
-           ['failing_since', 'bigint'],
-           ['last_delivery_at', 'bigint'],
-           ['last_success_at', 'bigint'],
-         ])}
-         WHERE w.id = u.webhook_id`,
-        [
-          JSON.stringify(
-            [...batch.webhooks].map(([webhookId, webhook]) => ({
-              webhook_id: webhookId,
-              status: webhook.status,
-              consecutive_failures: webhook.consecutiveFailures,
-              failing_since: webhook.failingSince,
-              last_delivery_at: webhook.lastDeliveryAt,
-              last_success_at: webhook.lastSuccessAt,
-            })),
-          ),
-        ],
+         FROM ${health.table} WHERE w.id = u.webhook_id`,
+        [health.value],
       );
     }
     if (batch.jobs.length > 0) {
+      const jobs = batchOf(dialect, '$1', 'u', JOB_SETTLEMENT, batch.jobs);
       await tx.run(
         `UPDATE delivery_jobs AS j SET state = u.state, attempts = j.attempts + 1,
            next_attempt_at = COALESCE(u.next_attempt_at, j.next_attempt_at), lease_until = NULL
-         FROM ${dialect.table('$1', 'u', [
-           ['job_id', 'bigint'],
-           ['lease', 'int'],
-           ['state', 'text'],
-           ['next_attempt_at', 'bigint'],
-         ])}
-         WHERE j.id = u.job_id AND j.lease_version = u.lease`,
-        [
-          JSON.stringify(
-            batch.jobs.map((job) => ({
-              job_id: job.jobId,
-              lease: job.lease,
-              state: job.state,
-              next_attempt_at: job.nextAttemptAt,
-            })),
-          ),
-        ],
+         FROM ${jobs.table} WHERE j.id = u.job_id AND j.lease_version = u.lease`,
+        [jobs.value],
       );
     }
     // A broken webhook's pending deliveries stop.
@@ -216,34 +197,31 @@ export class SqlDeliveryQueue implements DeliveryQueue {
 
   async renew(leases: readonly HeldLease[], until: number): Promise<number[]> {
     if (leases.length === 0) return [];
-    const rows = await this.#db.all(
-      `UPDATE delivery_jobs AS j SET lease_until = $1
-       FROM ${this.#db.dialect.table('$2', 'held', [
-         ['job_id', 'bigint'],
-         ['lease', 'int'],
-       ])}
+    const held = batchOf(this.db.dialect, '$2', 'held', HELD_LEASE, leases);
+    const rows = await this.db.all(
+      `UPDATE delivery_jobs AS j SET lease_until = $1 FROM ${held.table}
        WHERE j.id = held.job_id AND j.lease_version = held.lease AND j.state = 'in_flight' RETURNING id`,
-      [until, JSON.stringify(leases.map((held) => ({ job_id: held.jobId, lease: held.lease })))],
+      [until, held.value],
     );
     return rows.map((row) => Number(row.id));
   }
 
   async enqueueRedelivery(webhookId: string, eventId: string, now: number): Promise<void> {
-    await insertJobs(this.#db, eventId, [webhookId], 'redelivery', now);
+    await insertJobs(this.db, eventId, [webhookId], 'redelivery', now);
   }
 
   async countUnfinished(): Promise<number> {
-    const row = await this.#db.get("SELECT COUNT(*) AS n FROM delivery_jobs WHERE state IN ('pending', 'in_flight')");
+    const row = await this.db.get("SELECT COUNT(*) AS n FROM delivery_jobs WHERE state IN ('pending', 'in_flight')");
     return Number(row!.n);
   }
 
   async stats(now: number): Promise<QueueStats> {
-    const due = await this.#db.get(
+    const due = await this.db.get(
       `SELECT COUNT(*) AS n, MIN(j.next_attempt_at) AS oldest FROM delivery_jobs j JOIN webhooks w ON w.id = j.webhook_id
        WHERE j.state = 'pending' AND j.next_attempt_at <= $1 AND (w.status = 'active' OR j.trigger = 'redelivery')`,
       [now],
     );
-    const running = await this.#db.all(
+    const running = await this.db.all(
       `SELECT w.account_id, COUNT(*) AS n FROM delivery_jobs j JOIN webhooks w ON w.id = j.webhook_id
        WHERE j.state = 'in_flight' AND j.lease_until >= $1 GROUP BY w.account_id`,
       [now],

@@ -2,7 +2,7 @@
 // always delivered and a delivery always has its event.
 import type { EventRepository } from '../../domain/ports.ts';
 import type { BalanceCrossing, EventRecord, WebhookRecord } from '../../domain/records.ts';
-import type { SqlExecutor } from '../sql.ts';
+import { type SqlExecutor, SqlRepository } from '../sql.ts';
 import { insertJobs } from './delivery-queue.ts';
 import { listActiveWebhooks } from './webhooks.ts';
 
@@ -16,15 +16,9 @@ export async function insertEventRow(tx: SqlExecutor, event: EventRecord): Promi
   ]);
 }
 
-export class SqlEvents implements EventRepository {
-  readonly #db: SqlExecutor;
-
-  constructor(db: SqlExecutor) {
-    this.#db = db;
-  }
-
+export class SqlEvents extends SqlRepository implements EventRepository {
   async insert(event: EventRecord, deliverTo: (activeWebhooks: WebhookRecord[]) => string[]): Promise<string[]> {
-    return this.#db.transaction(async (tx) => {
+    return this.db.transaction(async (tx) => {
       await insertEventRow(tx, event);
       const webhookIds = deliverTo(await listActiveWebhooks(tx, event.accountId));
       await insertJobs(tx, event.id, webhookIds, 'event', event.createdAt);
@@ -33,7 +27,7 @@ export class SqlEvents implements EventRepository {
   }
 
   async recordBalanceCrossings(asset: string, crossings: readonly BalanceCrossing[]): Promise<EventRecord[]> {
-    return this.#db.transaction(async (tx) => {
+    return this.db.transaction(async (tx) => {
       const published: EventRecord[] = [];
       for (const crossing of crossings) {
         // Unknown counts as the other side, so a first report below publishes. The row's lock

@@ -1,19 +1,13 @@
 // The schema's versioned migrations, applied once however many processes start at the same time.
-import { type Migration, postgresMigrations, sqliteMigrations } from '../migrations.ts';
-import type { SqlExecutor } from '../sql.ts';
+import { postgresMigrations, sqliteMigrations } from '../migrations.ts';
+import { type SqlExecutor, SqlRepository } from '../sql.ts';
 
-export class Schema {
-  readonly #db: SqlExecutor;
-  readonly #migrations: readonly Migration[];
-
-  constructor(db: SqlExecutor) {
-    this.#db = db;
-    this.#migrations = db.dialect.name === 'sqlite' ? sqliteMigrations : postgresMigrations;
-  }
+export class Schema extends SqlRepository {
+  readonly #migrations = this.db.dialect.name === 'sqlite' ? sqliteMigrations : postgresMigrations;
 
   /** Applies every pending versioned migration; safe to call from several processes at once. */
   async migrate(): Promise<void> {
-    await this.#db.transaction(async (tx) => {
+    await this.db.transaction(async (tx) => {
       // One process migrates; the others wait here and then find nothing to do.
       await tx.dialect.lock(tx, 'migrations');
       await tx.run(
@@ -34,8 +28,8 @@ export class Schema {
 
   /** Versions of this build's migrations that the database lacks (none: the schema is at head). */
   async pending(): Promise<number[]> {
-    const migrated = await this.#db.get(this.#db.dialect.tableExists, ['schema_migrations']);
-    const applied = migrated ? await this.#applied(this.#db) : new Set<number>();
+    const migrated = await this.db.get(this.db.dialect.tableExists, ['schema_migrations']);
+    const applied = migrated ? await this.#applied(this.db) : new Set<number>();
     return this.#migrations.map((migration) => migration.version).filter((version) => !applied.has(version));
   }
 

@@ -2,20 +2,14 @@
 import type { InsertWebhookResult, UpdateWebhookResult, WebhookQuery, WebhookRepository } from '../../domain/ports.ts';
 import type { NewWebhook, WebhookChanges, WebhookRecord } from '../../domain/records.ts';
 import { WEBHOOK_INSERT_COLUMNS, webhookAssignments, webhookFromRow, webhookInsertValues } from '../rows.ts';
-import type { SqlExecutor } from '../sql.ts';
+import { type SqlExecutor, SqlRepository } from '../sql.ts';
 
 const placeholders = (count: number, from = 1) =>
   Array.from({ length: count }, (_, index) => `$${from + index}`).join(', ');
 
-export class SqlWebhooks implements WebhookRepository {
-  readonly #db: SqlExecutor;
-
-  constructor(db: SqlExecutor) {
-    this.#db = db;
-  }
-
+export class SqlWebhooks extends SqlRepository implements WebhookRepository {
   async insert(webhook: NewWebhook, maxPerAccount: number): Promise<InsertWebhookResult> {
-    return this.#db.transaction(async (tx) => {
+    return this.db.transaction(async (tx) => {
       // One account's creates are serialized, so the count below cannot go stale.
       await tx.dialect.lock(tx, `webhooks:${webhook.accountId}`);
       const duplicate = await tx.get('SELECT 1 FROM webhooks WHERE account_id = $1 AND normalized_url = $2', [
@@ -43,7 +37,7 @@ export class SqlWebhooks implements WebhookRepository {
   }
 
   async find(accountId: string, id: string): Promise<WebhookRecord | undefined> {
-    const row = await this.#db.get('SELECT * FROM webhooks WHERE account_id = $1 AND id = $2', [accountId, id]);
+    const row = await this.db.get('SELECT * FROM webhooks WHERE account_id = $1 AND id = $2', [accountId, id]);
     return row && webhookFromRow(row);
   }
 
@@ -55,9 +49,9 @@ export class SqlWebhooks implements WebhookRepository {
       return `$${params.length}`;
     };
     if (query.status) where.push(`status = ${param(query.status)}`);
-    if (query.subscribedToAny) where.push(this.#db.dialect.overlaps('events', param(query.subscribedToAny)));
+    if (query.subscribedToAny) where.push(this.db.dialect.overlaps('events', param(query.subscribedToAny)));
     if (query.beforeSeq !== undefined) where.push(`seq < ${param(query.beforeSeq)}`);
-    const rows = await this.#db.all(
+    const rows = await this.db.all(
       `SELECT * FROM webhooks WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ${param(query.limit)}`,
       params,
     );
@@ -65,14 +59,14 @@ export class SqlWebhooks implements WebhookRepository {
   }
 
   async listActive(accountId: string): Promise<WebhookRecord[]> {
-    return listActiveWebhooks(this.#db, accountId);
+    return listActiveWebhooks(this.db, accountId);
   }
 
   async update(accountId: string, id: string, changes: WebhookChanges): Promise<UpdateWebhookResult> {
     const { columns, values } = webhookAssignments(changes);
     const assignments = columns.map((column, index) => `${column} = $${index + 3}`);
     try {
-      return await this.#db.transaction(async (tx) => {
+      return await this.db.transaction(async (tx) => {
         const row = await tx.get(
           `UPDATE webhooks SET ${[...assignments, 'id = id'].join(', ')} WHERE account_id = $1 AND id = $2 RETURNING *`,
           [accountId, id, ...values],
@@ -84,13 +78,13 @@ export class SqlWebhooks implements WebhookRepository {
         return { outcome: 'updated' as const, webhook: webhookFromRow(row) };
       });
     } catch (error) {
-      if (this.#db.dialect.isUniqueViolation(error, 'webhook_url')) return { outcome: 'duplicate_url' };
+      if (this.db.dialect.isUniqueViolation(error, 'webhook_url')) return { outcome: 'duplicate_url' };
       throw error;
     }
   }
 
   async delete(accountId: string, id: string): Promise<boolean> {
-    return (await this.#db.run('DELETE FROM webhooks WHERE account_id = $1 AND id = $2', [accountId, id])) > 0;
+    return (await this.db.run('DELETE FROM webhooks WHERE account_id = $1 AND id = $2', [accountId, id])) > 0;
   }
 
   async rotateSecret(
@@ -99,7 +93,7 @@ export class SqlWebhooks implements WebhookRepository {
     sealedSecret: string,
     previousExpiresAt: number,
   ): Promise<WebhookRecord | undefined> {
-    const row = await this.#db.get(
+    const row = await this.db.get(
       `UPDATE webhooks SET previous_sealed_secret = sealed_secret, previous_secret_expires_at = $1, sealed_secret = $2
        WHERE account_id = $3 AND id = $4 RETURNING *`,
       [previousExpiresAt, sealedSecret, accountId, id],
