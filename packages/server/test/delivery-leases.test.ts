@@ -69,7 +69,7 @@ describe.each(STORE_KINDS)('delivery leases on %s', (kind) => {
 
   it('a worker whose lease was taken over cannot complete; the new holder can, once', async () => {
     const [first] = await store.queue.claim(T0, claimOptions);
-    expect(first).toBeDefined();
+    expect(first).toMatchObject({ trigger: 'event', attempts: 0, webhook: { id: webhookId }, event: { accountId } });
     // The first worker stalls past its lease; another takes the job over with a new lease.
     expect(await store.queue.claim(T0 + LEASE_MS / 2, claimOptions)).toEqual([]);
     const [second] = await store.queue.claim(T0 + LEASE_MS + 1, claimOptions);

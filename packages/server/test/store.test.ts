@@ -23,7 +23,9 @@ describe.each(STORE_KINDS)('the %s store', (kind) => {
   it('migrates idempotently', async () => {
     await store.migrate();
     await store.migrate();
+    expect(await store.schema.pending()).toEqual([]);
     expect(await store.accounts.findByName('alpha')).toEqual(account('alpha'));
+    expect(await store.accounts.findByName('beta')).toEqual(account('beta'));
   });
 
   it('is at head once migrated', async () => {
@@ -155,7 +157,7 @@ describe.each(STORE_KINDS)('the %s store', (kind) => {
 
   it('reports a taken id', async () => {
     const first = webhook('acct_alpha');
-    await store.webhooks.insert(first, 25);
+    expect(await store.webhooks.insert(first, 25)).toBe('created');
     expect(await store.webhooks.insert(webhook('acct_beta', { id: first.id }), 25)).toBe('id_taken');
   });
 
@@ -173,7 +175,7 @@ describe.each(STORE_KINDS)('the %s store', (kind) => {
     const b = webhook('acct_alpha', { events: ['strategy.*'], status: 'paused' });
     const c = webhook('acct_alpha', { events: ['account.balance_low', '*'] });
     const other = webhook('acct_beta', { events: ['strategy.deployed'] });
-    for (const record of [a, b, c, other]) await store.webhooks.insert(record, 25);
+    for (const record of [a, b, c, other]) expect(await store.webhooks.insert(record, 25)).toBe('created');
     const ids = async (query: Parameters<Store['webhooks']['list']>[1]) =>
       (await store.webhooks.list('acct_alpha', query)).map((record) => record.id);
 
@@ -194,8 +196,8 @@ describe.each(STORE_KINDS)('the %s store', (kind) => {
   it('updates only the given fields and reports duplicates and unknown ids', async () => {
     const a = webhook('acct_alpha');
     const b = webhook('acct_alpha');
-    await store.webhooks.insert(a, 25);
-    await store.webhooks.insert(b, 25);
+    expect(await store.webhooks.insert(a, 25)).toBe('created');
+    expect(await store.webhooks.insert(b, 25)).toBe('created');
     const updated = await store.webhooks.update('acct_alpha', a.id, {
       status: 'paused',
       events: ['*'],
@@ -209,12 +211,16 @@ describe.each(STORE_KINDS)('the %s store', (kind) => {
       outcome: 'duplicate_url',
     });
     expect(await store.webhooks.update('acct_beta', a.id, { status: 'active' })).toEqual({ outcome: 'not_found' });
-    expect(await store.webhooks.update('acct_alpha', a.id, {})).toMatchObject({ outcome: 'updated' });
+    // No changes: the stored webhook comes back as it was.
+    expect(await store.webhooks.update('acct_alpha', a.id, {})).toEqual({
+      outcome: 'updated',
+      webhook: await store.webhooks.find('acct_alpha', a.id),
+    });
   });
 
   it('deletes within the account only, freeing a slot', async () => {
     const records = Array.from({ length: 3 }, () => webhook('acct_alpha'));
-    for (const record of records) await store.webhooks.insert(record, 3);
+    for (const record of records) expect(await store.webhooks.insert(record, 3)).toBe('created');
     expect(await store.webhooks.insert(webhook('acct_alpha'), 3)).toBe('limit_reached');
     expect(await store.webhooks.delete('acct_beta', records[0]!.id)).toBe(false);
     expect(await store.webhooks.delete('acct_alpha', records[0]!.id)).toBe(true);
