@@ -4,7 +4,7 @@
 import type { AddressInfo } from 'node:net';
 import { createDevCredentials, createProcessLogger, exitOnSignals, openDatabase, runProcess } from './bootstrap.ts';
 import type { Config } from './config.ts';
-import { createNetwork } from './network.ts';
+import { createNetwork } from './net/network.ts';
 import { createServices } from './services.ts';
 
 /** How long requests (and the in-process worker's deliveries) may take to finish after a signal. */

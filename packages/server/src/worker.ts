@@ -8,7 +8,7 @@ import type { Config } from './config.ts';
 import { systemClock } from './domain/clock.ts';
 import { DeliveryWorker } from './domain/delivery-worker.ts';
 import { Metrics, serveMetrics } from './metrics.ts';
-import { createNetwork } from './network.ts';
+import { createNetwork } from './net/network.ts';
 
 /** Longer than one delivery attempt may take (the sender's 15 s timeout), with its completion. */
 const DRAIN_MS = 20_000;

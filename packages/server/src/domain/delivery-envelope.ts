@@ -1,8 +1,8 @@
 // What every delivery of an event carries: the envelope body, and the secrets that sign it.
 import type { SecretBox } from '../crypto/secret-box.ts';
 import { formatTimestamp } from './clock.ts';
-import type { SendOutcome } from './delivery-sender.ts';
 import { newDeliveryId } from './ids.ts';
+import type { SendOutcome } from './ports.ts';
 import type { DeliveryTrigger, EventRecord, NewDeliveryAttempt, WebhookRecord } from './records.ts';
 
 /** The delivery body: {"id","type","created_at","data"}, the same bytes on every attempt. */

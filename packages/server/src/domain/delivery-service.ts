@@ -4,11 +4,10 @@ import type { SecretBox } from '../crypto/secret-box.ts';
 import { type Clock, formatTimestamp } from './clock.ts';
 import type { CursorCodec, PageWindow } from './cursor.ts';
 import { attemptRecord, envelopeOf, signingSecrets } from './delivery-envelope.ts';
-import type { DeliverySender } from './delivery-sender.ts';
 import { deliveryHeaders } from './delivery-signing.ts';
 import { notFound } from './errors.ts';
 import { newEventId } from './ids.ts';
-import type { AttemptLog, DeliveryQueue, WebhookRepository } from './ports.ts';
+import type { AttemptLog, DeliveryQueue, DeliverySender, WebhookRepository } from './ports.ts';
 import type { Principal } from './principal.ts';
 import type { DeliveryAttempt, EventType, WebhookRecord } from './records.ts';
 

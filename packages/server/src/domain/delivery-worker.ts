@@ -9,10 +9,9 @@ import type { SecretBox } from '../crypto/secret-box.ts';
 import { FAILING_ENDPOINT_AFTER } from './claim-policy.ts';
 import type { Clock } from './clock.ts';
 import { attemptRecord, envelopeOf, signingSecrets } from './delivery-envelope.ts';
-import type { DeliverySender } from './delivery-sender.ts';
 import { deliveryHeaders } from './delivery-signing.ts';
 import { StoreUnavailableError } from './errors.ts';
-import type { DeliveryQueue } from './ports.ts';
+import type { DeliveryQueue, DeliverySender } from './ports.ts';
 import type { DeliveryJob, JobOutcome, JobOutcomeResult } from './records.ts';
 import { nextAttemptAt } from './retry-policy.ts';
 

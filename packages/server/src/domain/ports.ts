@@ -1,7 +1,8 @@
-// The storage the domain needs, as narrow repositories: each service is given only the ones it
-// uses. The SQLite and PostgreSQL adapters implement every one of them once (store/repositories/),
+// What the domain needs from outside it: storage, as narrow repositories (each service is given
+// only the ones it uses), and the network's delivery sender. The SQLite and PostgreSQL adapters implement every one of them once (store/repositories/),
 // and test/store.test.ts runs one suite against both. Decisions stay in the domain: a repository
 // persists outcomes and answers queries, atomically where its comment says so.
+import type { components } from '@pipai/contract';
 import type {
   AccountRecord,
   ApiKeyRecord,
@@ -173,4 +174,31 @@ export interface AttemptLog {
   /** Newest first. */
   list(accountId: string, webhookId: string, query: AttemptQuery): Promise<DeliveryAttempt[]>;
   find(accountId: string, webhookId: string, attemptId: string): Promise<DeliveryAttempt | undefined>;
+}
+
+// The network: one POST of a delivery, its outcome classified (net/delivery-sender.ts).
+
+export type DeliveryErrorClass = NonNullable<components['schemas']['DeliveryErrorClass']>;
+
+export interface SendOutcome {
+  succeeded: boolean;
+  responseStatus: number | null;
+  latencyMs: number;
+  /** The first 1024 characters of the response body. */
+  responseBody: string | null;
+  error: string | null;
+  errorClass: DeliveryErrorClass | null;
+  /** From a Retry-After header on a 429 or 503. */
+  retryAfterMs: number | undefined;
+  /** The endpoint answered 410 Gone. */
+  gone: boolean;
+}
+
+export interface SendOptions {
+  /** A shorter timeout than the sender's own, for this attempt only. */
+  timeoutMs?: number;
+}
+
+export interface DeliverySender {
+  send(url: string, headers: Record<string, string>, body: string, options?: SendOptions): Promise<SendOutcome>;
 }

@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 import { Agent, request } from 'undici';
-import type { DeliveryErrorClass, DeliverySender, SendOutcome } from '../domain/delivery-sender.ts';
+import type { DeliveryErrorClass, DeliverySender, SendOutcome } from '../domain/ports.ts';
 import { classifyAddress } from './address-policy.ts';
 import type { LookupAll } from './target-verifier.ts';
 

@@ -3,9 +3,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Config } from './config.ts';
-import { createDeliverySender } from './net/delivery-sender.ts';
-import { createTargetVerifier } from './net/target-verifier.ts';
+import type { Config } from '../config.ts';
+import { createDeliverySender } from './delivery-sender.ts';
+import { createTargetVerifier } from './target-verifier.ts';
 
 export const DEV_CA_FILE = join('dev-tls', 'ca.pem');
 
