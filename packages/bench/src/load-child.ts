@@ -8,11 +8,14 @@ const config = JSON.parse(process.argv[2]!) as {
   path: string;
   connections: number;
   durationS: number;
-  apiKey: string;
-  apiSecret: string;
+  keys: { apiKey: string; apiSecret: string }[];
 };
 
-const nextTimestamp = timestamps();
+// Requests take the keys in turn, each with its own strictly increasing timestamps: one key's
+// identical requests past 1,000 a second run their timestamps ahead of the clock, and a fast server
+// would take them out of the signature window within the run.
+const signers = config.keys.map((key) => ({ ...key, nextTimestamp: timestamps() }));
+let turn = 0;
 const cpuBefore = process.cpuUsage();
 const started = performance.now();
 const result = await autocannon({
@@ -24,13 +27,14 @@ const result = await autocannon({
       method: 'GET',
       path: config.path,
       setupRequest: (request) => {
-        const timestamp = nextTimestamp();
-        const signature = sign(config.apiSecret, timestamp, 'GET', config.path, '');
+        const signer = signers[turn++ % signers.length]!;
+        const timestamp = signer.nextTimestamp();
+        const signature = sign(signer.apiSecret, timestamp, 'GET', config.path, '');
         return {
           ...request,
           headers: {
             ...request.headers,
-            'X-PipAI-API-Key': config.apiKey,
+            'X-PipAI-API-Key': signer.apiKey,
             'X-PipAI-Timestamp': timestamp,
             'X-PipAI-Signature': signature,
           },

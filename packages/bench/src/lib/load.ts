@@ -21,15 +21,15 @@ export async function load(options: {
   path: string;
   connections: number;
   durationS: number;
-  credentials: { api_key: string; api_secret: string };
+  /** Requests are signed with these keys in turn. */
+  credentials: readonly { api_key: string; api_secret: string }[];
 }): Promise<LoadResult> {
   const config = {
     url: options.url,
     path: options.path,
     connections: options.connections,
     durationS: options.durationS,
-    apiKey: options.credentials.api_key,
-    apiSecret: options.credentials.api_secret,
+    keys: options.credentials.map((key) => ({ apiKey: key.api_key, apiSecret: key.api_secret })),
   };
   const { stdout } = await promisify(execFile)(process.execPath, [CHILD, JSON.stringify(config)], {
     maxBuffer: 10_000_000,

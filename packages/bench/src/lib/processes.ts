@@ -17,14 +17,15 @@ export interface Child {
 }
 
 /**
- * The V8 flags `pnpm worker` runs with, read from its script in the root package.json so that the
- * bench starts the worker exactly as operators do (README, "Memory").
+ * The V8 flags a root package.json script runs Node with (`pnpm start`, `pnpm worker`), so that the
+ * bench starts the server and the worker exactly as operators do (README, "Memory").
  */
-export const WORKER_NODE_FLAGS: string[] = (
-  JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).scripts.worker as string
-)
-  .split(/\s+/)
-  .filter((argument) => argument.startsWith('--'));
+export const nodeFlagsOf = (script: 'start' | 'worker'): string[] =>
+  (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).scripts[script] as string)
+    .split(/\s+/)
+    .filter((argument) => argument.startsWith('--'));
+
+export const WORKER_NODE_FLAGS = nodeFlagsOf('worker');
 
 export function startNode(
   script: string,

@@ -52,14 +52,14 @@ export async function listScale(options: Options): Promise<ScenarioResult> {
       await reopened.close();
       const api = await startApi({ dataDir: dir });
       const path = '/v1/webhooks?limit=5&event=strategy.deployed';
-      await load({ url: api.baseUrl, path, connections: 8, durationS: 1, credentials: warmUpKey });
+      await load({ url: api.baseUrl, path, connections: 8, durationS: 1, credentials: [warmUpKey] });
       results[`${size.toLocaleString('en')} webhooks, ${Math.floor(size / 10).toLocaleString('en')} accounts`] =
         await load({
           url: api.baseUrl,
           path,
           connections: 8,
           durationS: options.quick ? 2 : 8,
-          credentials: key,
+          credentials: [key],
         });
       await api.stop();
     } finally {

@@ -82,7 +82,7 @@ async function round(
           path: '/v1/webhooks?limit=25',
           connections: 8,
           durationS: options.quick ? 2 : 5,
-          credentials: keys[index]!,
+          credentials: [keys[index]!],
         }),
       ),
     );
