@@ -2,7 +2,7 @@
 // `pipai`: the API from the command line, built on the SDK. Tables for people, --json for scripts.
 // Each command is an entry of the table in cli/commands.ts; this file parses, dispatches and prints.
 import { parseArgs } from 'node:util';
-import { allOptions, commandRow, findCommand, groupsOf, helpRows, UsageError } from './cli/command.ts';
+import { allOptions, commandRow, findCommand, groupsOf, helpRows, UsageError } from '@pipai/contract/command-table';
 import { COMMANDS } from './cli/commands.ts';
 import { type Context, GLOBAL_HELP, GLOBAL_OPTIONS } from './cli/context.ts';
 import { credentials } from './cli/credentials.ts';

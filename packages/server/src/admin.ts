@@ -1,8 +1,8 @@
 // `pnpm pipai-admin`: accounts and API keys, on the same data dir / DATABASE_URL as the server.
 // Each command is an entry of the table in admin/commands.ts; this file parses, dispatches and prints.
 import { parseArgs } from 'node:util';
+import { allOptions, commandRow, findCommand, groupsOf, helpRows, UsageError } from '@pipai/contract/command-table';
 import { pino } from 'pino';
-import { allOptions, commandRow, findCommand, groupsOf, helpRows, UsageError } from './admin/command.ts';
 import { COMMANDS } from './admin/commands.ts';
 import { CommandFailure, type Context, GLOBAL_OPTIONS } from './admin/context.ts';
 import { needsAccount } from './admin/events.ts';
@@ -11,8 +11,7 @@ import { type Config, loadConfig } from './config.ts';
 import { AccountService } from './domain/accounts.ts';
 import { systemClock } from './domain/clock.ts';
 import { ApiError } from './domain/errors.ts';
-import { EventService } from './domain/event-service.ts';
-import { validatePayload } from './services.ts';
+import { eventServiceOn } from './services.ts';
 
 const COLUMN = 56;
 
@@ -48,13 +47,7 @@ async function run(argv: string[]): Promise<number> {
   }
   const { store, secrets } = opened;
   try {
-    const events = new EventService({
-      accounts: store.accounts,
-      webhooks: store.webhooks,
-      events: store.events,
-      clock: systemClock,
-      validatePayload,
-    });
+    const events = eventServiceOn(store, systemClock);
     const accounts = new AccountService({ accounts: store.accounts, secrets, clock: systemClock, events });
     const found = findCommand(COMMANDS, parsed.positionals);
     if (!found) {

@@ -66,6 +66,18 @@ export function validatePayload(type: string, data: unknown): ParameterError[] {
 const exampleData = (type: string) =>
   (internalSpec as Spec).webhooks[type]!.post.requestBody.content['application/json'].example.data;
 
+/** Events in, over a store: what the server, pipai-admin and the bench publish through. */
+export function eventServiceOn(store: Store, clock: Clock, onPublished?: () => void): EventService {
+  return new EventService({
+    accounts: store.accounts,
+    webhooks: store.webhooks,
+    events: store.events,
+    clock,
+    validatePayload,
+    ...(onPublished ? { onPublished } : {}),
+  });
+}
+
 export interface ServiceOptions {
   store: Store;
   masterKey: Buffer;
@@ -104,14 +116,7 @@ export function createServices(options: ServiceOptions) {
     policy: options.workerPolicy ?? {},
     observer: metrics,
   });
-  const events = new EventService({
-    accounts: store.accounts,
-    webhooks: store.webhooks,
-    events: store.events,
-    clock,
-    validatePayload,
-    onPublished: () => worker.notify(),
-  });
+  const events = eventServiceOn(store, clock, () => worker.notify());
   const accounts = new AccountService({ accounts: store.accounts, secrets, clock, events });
   const deliveries = new DeliveryService({
     webhooks: store.webhooks,

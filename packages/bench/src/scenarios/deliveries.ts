@@ -11,8 +11,7 @@ import { createDatabase, startPostgres } from '@pipai/testkit/postgres';
 import { signedFetcher } from '@pipai/testkit/signing';
 import { verifyWebhook } from '../../../client/src/verify.ts';
 import { systemClock } from '../../../server/src/domain/clock.ts';
-import { EventService } from '../../../server/src/domain/event-service.ts';
-import { validatePayload } from '../../../server/src/services.ts';
+import { eventServiceOn } from '../../../server/src/services.ts';
 import { openPostgresStore, openSqliteStore, type Store } from '../../../server/src/store/store.ts';
 import { startApi } from '../lib/api-server.ts';
 import {
@@ -100,13 +99,7 @@ async function throughputOn(kind: 'sqlite' | 'postgres', options: Options, dir: 
     const store: Store = databaseUrl ? openPostgresStore(databaseUrl) : openSqliteStore(join(dataDir, 'pipai.sqlite'));
     await store.migrate();
     const { accountId } = await seedAccount(store, 'bench', 10, (index) => receivers[index]!.url);
-    const events = new EventService({
-      accounts: store.accounts,
-      webhooks: store.webhooks,
-      events: store.events,
-      clock: systemClock,
-      validatePayload,
-    });
+    const events = eventServiceOn(store, systemClock);
     const eventCount = options.quick ? 100 : 2_000;
     for (let index = 0; index < eventCount; index += 50) {
       await Promise.all(

@@ -1,7 +1,7 @@
 // What a pipai command runs with: the options every command takes, a signed client, its words.
 import type { ParseArgsOptionsConfig } from 'node:util';
+import type { Command, Entry, HelpRow, Values } from '@pipai/contract/command-table';
 import type { PipAIClient } from '../client.ts';
-import type { Command, HelpRow, Values } from './command.ts';
 
 export const GLOBAL_OPTIONS = {
   json: { type: 'boolean', default: false },
@@ -36,13 +36,8 @@ export type PipaiCommand = Command<Context<any>>;
  * One row of the table, typed by its own options. `render` gets the response data: the client throws
  * on every non-2xx, so a command that returns gets data.
  */
-export function command<const Options extends ParseArgsOptionsConfig, Result>(entry: {
-  name: string;
-  usage: readonly string[];
-  summary?: readonly string[];
-  options: Options;
-  run(context: Context<Options>): Promise<Result>;
-  render?(result: NonNullable<Result>): string;
-}): PipaiCommand {
+export function command<const Options extends ParseArgsOptionsConfig, Result>(
+  entry: Entry<Options, Context<Options>, Result> & { render?(result: NonNullable<Result>): string },
+): PipaiCommand {
   return entry;
 }

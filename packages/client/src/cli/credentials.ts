@@ -2,7 +2,7 @@
 // that `pnpm start` writes.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UsageError } from './command.ts';
+import { UsageError } from '@pipai/contract/command-table';
 
 export function credentials(
   values: { 'base-url'?: string | undefined; 'api-key'?: string | undefined; 'api-secret'?: string | undefined },

@@ -1,7 +1,7 @@
 // The `pipai webhooks …` commands: one table entry each.
 import type { components } from '@pipai/contract';
+import { UsageError } from '@pipai/contract/command-table';
 import { paginate } from '../paginate.ts';
-import { UsageError } from './command.ts';
 import { type Context, command } from './context.ts';
 import { commaList, details, more, table } from './text.ts';
 

@@ -1,9 +1,9 @@
 // What a pipai-admin command runs with: the options every command takes, the account and event
 // services on the opened database, its words.
 import type { ParseArgsOptionsConfig } from 'node:util';
+import type { Command, Entry, Values } from '@pipai/contract/command-table';
 import type { AccountService } from '../domain/accounts.ts';
 import type { EventService } from '../domain/event-service.ts';
-import type { Command, Values } from './command.ts';
 
 export const GLOBAL_OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
@@ -32,13 +32,8 @@ export interface AdminCommand extends Command<Context<any>> {
 }
 
 /** One row of the table, typed by its own options. */
-export function command<const Options extends ParseArgsOptionsConfig, Result>(entry: {
-  name: string;
-  usage: readonly string[];
-  summary?: readonly string[];
-  options: Options;
-  run(context: Context<Options>): Promise<Result>;
-  render(result: Result): string;
-}): AdminCommand {
+export function command<const Options extends ParseArgsOptionsConfig, Result>(
+  entry: Entry<Options, Context<Options>, Result> & { render(result: Result): string },
+): AdminCommand {
   return entry;
 }

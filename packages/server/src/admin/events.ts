@@ -1,6 +1,7 @@
 // The `pipai-admin events …` commands: one table entry each.
+
+import { UsageError } from '@pipai/contract/command-table';
 import type { EventService } from '../domain/event-service.ts';
-import { UsageError } from './command.ts';
 import { command, JSON_OPTION } from './context.ts';
 
 /** Every events command names its account, and checks that before anything else. */

@@ -1,5 +1,5 @@
 // The `pipai-admin keys …` commands: one table entry each.
-import { UsageError } from './command.ts';
+import { UsageError } from '@pipai/contract/command-table';
 import { CommandFailure, command, JSON_OPTION } from './context.ts';
 
 export const KEY_COMMANDS = [

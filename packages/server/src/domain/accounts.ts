@@ -1,4 +1,6 @@
 // Accounts and their API keys, for the admin command and the dev bootstrap.
+// A bad account name or scope is the caller's wrong words: the CLIs' usage error (exit code 2).
+import { UsageError } from '@pipai/contract/command-table';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { Clock } from './clock.ts';
 import { newAccountId, newApiKeyId, newApiSecret } from './ids.ts';
@@ -13,8 +15,6 @@ export interface IssuedKey {
   api_secret: string;
   scopes: Scope[];
 }
-
-export class UsageError extends Error {}
 
 export interface KeyChangeListener {
   /** account.api_key_rotated: a key of the account was rotated or revoked. */

@@ -1,12 +1,11 @@
 // The command table machinery: one entry per command (its help, its options, what it does, how its
 // result reads), and the few functions that turn a table into option parsing, lookup and help text.
-// pipai has the same machinery in @pipai/client (src/cli/command.ts). Neither package depends on the
-// other at run time, so the two are copies of one shape rather than one shared module.
+// Both CLIs are built on it: `pipai` (@pipai/client, src/cli/) and `pipai-admin` (@pipai/server,
+// src/admin/); this package is the one both depend on.
 import type { ParseArgsOptionDescriptor, ParseArgsOptionsConfig, parseArgs } from 'node:util';
 
-// Wrong words on the command line: the message, then the usage text, exit code 2. The accounts
-// domain raises it too (a bad account name or scope), so it lives there, once.
-export { UsageError } from '../domain/accounts.ts';
+/** Wrong words on the command line: the message, then the usage text, exit code 2. */
+export class UsageError extends Error {}
 
 /** What parseArgs gives for these options (strict, with positionals). */
 export type Values<Options extends ParseArgsOptionsConfig> = ReturnType<
@@ -15,7 +14,7 @@ export type Values<Options extends ParseArgsOptionsConfig> = ReturnType<
 
 /** A table entry; `any` by default, for the table itself, whose entries each have their own types. */
 export interface Command<Context = any, Result = any> {
-  /** The words that select it, e.g. `keys create`. */
+  /** The words that select it, e.g. `webhooks create` or `keys create`. */
   name: string;
   /** The synopsis after the name, one element per help line. */
   usage: readonly string[];
@@ -27,6 +26,12 @@ export interface Command<Context = any, Result = any> {
   /** Its result for people; without one, the command printed as it went. */
   render?(result: Result): string;
 }
+
+/** A table entry as written: typed by its own options (in its context) and its result. */
+export type Entry<Options extends ParseArgsOptionsConfig, Context, Result> = Omit<
+  Command<Context, Result>,
+  'options' | 'render'
+> & { options: Options };
 
 /** The options of every command and the CLI's own, for the single parseArgs call. */
 export function allOptions(global: ParseArgsOptionsConfig, commands: readonly Command[]) {
@@ -53,7 +58,7 @@ export function findCommand<C extends Command>(commands: readonly C[], positiona
   return undefined;
 }
 
-/** The first words of the commands that have more than one (`keys` for `keys create`). */
+/** The first words of the commands that have more than one (`webhooks` for `webhooks create`). */
 export function groupsOf(commands: readonly Command[]): Set<string> {
   return new Set(
     commands.filter((command) => command.name.includes(' ')).map((command) => command.name.split(' ')[0]!),
