@@ -96,6 +96,8 @@ export class DeliveryWorker {
   #notified = false;
   /** A claim of this worker is under way (its loop's, or with a batch of outcomes). */
   #claiming = false;
+  /** The loop wanted to claim while the writer's claim was under way: it claims once that is done. */
+  #claimDeferred = false;
   #started = false;
   #stopping = false;
   #wake: (() => void) | undefined;
@@ -184,6 +186,7 @@ export class DeliveryWorker {
         // Outcomes are written in batches, so slots free several at once: let every one of them
         // free before claiming, and claim for all of them in one transaction.
         await new Promise((resolve) => setImmediate(resolve));
+        if (!this.#started) break; // stopped meanwhile: start nothing new
         claimed = await this.#claim();
         failures = 0;
       } catch (error) {
@@ -261,10 +264,12 @@ export class DeliveryWorker {
   #writeOutcomes(): void {
     if (this.#writing) return; // the batch under way takes the rest when it is done
     this.#writing = (async () => {
-      // Outcomes that arrive in this same turn of the event loop join the first batch.
-      await new Promise((resolve) => setImmediate(resolve));
-      while (this.#toRecord.length > 0) {
+      do {
+        // Outcomes that arrive in this same turn of the event loop join the batch, and the attempts
+        // of the batch before hand their slots back before this one counts what it may refill.
+        await new Promise((resolve) => setImmediate(resolve));
         const batch = this.#toRecord.splice(0, MAX_OUTCOMES_PER_BATCH);
+        if (batch.length === 0) break;
         try {
           const { results, claimed, refilled } = await this.#complete(
             batch.map((waiting) => waiting.outcome),
@@ -278,7 +283,7 @@ export class DeliveryWorker {
         } catch (error) {
           for (const waiting of batch) waiting.reject(error);
         }
-      }
+      } while (this.#toRecord.length > 0);
     })().finally(() => {
       this.#writing = undefined;
     });
@@ -300,6 +305,11 @@ export class DeliveryWorker {
         this.#reachable();
         return { ...written, refilled: refill };
       } catch (error) {
+        if (refill && !(error instanceof StoreUnavailableError)) {
+          // The claim shares the outcomes' transaction: whatever failed there, write the outcomes alone.
+          this.#logger.warn({ err: error }, 'recording outcomes with a claim failed; recording them alone');
+          continue;
+        }
         if (!(error instanceof StoreUnavailableError) || this.#stopping) throw error;
         await this.#pause(this.#storeFailed(error, failures, 'record'));
       }
@@ -312,6 +322,11 @@ export class DeliveryWorker {
       return await this.#queue.completeAndClaim(outcomes, this.#clock.now(), this.#claimOptions(slots));
     } finally {
       this.#claiming = false;
+      // The loop was woken meanwhile and stood back: the new work it was woken for is still unclaimed.
+      if (this.#claimDeferred) {
+        this.#claimDeferred = false;
+        this.notify();
+      }
     }
   }
 
@@ -339,6 +354,7 @@ export class DeliveryWorker {
    */
   async #claim(): Promise<number> {
     const free = this.#freeSlots();
+    if (this.#claiming) this.#claimDeferred = true;
     if (free <= 0 || this.#claiming) return 0;
     this.#claiming = true;
     try {

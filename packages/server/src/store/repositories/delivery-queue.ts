@@ -112,17 +112,24 @@ export class SqlDeliveryQueue extends SqlRepository implements DeliveryQueue {
     for (const [webhookId, started] of startsToCount(chosen, candidates, endpoints)) {
       await tx.run(COUNT_STARTS_SQL, [webhookId, second, started]);
     }
+    // Still claimable as the candidates found it: a completion that does not take the claim lock may
+    // have finished (or cancelled) a job in between, and a finished job is never leased again.
     const lease = `UPDATE delivery_jobs SET state = 'in_flight', lease_until = $1, lease_version = lease_version + 1
-      WHERE ${tx.dialect.isIn('id', '$2', 'bigint')}`;
+      WHERE ${tx.dialect.isIn('id', '$2', 'bigint')}
+        AND (state = 'pending' OR (state = 'in_flight' AND lease_until < $3))`;
     const claimed = (jobs: string) =>
       `SELECT ${CLAIMED_COLUMNS} FROM ${jobs} j JOIN events e ON e.id = j.event_id JOIN webhooks w ON w.id = j.webhook_id`;
     const until = now + options.leaseMs;
     // Where SQL allows it, the lease and the read of what it leased are one round trip.
     const rows = tx.dialect.modifyingCte
-      ? await tx.all(`WITH leased AS (${lease} RETURNING *) ${claimed('leased')}`, [until, chosen])
+      ? await tx.all(`WITH leased AS (${lease} RETURNING *) ${claimed('leased')}`, [until, chosen, now])
       : await tx
-          .run(lease, [until, chosen])
-          .then(() => tx.all(`${claimed('delivery_jobs')} WHERE ${tx.dialect.isIn('j.id', '$1', 'bigint')}`, [chosen]));
+          .all(`${lease} RETURNING id`, [until, chosen, now])
+          .then((leased) =>
+            tx.all(`${claimed('delivery_jobs')} WHERE ${tx.dialect.isIn('j.id', '$1', 'bigint')}`, [
+              leased.map((row) => Number(row.id)),
+            ]),
+          );
     const order = new Map(chosen.map((id, index) => [id, index]));
     return rows.map(jobFromRow).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
   }
