@@ -84,7 +84,11 @@ export class SqlWebhooks extends SqlRepository implements WebhookRepository {
   }
 
   async delete(accountId: string, id: string): Promise<boolean> {
-    return (await this.db.run('DELETE FROM webhooks WHERE account_id = $1 AND id = $2', [accountId, id])) > 0;
+    // The cascade to its jobs locks them in no fixed order: in a transaction, a deadlock PostgreSQL
+    // breaks is run again rather than answered as an error.
+    return this.db.transaction(
+      async (tx) => (await tx.run('DELETE FROM webhooks WHERE account_id = $1 AND id = $2', [accountId, id])) > 0,
+    );
   }
 
   async rotateSecret(
