@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { type HttpsEndpoint, startHttpsEndpoint, testCaPem } from '@pipai/testkit/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signedRequest } from './support/processes.ts';
+import { waitUntil } from './support/waiting.ts';
 
 const SERVER_SRC = fileURLToPath(new URL('../src/', import.meta.url));
 const run = promisify(execFile);
@@ -194,8 +195,7 @@ describe('pnpm start on a fresh data dir', () => {
     ).toHaveLength(1);
     const arrived = (id: string) =>
       endpoint.received.some((request) => request.url === '/emitter' && request.headers['webhook-id'] === id);
-    const deadline = Date.now() + 10_000;
-    while (!arrived(event.id) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitUntil(() => arrived(event.id), 10_000, `the delivery of ${event.id}`);
     expect(arrived(event.id)).toBe(true);
 
     const unknown = await admin(
@@ -239,8 +239,7 @@ describe('pnpm start on a fresh data dir', () => {
         .map((request) => JSON.parse(request.body))
         .filter((event) => event.type === 'account.api_key_rotated' && event.data.api_key === key.api_key)
         .map((event) => event.data.action);
-    const deadline = Date.now() + 10_000;
-    while (actions().length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitUntil(() => actions().length >= 2, 10_000, 'both account.api_key_rotated deliveries');
     expect(actions().sort()).toEqual(['revoked', 'rotated']);
   });
 

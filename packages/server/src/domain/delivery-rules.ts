@@ -71,12 +71,23 @@ export function settleAttempt(current: WebhookHealth, outcome: AttemptOutcome): 
 }
 
 /** What a batch of outcomes changes, for the queue to write in one transaction. */
+/** A webhook's health after the last of its outcomes in a batch. */
+export type SettledHealth = WebhookHealth & { lastDeliveryAt: number; lastSuccessAt: number | null };
+
+/** What becomes of one job. */
+export interface SettledJob {
+  jobId: number;
+  lease: number;
+  state: JobState;
+  nextAttemptAt: number | null;
+}
+
 export interface BatchSettlement {
   /** Per outcome, in the order given: the attempt to log, or why nothing is recorded. */
   verdicts: ({ attempt: NewDeliveryAttempt; broke: boolean } | 'lease_lost' | 'webhook_deleted')[];
-  jobs: { jobId: number; lease: number; state: JobState; nextAttemptAt: number | null }[];
+  jobs: SettledJob[];
   /** Each touched webhook's health after its last outcome of the batch. */
-  webhooks: Map<string, WebhookHealth & { lastDeliveryAt: number; lastSuccessAt: number | null }>;
+  webhooks: Map<string, SettledHealth>;
   /** Webhooks this batch broke: their pending jobs are cancelled. */
   broken: Set<string>;
 }

@@ -2,12 +2,12 @@
 // only the ones it uses), and the network's delivery sender. The SQLite and PostgreSQL adapters implement every one of them once (store/repositories/),
 // and test/store.test.ts runs one suite against both. Decisions stay in the domain: a repository
 // persists outcomes and answers queries, atomically where its comment says so.
-import type { components } from '@pipai/contract';
 import type {
   AccountRecord,
   ApiKeyRecord,
   BalanceCrossing,
   DeliveryAttempt,
+  DeliveryErrorClass,
   DeliveryJob,
   DeliveryStatus,
   EventRecord,
@@ -178,8 +178,6 @@ export interface AttemptLog {
 
 // The network: one POST of a delivery, its outcome classified (net/delivery-sender.ts).
 
-export type DeliveryErrorClass = NonNullable<components['schemas']['DeliveryErrorClass']>;
-
 export interface SendOutcome {
   succeeded: boolean;
   responseStatus: number | null;
@@ -187,7 +185,7 @@ export interface SendOutcome {
   /** The first 1024 characters of the response body. */
   responseBody: string | null;
   error: string | null;
-  errorClass: DeliveryErrorClass | null;
+  errorClass: DeliveryErrorClass;
   /** From a Retry-After header on a 429 or 503. */
   retryAfterMs: number | undefined;
   /** The endpoint answered 410 Gone. */

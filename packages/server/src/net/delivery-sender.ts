@@ -7,7 +7,12 @@ import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 import { Agent, request } from 'undici';
-import type { DeliveryErrorClass, DeliverySender, SendOutcome } from '../domain/ports.ts';
+import type { DeliverySender, SendOutcome } from '../domain/ports.ts';
+import type { DeliveryErrorClass } from '../domain/records.ts';
+
+/** Why an attempt failed (an attempt that failed always has a class). */
+type FailureClass = NonNullable<DeliveryErrorClass>;
+
 import { classifyAddress } from './address-policy.ts';
 import type { LookupAll } from './target-verifier.ts';
 
@@ -52,7 +57,7 @@ function errorCodes(error: unknown): string[] {
   return codes;
 }
 
-function classify(error: unknown): { errorClass: DeliveryErrorClass; message: string } {
+function classify(error: unknown): { errorClass: FailureClass; message: string } {
   const codes = errorCodes(error);
   const message = (error as Error).message;
   const has = (predicate: (code: string) => boolean) => codes.some(predicate);
@@ -163,7 +168,7 @@ export function createDeliverySender(options: DeliverySenderOptions = {}): Deliv
     async send(url, headers, body, sendOptions = {}): Promise<SendOutcome> {
       const started = performance.now();
       const elapsed = () => Math.round(performance.now() - started);
-      const failure = (errorClass: DeliveryErrorClass, error: string): SendOutcome => ({
+      const failure = (errorClass: FailureClass, error: string): SendOutcome => ({
         succeeded: false,
         responseStatus: null,
         latencyMs: elapsed(),

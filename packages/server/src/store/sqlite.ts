@@ -27,7 +27,7 @@ export const sqliteDialect: Dialect = {
 };
 
 /** `$n` placeholders as SQLite's numbered `?n`. */
-export const sqlitePlaceholders = (sql: string) => sql.replace(/\$(\d+)/g, '?$1');
+const sqlitePlaceholders = (sql: string) => sql.replace(/\$(\d+)/g, '?$1');
 
 const bind = (params: readonly unknown[]): SQLInputValue[] =>
   params.map((value) =>

@@ -3,7 +3,12 @@
 // policy's decision and what an outcome changes is the delivery rules'; this file only reads what
 // they need and writes what they decide.
 import { chooseFairly } from '../../domain/claim-policy.ts';
-import { type BatchSettlement, settleOutcomes, type WebhookHealth } from '../../domain/delivery-rules.ts';
+import {
+  type SettledHealth,
+  type SettledJob,
+  settleOutcomes,
+  type WebhookHealth,
+} from '../../domain/delivery-rules.ts';
 import type { ClaimOptions, DeliveryQueue, QueueStats } from '../../domain/ports.ts';
 import type { DeliveryJob, HeldLease, JobOutcome, JobOutcomeResult, WebhookStatus } from '../../domain/records.ts';
 import {
@@ -39,20 +44,17 @@ export async function insertJobs(
   );
 }
 
-type Settled = BatchSettlement['jobs'][number];
-type Health = [string, BatchSettlement['webhooks'] extends Map<string, infer H> ? H : never];
-
 const HELD_LEASE: BatchColumns<HeldLease> = {
   job_id: ['bigint', (outcome) => outcome.jobId],
   lease: ['int', (outcome) => outcome.lease],
 };
-const JOB_SETTLEMENT: BatchColumns<Settled> = {
+const JOB_SETTLEMENT: BatchColumns<SettledJob> = {
   job_id: ['bigint', (job) => job.jobId],
   lease: ['int', (job) => job.lease],
   state: ['text', (job) => job.state],
   next_attempt_at: ['bigint', (job) => job.nextAttemptAt],
 };
-const WEBHOOK_HEALTH: BatchColumns<Health> = {
+const WEBHOOK_HEALTH: BatchColumns<[string, SettledHealth]> = {
   webhook_id: ['text', ([id]) => id],
   status: ['text', ([, health]) => health.status],
   consecutive_failures: ['int', ([, health]) => health.consecutiveFailures],
