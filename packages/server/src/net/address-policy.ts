@@ -1,11 +1,12 @@
 // Which IP addresses a webhook may be delivered to: globally reachable unicast only.
 //
-// The table has one row per entry of the IANA "IPv4 Special-Purpose Address Registry" and "IPv6
-// Special-Purpose Address Registry" (RFC 6890, RFC 8190), as both stood on 2025-10-09 (the IPv6
-// registry's last update then), with the registry's Name, RFC and "Globally Reachable" column. A few
-// rows come from elsewhere and say where: multicast (its own registries), deprecated site-local, the
-// IPv6 Address Space registry (only 2000::/3 is global unicast), the IPv4-compatible and
-// IPv4-translated forms, and cloud metadata endpoints (their own class, so logs name them).
+// The table, address-registry.json (data, kept apart from the code), has one row per entry of the
+// IANA "IPv4 Special-Purpose Address Registry" and "IPv6 Special-Purpose Address Registry" (RFC 6890,
+// RFC 8190), as both stood on 2025-10-09 (the IPv6 registry's last update then), with the registry's
+// Name, RFC and "Globally Reachable" column. A few rows come from elsewhere and say where in their
+// source and note: multicast (its own registries), deprecated site-local, the IPv6 Address Space
+// registry (only 2000::/3 is global unicast), the IPv4-compatible and IPv4-translated forms, and
+// cloud metadata endpoints (their own class, so logs name them).
 //
 // An address is judged by the most specific row that contains it, so a globally reachable entry
 // inside a larger non-global block (192.0.0.9/32 in 192.0.0.0/24, 2001:3::/32 in 2001::/23) wins.
@@ -14,6 +15,7 @@
 // reach that IPv4 host), the other forms are non-global themselves and name the IPv4 address only
 // when it says more.
 import { isIP } from 'node:net';
+import registry from './address-registry.json' with { type: 'json' };
 
 /** The registry's "Globally Reachable" column; for rows not from a special-purpose registry, our verdict. */
 export type GloballyReachable = 'True' | 'False' | 'N/A';
@@ -45,115 +47,24 @@ export interface AddressBlock {
   globallyReachable: GloballyReachable;
   source: AddressSource;
   embeds?: Embedding;
+  /** Why a row that is not a plain registry entry is there. */
+  note?: string;
 }
 
-/** A row of one of the two special-purpose registries. */
-const registryRow =
-  (source: AddressSource) =>
-  (
-    block: string,
-    name: string,
-    rfc: string,
-    globallyReachable: GloballyReachable,
-    extra: Partial<AddressBlock> = {},
-  ): AddressBlock => ({
-    block,
-    name,
-    rfc,
-    globallyReachable,
-    source,
-    ...extra,
-  });
-const v4 = registryRow('IANA IPv4 Special-Purpose');
-const v6 = registryRow('IANA IPv6 Special-Purpose');
-const embeds = (form: string, layout: Layout, decides = false) => ({ embeds: { form, layout, decides } });
+const GLOBALLY_REACHABLE = new Set<string>(['True', 'False', 'N/A']);
 
-export const ADDRESS_TABLE: readonly AddressBlock[] = [
-  // IANA IPv4 Special-Purpose Address Registry (the registry writes the first two names in quotes).
-  v4('0.0.0.0/8', 'This network', 'RFC 791', 'False'),
-  v4('0.0.0.0/32', 'This host on this network', 'RFC 1122', 'False'),
-  v4('10.0.0.0/8', 'Private-Use', 'RFC 1918', 'False'),
-  v4('100.64.0.0/10', 'Shared Address Space', 'RFC 6598', 'False'),
-  v4('127.0.0.0/8', 'Loopback', 'RFC 1122', 'False'),
-  v4('169.254.0.0/16', 'Link Local', 'RFC 3927', 'False'),
-  v4('172.16.0.0/12', 'Private-Use', 'RFC 1918', 'False'),
-  v4('192.0.0.0/24', 'IETF Protocol Assignments', 'RFC 6890', 'False'),
-  v4('192.0.0.0/29', 'IPv4 Service Continuity Prefix', 'RFC 7335', 'False'),
-  v4('192.0.0.8/32', 'IPv4 dummy address', 'RFC 7600', 'False'),
-  v4('192.0.0.9/32', 'Port Control Protocol Anycast', 'RFC 7723', 'True'),
-  v4('192.0.0.10/32', 'Traversal Using Relays around NAT Anycast', 'RFC 8155', 'True'),
-  v4('192.0.0.170/32', 'NAT64/DNS64 Discovery', 'RFC 8880', 'False'),
-  v4('192.0.0.171/32', 'NAT64/DNS64 Discovery', 'RFC 8880', 'False'),
-  v4('192.0.2.0/24', 'Documentation (TEST-NET-1)', 'RFC 5737', 'False'),
-  v4('192.31.196.0/24', 'AS112-v4', 'RFC 7535', 'True'),
-  v4('192.52.193.0/24', 'AMT', 'RFC 7450', 'True'),
-  v4('192.88.99.0/24', 'Deprecated (6to4 Relay Anycast)', 'RFC 7526', 'N/A'),
-  v4('192.88.99.2/32', '6a44-relay anycast address', 'RFC 6751', 'False'),
-  v4('192.168.0.0/16', 'Private-Use', 'RFC 1918', 'False'),
-  v4('192.175.48.0/24', 'Direct Delegation AS112 Service', 'RFC 7534', 'True'),
-  v4('198.18.0.0/15', 'Benchmarking', 'RFC 2544', 'False'),
-  v4('198.51.100.0/24', 'Documentation (TEST-NET-2)', 'RFC 5737', 'False'),
-  v4('203.0.113.0/24', 'Documentation (TEST-NET-3)', 'RFC 5737', 'False'),
-  v4('240.0.0.0/4', 'Reserved', 'RFC 1112', 'False'),
-  v4('255.255.255.255/32', 'Limited Broadcast', 'RFC 919', 'False'),
-  // Multicast has its own registry, not the special-purpose one; never a webhook target.
-  v4('224.0.0.0/4', 'Multicast', 'RFC 5771', 'False', { source: 'IANA IPv4 Multicast' }),
-  // Instance metadata services (AWS, GCP, Azure...): inside link-local already, named for the logs.
-  v4('169.254.169.254/32', 'cloud metadata', '', 'False', { source: 'not an IANA registry entry' }),
+/** The registry file is data, checked once as it loads so that a bad edit fails at start, not in a lookup. */
+function checkedRow(row: Record<string, unknown>): AddressBlock {
+  if (
+    typeof row.block !== 'string' ||
+    typeof row.name !== 'string' ||
+    !GLOBALLY_REACHABLE.has(String(row.globallyReachable))
+  )
+    throw new Error(`bad row in address-registry.json: ${JSON.stringify(row)}`);
+  return row as unknown as AddressBlock;
+}
 
-  // IANA IPv6 Special-Purpose Address Registry.
-  v6('::1/128', 'Loopback Address', 'RFC 4291', 'False'),
-  v6('::/128', 'Unspecified Address', 'RFC 4291', 'False'),
-  // The registry rates the mapped block non-global, but as a socket address it is the IPv4 host itself.
-  v6('::ffff:0:0/96', 'IPv4-mapped Address', 'RFC 4291', 'False', embeds('IPv4-mapped', 'last 32 bits', true)),
-  v6('64:ff9b::/96', 'IPv4-IPv6 Translat.', 'RFC 6052', 'True', {
-    qualifier: 'NAT64',
-    ...embeds('NAT64', 'last 32 bits', true),
-  }),
-  v6('64:ff9b:1::/48', 'IPv4-IPv6 Translat.', 'RFC 8215', 'False', {
-    qualifier: 'local-use NAT64',
-    ...embeds('local-use NAT64', 'RFC 6052 /48'),
-  }),
-  v6('100::/64', 'Discard-Only Address Block', 'RFC 6666', 'False'),
-  v6('100:0:0:1::/64', 'Dummy IPv6 Prefix', 'RFC 9780', 'False'),
-  v6('2001::/23', 'IETF Protocol Assignments', 'RFC 2928', 'False'),
-  v6('2001::/32', 'TEREDO', 'RFC 4380', 'N/A', embeds('Teredo', 'Teredo')),
-  v6('2001:1::1/128', 'Port Control Protocol Anycast', 'RFC 7723', 'True'),
-  v6('2001:1::2/128', 'Traversal Using Relays around NAT Anycast', 'RFC 8155', 'True'),
-  v6('2001:1::3/128', 'DNS-SD Service Registration Protocol Anycast', 'RFC 9665', 'True'),
-  v6('2001:2::/48', 'Benchmarking', 'RFC 5180', 'False'),
-  v6('2001:3::/32', 'AMT', 'RFC 7450', 'True'),
-  v6('2001:4:112::/48', 'AS112-v6', 'RFC 7535', 'True'),
-  v6('2001:10::/28', 'Deprecated (previously ORCHID)', 'RFC 4843', 'N/A'),
-  v6('2001:20::/28', 'ORCHIDv2', 'RFC 7343', 'True'),
-  v6('2001:30::/28', 'Drone Remote ID Protocol Entity Tags (DETs) Prefix', 'RFC 9374', 'True'),
-  v6('2001:db8::/32', 'Documentation', 'RFC 3849', 'False'),
-  v6('2002::/16', '6to4', 'RFC 3056', 'N/A', embeds('6to4', '6to4')),
-  v6('2620:4f:8000::/48', 'Direct Delegation AS112 Service', 'RFC 7534', 'True'),
-  v6('3fff::/20', 'Documentation', 'RFC 9637', 'False'),
-  v6('5f00::/16', 'Segment Routing (SRv6) SIDs', 'RFC 9602', 'False'),
-  v6('fc00::/7', 'Unique-Local', 'RFC 4193', 'False'),
-  v6('fe80::/10', 'Link-Local Unicast', 'RFC 4291', 'False'),
-  // The IPv6 Address Space registry: only 2000::/3 is allocated as global unicast; the rest is
-  // reserved by the IETF (or one of the special blocks above, which are more specific).
-  v6('::/0', 'Reserved by IETF', 'RFC 4291', 'False', {
-    qualifier: 'outside 2000::/3',
-    source: 'IANA IPv6 Address Space',
-  }),
-  v6('2000::/3', 'Global Unicast', 'RFC 4291', 'True', { source: 'IANA IPv6 Address Space' }),
-  v6('fec0::/10', 'Site-Local (deprecated)', 'RFC 3879', 'False', { source: 'IANA IPv6 Address Space' }),
-  v6('ff00::/8', 'Multicast', 'RFC 4291', 'False', { source: 'IANA IPv6 Address Space' }),
-  // Deprecated or translator-internal forms that carry an IPv4 address; never on the public Internet.
-  v6('::/96', 'IPv4-compatible (deprecated)', 'RFC 4291', 'False', {
-    source: 'not an IANA registry entry',
-    ...embeds('IPv4-compatible', 'last 32 bits'),
-  }),
-  v6('::ffff:0:0:0/96', 'IPv4-translated', 'RFC 2765', 'False', {
-    source: 'not an IANA registry entry',
-    ...embeds('IPv4-translated', 'last 32 bits'),
-  }),
-  v6('fd00:ec2::254/128', 'cloud metadata', '', 'False', { source: 'not an IANA registry entry' }),
-];
+export const ADDRESS_TABLE: readonly AddressBlock[] = registry.map(checkedRow);
 
 export const entryLabel = (entry: AddressBlock) =>
   `${entry.name}${entry.qualifier ? ` (${entry.qualifier})` : ''}${entry.rfc ? `, ${entry.rfc}` : ''}`;

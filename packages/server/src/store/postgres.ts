@@ -18,11 +18,6 @@ const types = {
       : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
-const CONSTRAINT_NAMES: Record<UniqueConstraint, string> = {
-  webhook_id: 'webhooks_id_key',
-  webhook_url: 'webhooks_account_url',
-};
-
 export const postgresDialect: Dialect = {
   name: 'postgres',
   modifyingCte: true,
@@ -34,10 +29,16 @@ export const postgresDialect: Dialect = {
   overlaps: (column, param) => `${column} ?| ${param}::text[]`,
   table: (param, alias, columns) =>
     `jsonb_to_recordset(${param}::jsonb) AS ${alias}(${columns.map(([name, type]) => `${name} ${type}`).join(', ')})`,
+  tableExists: 'SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1',
   isUniqueViolation: (error, constraint) =>
     (error as { code?: string }).code === '23505' &&
     (error as { constraint?: string }).constraint === CONSTRAINT_NAMES[constraint],
-  tableExists: 'SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1',
+};
+
+/** The migrations' names for the unique constraints the repositories tell apart. */
+const CONSTRAINT_NAMES: Record<UniqueConstraint, string> = {
+  webhook_id: 'webhooks_id_key',
+  webhook_url: 'webhooks_account_url',
 };
 
 // The server is going away, restarting or refusing connections for a moment: admin_shutdown,

@@ -148,8 +148,8 @@ export function apiKeyFromRow(row: Row): ApiKeyRecord {
     id: row.id as string,
     accountId: row.account_id as string,
     accountName: row.account_name as string,
-    sealedSecret: row.sealed_secret as string,
     scopes: json<ApiKeyRecord['scopes']>(row.scopes),
+    sealedSecret: row.sealed_secret as string,
     createdAt: Number(row.created_at),
     revokedAt: nullableNumber(row.revoked_at),
   };

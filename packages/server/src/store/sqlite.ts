@@ -6,11 +6,6 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { Dialect, Row, SqlExecutor, UniqueConstraint } from './sql.ts';
 
-const UNIQUE_COLUMNS: Record<UniqueConstraint, string> = {
-  webhook_id: 'webhooks.id',
-  webhook_url: 'webhooks.account_id, webhooks.normalized_url',
-};
-
 export const sqliteDialect: Dialect = {
   name: 'sqlite',
   modifyingCte: false,
@@ -21,9 +16,15 @@ export const sqliteDialect: Dialect = {
     `EXISTS (SELECT 1 FROM json_each(${column}) WHERE value IN (SELECT value FROM json_each(${param})))`,
   table: (param, alias, columns) =>
     `(SELECT ${columns.map(([name]) => `value ->> '${name}' AS ${name}`).join(', ')} FROM json_each(${param})) AS ${alias}`,
+  tableExists: "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1",
   isUniqueViolation: (error, constraint) =>
     error instanceof Error && error.message.includes(`UNIQUE constraint failed: ${UNIQUE_COLUMNS[constraint]}`),
-  tableExists: "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1",
+};
+
+/** SQLite names a failed unique constraint by its columns. */
+const UNIQUE_COLUMNS: Record<UniqueConstraint, string> = {
+  webhook_id: 'webhooks.id',
+  webhook_url: 'webhooks.account_id, webhooks.normalized_url',
 };
 
 /** `$n` placeholders as SQLite's numbered `?n`. */
