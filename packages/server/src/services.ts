@@ -145,15 +145,15 @@ export function createServices(options: ServiceOptions) {
     authenticator: new Authenticator({
       accounts: store.accounts,
       admission: store.admission,
+      rateLimiter: new RateLimiter({
+        admission: store.admission,
+        clock,
+        budgetPerMinute: options.weightBudgetPerMinute ?? 1200,
+      }),
       secrets,
       clock,
       windowMs: options.signatureWindowMs ?? 30_000,
       ...(options.authFailuresPerMinute ? { failuresPerMinute: options.authFailuresPerMinute } : {}),
-    }),
-    rateLimiter: new RateLimiter({
-      admission: store.admission,
-      clock,
-      budgetPerMinute: options.weightBudgetPerMinute ?? 1200,
     }),
     logger: options.logger,
     internalToken: options.internalToken,

@@ -62,11 +62,11 @@ beforeAll(async () => {
     authenticator: new Authenticator({
       accounts: store.accounts,
       admission: store.admission,
+      rateLimiter: new RateLimiter({ admission: store.admission, clock: systemClock, budgetPerMinute: 1_000 }),
       secrets,
       clock: systemClock,
       windowMs: 30_000,
     }),
-    rateLimiter: new RateLimiter({ admission: store.admission, clock: systemClock, budgetPerMinute: 1_000 }),
     logger: pino(
       { level: 'info' },
       new Writable({

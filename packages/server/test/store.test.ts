@@ -90,11 +90,66 @@ describe.each(STORE_KINDS)('the %s store', (kind) => {
     expect(await store.accounts.findKey('key_nope')).toBeUndefined();
   });
 
-  it('remembers signatures until they expire', async () => {
-    expect(await store.admission.rememberSignature('sig-a', 1_030, 1_000)).toBe(true);
-    expect(await store.admission.rememberSignature('sig-a', 1_030, 1_010)).toBe(false);
-    // After expiry the entry is pruned (the timestamp window has rejected such requests by then).
-    expect(await store.admission.rememberSignature('sig-a', 2_030, 2_000)).toBe(true);
+  describe('admission', () => {
+    const budget = { windowMs: 60_000, budget: 10 };
+    const request = (signature: string, weight = 1, subject = 'key_1', expiresAt = 31_000) => ({
+      signature,
+      expiresAt,
+      subject,
+      weight,
+      budget,
+    });
+    const admitOne = async (admission: ReturnType<typeof request>, now: number) =>
+      (await store.admission.admit([admission], now))[0];
+
+    it('admits a signature once, charging its weight; a replay is charged nothing', async () => {
+      expect(await admitOne(request('sig-a'), 1_000)).toEqual({
+        replayed: false,
+        charge: { admitted: true, used: 1, retryAfterMs: 0 },
+      });
+      expect(await admitOne(request('sig-a'), 1_010)).toEqual({ replayed: true });
+      // Too heavy: refused and charged nothing, but the signature is spent (resending it is a replay).
+      expect(await admitOne(request('sig-b', 10), 1_020)).toEqual({
+        replayed: false,
+        charge: { admitted: false, used: 1, retryAfterMs: 59_980 },
+      });
+      expect(await admitOne(request('sig-b'), 1_030)).toEqual({ replayed: true });
+      expect(await admitOne(request('sig-c'), 1_040)).toMatchObject({ charge: { admitted: true, used: 2 } });
+      // Expired entries are pruned (the timestamp window has refused such requests by then).
+      expect(await admitOne(request('sig-a', 1, 'key_1', 62_000), 32_000)).toMatchObject({ replayed: false });
+    });
+
+    it('judges a batch in order, each request seeing those before it, and answers in that order', async () => {
+      const outcomes = await store.admission.admit(
+        [
+          request('sig-1', 6, 'key_b'),
+          request('sig-2', 3, 'key_a'),
+          request('sig-1', 1, 'key_b'),
+          request('sig-3', 5, 'key_b'),
+          request('sig-4', 4, 'key_b'),
+        ],
+        1_000,
+      );
+      expect(outcomes).toEqual([
+        { replayed: false, charge: { admitted: true, used: 6, retryAfterMs: 0 } },
+        { replayed: false, charge: { admitted: true, used: 3, retryAfterMs: 0 } },
+        { replayed: true },
+        { replayed: false, charge: { admitted: false, used: 6, retryAfterMs: 60_000 } },
+        { replayed: false, charge: { admitted: true, used: 10, retryAfterMs: 0 } },
+      ]);
+    });
+
+    it('admits one of many concurrent requests with the same signature, and no more than the budget', async () => {
+      const race = { windowMs: 60_000, budget: 20 };
+      const admit = (signature: string) =>
+        admitOneWith({ signature, expiresAt: 31_000, subject: 'key_race', weight: 1, budget: race });
+      const admitOneWith = async (admission: ReturnType<typeof request>) =>
+        (await store.admission.admit([admission], 1_000))[0]!;
+      const same = await Promise.all(Array.from({ length: 10 }, () => admit('sig-same')));
+      expect(same.filter((outcome) => !outcome.replayed)).toHaveLength(1);
+      const distinct = await Promise.all(Array.from({ length: 30 }, (_, index) => admit(`sig-${index}`)));
+      expect(distinct.filter((outcome) => !outcome.replayed && outcome.charge.admitted)).toHaveLength(19);
+    });
   });
 
   it('spends weight in a rolling window and says when it fits again', async () => {

@@ -7,6 +7,7 @@ import type { Clock } from './clock.ts';
 import { ApiError } from './errors.ts';
 import type { AccountRepository, AdmissionRepository } from './ports.ts';
 import type { Principal } from './principal.ts';
+import { RateLimitedError, type RateLimiter, type WeightUsage } from './rate-limiter.ts';
 
 export interface SignedRequest {
   apiKey: string | undefined;
@@ -43,7 +44,10 @@ const unauthenticated = (detail: string) => new ApiError('UNAUTHENTICATED', deta
 
 export interface AuthenticatorDeps {
   accounts: AccountRepository;
+  /** The failure counts of the throttle. */
   admission: AdmissionRepository;
+  /** Replay protection and weights, spent once the request is known to be authentic. */
+  rateLimiter: RateLimiter;
   secrets: SecretBox;
   clock: Clock;
   /** How far a request's timestamp may be from the server's clock, either way. */
@@ -64,19 +68,28 @@ export class Authenticator {
     });
   }
 
-  /** The request's principal; throws 401 (or 429 once failures from its address or for its key pile up). */
-  async authenticate(request: SignedRequest): Promise<Principal> {
+  /**
+   * The request's principal and the weight it spent; throws 401 (or 429 once failures from its
+   * address or for its key pile up), or RateLimitedError when its weight does not fit (not a failure).
+   */
+  async authenticate(request: SignedRequest, weight: number): Promise<{ principal: Principal; usage: WeightUsage }> {
     this.throttle.checkAddress(request.clientAddress);
     const known: { keyId?: string } = {};
     try {
-      return await this.#verify(request, known);
+      return await this.#verify(request, weight, known);
     } catch (error) {
-      if (error instanceof ApiError) await this.throttle.recordFailure(request.clientAddress, known.keyId);
+      if (error instanceof ApiError && !(error instanceof RateLimitedError)) {
+        await this.throttle.recordFailure(request.clientAddress, known.keyId);
+      }
       throw error;
     }
   }
 
-  async #verify(request: SignedRequest, known: { keyId?: string }): Promise<Principal> {
+  async #verify(
+    request: SignedRequest,
+    weight: number,
+    known: { keyId?: string },
+  ): Promise<{ principal: Principal; usage: WeightUsage }> {
     const { apiKey, timestamp, signature } = request;
     if (!apiKey) throw unauthenticated('The X-PipAI-API-Key header is missing.');
     if (!timestamp) throw unauthenticated('The X-PipAI-Timestamp header is missing.');
@@ -105,9 +118,14 @@ export class Authenticator {
         `X-PipAI-Timestamp is ${Math.round(Math.abs(skew) / 1000)} s ${skew < 0 ? 'behind' : 'ahead of'} server time; the window is ${this.#deps.windowMs / 1000} s.`,
       );
     }
-    if (!(await this.#deps.admission.rememberSignature(signature, Number(timestamp) + this.#deps.windowMs, now))) {
+    const usage = await this.#deps.rateLimiter.admit(key.id, weight, {
+      value: signature,
+      expiresAt: Number(timestamp) + this.#deps.windowMs,
+    });
+    if (usage === 'replayed') {
       throw new ApiError('INVALID_SIGNATURE', 'This signature was already used; sign every request afresh.');
     }
-    return { accountId: key.accountId, accountName: key.accountName, keyId: key.id, scopes: key.scopes };
+    const principal = { accountId: key.accountId, accountName: key.accountName, keyId: key.id, scopes: key.scopes };
+    return { principal, usage };
   }
 }

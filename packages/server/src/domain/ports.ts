@@ -57,10 +57,26 @@ export interface WeightCharge {
   retryAfterMs: number;
 }
 
+export interface AdmissionRequest {
+  signature: string;
+  expiresAt: number;
+  /** Whose budget pays: the API key id. */
+  subject: string;
+  weight: number;
+  budget: WeightBudget;
+}
+
+export type AdmissionOutcome = { replayed: true } | { replayed: false; charge: WeightCharge };
+
 /** What admits a request: seen signatures (replay protection) and rolling weight budgets. */
 export interface AdmissionRepository {
-  /** Records a request signature until `expiresAt`; false if it was already recorded (a replay). */
-  rememberSignature(signature: string, expiresAt: number, now: number): Promise<boolean>;
+  /**
+   * Admits authentic requests in order, atomically across processes: records each signature until
+   * its `expiresAt` (a signature already recorded is a replay, and nothing is charged), then spends
+   * its weight from the key's budget. One transaction for the whole batch, as every signed request
+   * pays for one; the outcomes are in the requests' order.
+   */
+  admit(requests: readonly AdmissionRequest[], now: number): Promise<AdmissionOutcome[]>;
   /** Spends `weight` from the subject's rolling-window budget, atomically across processes. */
   spendWeight(subject: string, weight: number, now: number, budget: WeightBudget): Promise<WeightCharge>;
 }

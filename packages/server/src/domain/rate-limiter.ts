@@ -1,8 +1,9 @@
 // Weights per key per rolling minute. The budget lives in the store, so every process sharing a
-// PostgreSQL database shares it.
+// PostgreSQL database or a SQLite file shares it. Spending is one step with the replay check: every
+// signed request writes once.
 import type { Clock } from './clock.ts';
 import { ApiError } from './errors.ts';
-import type { AdmissionRepository } from './ports.ts';
+import type { AdmissionOutcome, AdmissionRepository, AdmissionRequest } from './ports.ts';
 
 export interface WeightUsage {
   used: number;
@@ -23,10 +24,17 @@ export class RateLimitedError extends ApiError {
   }
 }
 
+interface PendingAdmission {
+  request: AdmissionRequest;
+  settle: (outcome: Promise<AdmissionOutcome>) => void;
+}
+
 export class RateLimiter {
   readonly #admission: AdmissionRepository;
   readonly #clock: Clock;
   readonly #budget: { windowMs: number; budget: number };
+  /** Admissions asked for during this turn of the event loop: written together, in one transaction. */
+  #pending: PendingAdmission[] = [];
 
   constructor(deps: { admission: AdmissionRepository; clock: Clock; budgetPerMinute: number }) {
     this.#admission = deps.admission;
@@ -34,11 +42,46 @@ export class RateLimiter {
     this.#budget = { windowMs: 60_000, budget: deps.budgetPerMinute };
   }
 
-  /** Spends the weight or throws RateLimitedError (which costs nothing). */
-  async charge(keyId: string, weight: number): Promise<WeightUsage> {
-    const charge = await this.#admission.spendWeight(keyId, weight, this.#clock.now(), this.#budget);
-    const usage = { used: charge.used, limit: this.#budget.budget };
-    if (!charge.admitted) throw new RateLimitedError(usage, Math.ceil(charge.retryAfterMs / 1000));
+  /**
+   * Records an authentic request's signature and spends its weight, in one step: 'replayed' (nothing
+   * spent) when the signature was seen before; throws RateLimitedError (nothing spent) when the
+   * weight does not fit.
+   */
+  async admit(
+    keyId: string,
+    weight: number,
+    signature: { value: string; expiresAt: number },
+  ): Promise<WeightUsage | 'replayed'> {
+    const request = {
+      signature: signature.value,
+      expiresAt: signature.expiresAt,
+      subject: keyId,
+      weight,
+      budget: this.#budget,
+    };
+    const outcome = await new Promise<AdmissionOutcome>((resolve) => {
+      this.#pending.push({ request, settle: resolve });
+      if (this.#pending.length === 1) setImmediate(() => this.#writePending());
+    });
+    if (outcome.replayed) return 'replayed';
+    const usage = { used: outcome.charge.used, limit: this.#budget.budget };
+    if (!outcome.charge.admitted) throw new RateLimitedError(usage, Math.ceil(outcome.charge.retryAfterMs / 1000));
     return usage;
+  }
+
+  /**
+   * Every signed request writes once; the requests that arrive together share that write (a group
+   * commit), each still judged in its turn. A failed write fails each of them alike.
+   */
+  #writePending(): void {
+    const batch = this.#pending;
+    this.#pending = [];
+    const written = this.#admission.admit(
+      batch.map((pending) => pending.request),
+      this.#clock.now(),
+    );
+    batch.forEach((pending, index) => {
+      pending.settle(written.then((outcomes) => outcomes[index]!));
+    });
   }
 }

@@ -6,7 +6,6 @@ import * as OpenApiValidator from 'express-openapi-validator';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../domain/authenticator.ts';
 import { ApiError } from '../domain/errors.ts';
-import type { RateLimiter } from '../domain/rate-limiter.ts';
 import { checkParameters, parseJsonBody, readRawBody } from './body.ts';
 import type { OperationHandlers } from './operation-types.ts';
 import { sendProblem } from './problem.ts';
@@ -20,7 +19,6 @@ export interface AppDeps {
   spec: object;
   handlers: OperationHandlers;
   authenticator: Authenticator;
-  rateLimiter: RateLimiter;
   logger: Logger;
   internalToken?: string | undefined;
   /** GET /readyz: resolves with the checks that failed (none: ready). */
@@ -60,7 +58,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     admitRequests({
       authenticator: deps.authenticator,
-      rateLimiter: deps.rateLimiter,
       internalToken: deps.internalToken,
     }),
   );

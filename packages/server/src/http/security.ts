@@ -6,7 +6,7 @@ import type { RequestHandler, Response } from 'express';
 import type { Authenticator } from '../domain/authenticator.ts';
 import { ApiError } from '../domain/errors.ts';
 import type { Principal } from '../domain/principal.ts';
-import { RateLimitedError, type RateLimiter, type WeightUsage } from '../domain/rate-limiter.ts';
+import { RateLimitedError, type WeightUsage } from '../domain/rate-limiter.ts';
 import { rawBodyOf } from './body.ts';
 import type { RouteMatch } from './routes.ts';
 
@@ -47,7 +47,6 @@ export function matchRequest(match: (method: string, rawPath: string) => RouteMa
 
 export function admitRequests(deps: {
   authenticator: Authenticator;
-  rateLimiter: RateLimiter;
   internalToken: string | undefined;
 }): RequestHandler {
   const { throttle } = deps.authenticator;
@@ -62,22 +61,25 @@ export function admitRequests(deps: {
       }
       return next();
     }
-    const principal = await deps.authenticator.authenticate({
-      apiKey: req.get('x-pipai-api-key'),
-      timestamp: req.get('x-pipai-timestamp'),
-      signature: req.get('x-pipai-signature'),
-      method: req.method,
-      target: req.originalUrl,
-      body: rawBodyOf(req.body),
-      clientAddress,
-    });
+    const { principal, usage } = await deps.authenticator
+      .authenticate(
+        {
+          apiKey: req.get('x-pipai-api-key'),
+          timestamp: req.get('x-pipai-timestamp'),
+          signature: req.get('x-pipai-signature'),
+          method: req.method,
+          target: req.originalUrl,
+          body: rawBodyOf(req.body),
+          clientAddress,
+        },
+        route.weight,
+      )
+      .catch((error: unknown) => {
+        if (error instanceof RateLimitedError) setWeightHeaders(res, error.usage);
+        throw error;
+      });
     res.locals.principal = principal;
-    try {
-      setWeightHeaders(res, await deps.rateLimiter.charge(principal.keyId, route.weight));
-    } catch (error) {
-      if (error instanceof RateLimitedError) setWeightHeaders(res, error.usage);
-      throw error;
-    }
+    setWeightHeaders(res, usage);
     if (route.scope && !principal.scopes.includes(route.scope)) {
       throw new ApiError('INSUFFICIENT_PERMISSION', `This API key lacks the ${route.scope} scope.`);
     }
