@@ -20,6 +20,7 @@ import type {
   WebhookChanges,
   WebhookRecord,
   WebhookStatus,
+  WebhookView,
 } from './records.ts';
 
 export interface AccountRepository {
@@ -101,7 +102,8 @@ export interface WebhookRepository {
   insert(webhook: NewWebhook, maxPerAccount: number): Promise<InsertWebhookResult>;
   find(accountId: string, id: string): Promise<WebhookRecord | undefined>;
   /** Newest first (by seq). */
-  list(accountId: string, query: WebhookQuery): Promise<WebhookRecord[]>;
+  /** One page of the account's webhooks, newest first, as a listing shows them. */
+  list(accountId: string, query: WebhookQuery): Promise<WebhookView[]>;
   /** The account's active webhooks, oldest first. */
   listActive(accountId: string): Promise<WebhookRecord[]>;
   /** A new balance threshold also forgets the webhook's recorded crossings. */

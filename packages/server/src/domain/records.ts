@@ -58,6 +58,23 @@ export interface WebhookRecord {
   failingSince: number | null;
 }
 
+/** What a webhook's API representation shows, and all a listing reads (never the secrets). */
+export type WebhookView = Pick<
+  WebhookRecord,
+  | 'id'
+  | 'url'
+  | 'events'
+  | 'description'
+  | 'balanceLowThreshold'
+  | 'rateLimit'
+  | 'status'
+  | 'consecutiveFailures'
+  | 'lastDeliveryAt'
+  | 'lastSuccessAt'
+  | 'createdAt'
+  | 'seq'
+>;
+
 export type NewWebhook = Omit<
   WebhookRecord,
   'seq' | 'previousSealedSecret' | 'previousSecretExpiresAt' | 'failingSince'

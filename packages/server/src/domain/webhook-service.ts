@@ -19,7 +19,7 @@ import { ApiError, invalidParameter, notFound } from './errors.ts';
 import { newWebhookId, newWebhookSecret } from './ids.ts';
 import type { WebhookRepository } from './ports.ts';
 import type { Principal } from './principal.ts';
-import type { NewWebhook, WebhookChanges, WebhookRecord } from './records.ts';
+import type { NewWebhook, WebhookChanges, WebhookRecord, WebhookView } from './records.ts';
 import { parseTargetUrl, TargetRejectedError, type TargetVerifier } from './target-url.ts';
 
 type Schemas = components['schemas'];
@@ -39,7 +39,7 @@ export interface WebhookServiceDeps {
   clock: Clock;
 }
 
-function toWebhook(record: NewWebhook): Webhook {
+function toWebhook(record: Omit<WebhookView, 'seq'>): Webhook {
   return {
     id: record.id,
     url: record.url,

@@ -8,6 +8,7 @@ import type {
   NewWebhook,
   WebhookChanges,
   WebhookRecord,
+  WebhookView,
 } from '../domain/records.ts';
 import type { ColumnType, Row } from './sql.ts';
 
@@ -37,12 +38,14 @@ export function webhookAssignments(changes: WebhookChanges): { columns: string[]
   };
 }
 
-export function webhookFromRow(row: Row): WebhookRecord {
+/** The columns of a WebhookView, which a listing selects. */
+export const WEBHOOK_VIEW_COLUMNS =
+  'id, url, events, description, balance_low_threshold, rate_limit, status, consecutive_failures, last_delivery_at, last_success_at, created_at, seq';
+
+export function webhookViewFromRow(row: Row): WebhookView {
   return {
     id: row.id as string,
-    accountId: row.account_id as string,
     url: row.url as string,
-    normalizedUrl: row.normalized_url as string,
     events: json<WebhookRecord['events']>(row.events),
     description: row.description as string | null,
     balanceLowThreshold: row.balance_low_threshold as string | null,
@@ -52,8 +55,16 @@ export function webhookFromRow(row: Row): WebhookRecord {
     lastDeliveryAt: nullableNumber(row.last_delivery_at),
     lastSuccessAt: nullableNumber(row.last_success_at),
     createdAt: Number(row.created_at),
-    sealedSecret: row.sealed_secret as string,
     seq: Number(row.seq),
+  };
+}
+
+export function webhookFromRow(row: Row): WebhookRecord {
+  return {
+    ...webhookViewFromRow(row),
+    accountId: row.account_id as string,
+    normalizedUrl: row.normalized_url as string,
+    sealedSecret: row.sealed_secret as string,
     previousSealedSecret: (row.previous_sealed_secret as string | null) ?? null,
     previousSecretExpiresAt: nullableNumber(row.previous_secret_expires_at ?? null),
     failingSince: nullableNumber(row.failing_since ?? null),

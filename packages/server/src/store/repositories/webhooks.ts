@@ -1,7 +1,14 @@
 // Webhooks: the account's endpoints, their subscriptions, secrets and health.
 import type { InsertWebhookResult, UpdateWebhookResult, WebhookQuery, WebhookRepository } from '../../domain/ports.ts';
-import type { NewWebhook, WebhookChanges, WebhookRecord } from '../../domain/records.ts';
-import { WEBHOOK_INSERT_COLUMNS, webhookAssignments, webhookFromRow, webhookInsertValues } from '../rows.ts';
+import type { NewWebhook, WebhookChanges, WebhookRecord, WebhookView } from '../../domain/records.ts';
+import {
+  WEBHOOK_INSERT_COLUMNS,
+  WEBHOOK_VIEW_COLUMNS,
+  webhookAssignments,
+  webhookFromRow,
+  webhookInsertValues,
+  webhookViewFromRow,
+} from '../rows.ts';
 import { type SqlExecutor, SqlRepository } from '../sql.ts';
 
 const placeholders = (count: number, from = 1) =>
@@ -41,7 +48,7 @@ export class SqlWebhooks extends SqlRepository implements WebhookRepository {
     return row && webhookFromRow(row);
   }
 
-  async list(accountId: string, query: WebhookQuery): Promise<WebhookRecord[]> {
+  async list(accountId: string, query: WebhookQuery): Promise<WebhookView[]> {
     const params: unknown[] = [accountId];
     const where = ['account_id = $1'];
     const param = (value: unknown) => {
@@ -52,10 +59,10 @@ export class SqlWebhooks extends SqlRepository implements WebhookRepository {
     if (query.subscribedToAny) where.push(this.db.dialect.overlaps('events', param(query.subscribedToAny)));
     if (query.beforeSeq !== undefined) where.push(`seq < ${param(query.beforeSeq)}`);
     const rows = await this.db.all(
-      `SELECT * FROM webhooks WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ${param(query.limit)}`,
+      `SELECT ${WEBHOOK_VIEW_COLUMNS} FROM webhooks WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ${param(query.limit)}`,
       params,
     );
-    return rows.map(webhookFromRow);
+    return rows.map(webhookViewFromRow);
   }
 
   async listActive(accountId: string): Promise<WebhookRecord[]> {
