@@ -62,6 +62,7 @@ function table(results: ScenarioResult[]): string {
             'refused',
             'hung',
             'redelivered',
+            'ratio',
           ].includes(key),
         )
         .map(([key, value]) => `${key} ${typeof value === 'number' ? Math.round(value * 10) / 10 : value}`);

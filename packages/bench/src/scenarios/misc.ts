@@ -10,7 +10,7 @@ import { signedFetcher } from '@pipai/testkit/signing';
 import { openSqliteStore } from '../../../server/src/store/store.ts';
 import { startApi } from '../lib/api-server.ts';
 import { type LoadResult, load } from '../lib/load.ts';
-import { quantile, REPO } from '../lib/processes.ts';
+import { type Child, cpuMs, freePort, quantile, REPO, startNode, waitForHttp } from '../lib/processes.ts';
 import { startReceivers } from '../lib/receivers.ts';
 import { extraKey, seedAccount } from '../lib/seed.ts';
 import type { Options, ScenarioResult } from '../run.ts';
@@ -83,64 +83,110 @@ export async function listScale(options: Options): Promise<ScenarioResult> {
   };
 }
 
+/** Create + delete pairs from 8 concurrent clients for the run's length; the server's CPU per request. */
+async function createAndDelete(
+  server: Child,
+  baseUrl: string,
+  key: { api_key: string; api_secret: string },
+  targetUrl: string,
+  durationMs: number,
+) {
+  const signed = signedFetcher(baseUrl, key);
+  const call = async (method: string, path: string, body = '') => {
+    const started = performance.now();
+    const response = await signed(method, path, body);
+    const text = await response.text();
+    return { status: response.status, ms: performance.now() - started, body: text ? JSON.parse(text) : undefined };
+  };
+  const createLatencies: number[] = [];
+  const deleteLatencies: number[] = [];
+  let failures = 0;
+  let counter = 0;
+  const cpuBefore = cpuMs(server.process.pid!);
+  const started = performance.now();
+  const until = started + durationMs;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (performance.now() < until) {
+        const created = await call(
+          'POST',
+          '/v1/webhooks',
+          JSON.stringify({ url: `${targetUrl}/${++counter}`, events: ['*'] }),
+        );
+        if (created.status !== 201) {
+          failures += 1;
+          continue;
+        }
+        createLatencies.push(created.ms);
+        const deleted = await call('DELETE', `/v1/webhooks/${created.body.id}`);
+        if (deleted.status === 204) deleteLatencies.push(deleted.ms);
+        else failures += 1;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const requests = createLatencies.length + deleteLatencies.length + failures;
+  return {
+    failures,
+    create: {
+      perSecond: createLatencies.length / seconds,
+      p50: quantile(createLatencies, 0.5),
+      p99: quantile(createLatencies, 0.99),
+      serverCpuUsPerRequest: ((cpuMs(server.process.pid!) - cpuBefore) * 1000) / Math.max(1, requests),
+    },
+    delete: { p50: quantile(deleteLatencies, 0.5), p99: quantile(deleteLatencies, 0.99) },
+  };
+}
+
 export async function createScenario(options: Options): Promise<ScenarioResult> {
   const dir = mkdtempSync(join(tmpdir(), 'pipai-bench-create-'));
   const caFile = join(dir, 'ca.pem');
   writeFileSync(caFile, testCaPem);
   const [target] = await startReceivers(1);
+  const durationMs = options.quick ? 2_000 : 10_000;
   try {
     const store = openSqliteStore(join(dir, 'pipai.sqlite'));
     await store.migrate();
     const { key } = await seedAccount(store, 'bench', 0, () => '');
+    const warmUpKey = await extraKey(store, 'bench');
     await store.close();
     const api = await startApi({ dataDir: dir, extra: { PIPAI_DEV_ALLOW_LOOPBACK: '1', NODE_EXTRA_CA_CERTS: caFile } });
-    const signed = signedFetcher(api.baseUrl, key);
-    const call = async (method: string, path: string, body = '') => {
-      const started = performance.now();
-      const response = await signed(method, path, body);
-      const text = await response.text();
-      return { status: response.status, ms: performance.now() - started, body: text ? JSON.parse(text) : undefined };
-    };
-    const createLatencies: number[] = [];
-    const deleteLatencies: number[] = [];
-    let failures = 0;
-    let counter = 0;
-    const until = performance.now() + (options.quick ? 2_000 : 10_000);
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: 8 }, async () => {
-        while (performance.now() < until) {
-          const created = await call(
-            'POST',
-            '/v1/webhooks',
-            JSON.stringify({ url: `${target!.url}/${++counter}`, events: ['*'] }),
-          );
-          if (created.status !== 201) {
-            failures += 1;
-            continue;
-          }
-          createLatencies.push(created.ms);
-          const deleted = await call('DELETE', `/v1/webhooks/${created.body.id}`);
-          if (deleted.status === 204) deleteLatencies.push(deleted.ms);
-          else failures += 1;
-        }
-      }),
+    await createAndDelete(api, api.baseUrl, warmUpKey, target!.url, 1_000);
+    const full = await createAndDelete(api, api.baseUrl, key, target!.url, durationMs);
+    // The baseline answers with the bytes of a webhook the full stack created.
+    const sample = await signedFetcher(api.baseUrl, warmUpKey)(
+      'POST',
+      '/v1/webhooks',
+      JSON.stringify({ url: `${target!.url}/sample`, events: ['*'] }),
     );
-    const seconds = (performance.now() - started) / 1000;
+    writeFileSync(join(dir, 'created.json'), Buffer.from(await sample.arrayBuffer()));
     await api.stop();
+
+    const port = await freePort();
+    const canned = startNode(
+      join(REPO, 'packages/bench/src/servers/canned.ts'),
+      ['express', join(dir, 'created.json'), join(dir, 'created.json'), join(dir, 'created.json')],
+      { PORT: String(port) },
+    );
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`);
+    const bareUrl = `http://127.0.0.1:${port}`;
+    await createAndDelete(canned, bareUrl, warmUpKey, target!.url, 1_000);
+    const bare = await createAndDelete(canned, bareUrl, key, target!.url, durationMs);
+    await canned.stop();
+    const ratio = full.create.serverCpuUsPerRequest / Math.max(bare.create.serverCpuUsPerRequest, 0.1);
     return {
       scenario: 'create',
       measurements: {
-        'POST /v1/webhooks (URL checked: DNS + TLS handshake to a loopback HTTPS target)': {
-          perSecond: createLatencies.length / seconds,
-          p50: quantile(createLatencies, 0.5),
-          p99: quantile(createLatencies, 0.99),
-        },
-        'DELETE /v1/webhooks/{id}': { p50: quantile(deleteLatencies, 0.5), p99: quantile(deleteLatencies, 0.99) },
+        'POST /v1/webhooks (URL checked: DNS + TLS handshake to a loopback HTTPS target), then DELETE': full.create,
+        'DELETE /v1/webhooks/{id}': full.delete,
+        'the same pairs against bare Express, same bytes': bare.create,
+        'server CPU per request, full stack / bare Express': { ratio: Number(ratio.toFixed(1)) },
       },
-      checks: [{ name: 'every create and delete succeeded', value: `${failures} failures`, pass: failures === 0 }],
+      checks: [
+        { name: 'every create and delete succeeded', value: `${full.failures} failures`, pass: full.failures === 0 },
+      ],
       notes:
-        '8 concurrent clients, each creating a webhook and deleting it again, signed requests. No target: reported.',
+        "8 concurrent clients, each creating a webhook and deleting it again, signed requests. serverCpuUsPerRequest: the server process's CPU time over the run divided by the creates and deletes it answered. No target: reported (a create checks its URL for real, with a TLS handshake).",
     };
   } finally {
     await target!.close();

@@ -1,13 +1,16 @@
-// The baselines of list-vs-bare: the same response bytes from bare Express (`express`) or from
-// node:http alone (`raw`), on PORT: the list's for /v1/webhooks, the webhook's for /v1/webhooks/{id}.
-// Usage: canned.ts express|raw LIST_BODY_FILE GET_BODY_FILE
+// The baselines of list-vs-bare and create: the same response bytes from bare Express (`express`) or
+// from node:http alone (`raw`), on PORT: the list's for GET /v1/webhooks, the webhook's for
+// GET /v1/webhooks/{id}, and (Express only) a created webhook's for POST /v1/webhooks (its JSON body
+// parsed, as any Express API would) and 204 for DELETE /v1/webhooks/{id}.
+// Usage: canned.ts express|raw LIST_BODY_FILE [GET_BODY_FILE [CREATED_BODY_FILE]]
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import express from 'express';
 
-const [kind, listFile, getFile] = process.argv.slice(2);
+const [kind, listFile, getFile, createdFile] = process.argv.slice(2);
 const list = readFileSync(listFile!);
 const one = getFile ? readFileSync(getFile) : list;
+const created = createdFile ? readFileSync(createdFile) : one;
 const port = Number(process.env.PORT);
 if (kind === 'express') {
   const app = express();
@@ -16,6 +19,12 @@ if (kind === 'express') {
   });
   app.get('/v1/webhooks/:id', (_req, res) => {
     res.type('application/json').send(one);
+  });
+  app.post('/v1/webhooks', express.json(), (_req, res) => {
+    res.status(201).type('application/json').send(created);
+  });
+  app.delete('/v1/webhooks/:id', (_req, res) => {
+    res.status(204).end();
   });
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
