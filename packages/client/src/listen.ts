@@ -1,33 +1,91 @@
-// `pipai listen`: a local HTTPS receiver for development. It registers itself as a webhook, verifies
-// every delivery with the SDK's verifyWebhook, prints it, and removes the webhook when stopped.
+// `pipai listen`: a local HTTPS receiver for development. It registers itself as a webhook (or, with
+// `keep`, resumes the webhook it kept last time), verifies every delivery with the SDK's
+// verifyWebhook, prints it, optionally forwards it as received to the user's own receiver, and
+// removes the webhook when stopped unless kept.
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { components } from '@pipai/contract';
 import type { PipAIClient } from './client.ts';
 import { devCertificate } from './dev-tls.ts';
+import { PipAIError } from './errors.ts';
 import { verifyWebhook, WebhookVerificationError } from './verify.ts';
+
+type EventSubscriptions = components['schemas']['EventSubscriptions'];
 
 export interface ListenOptions {
   client: PipAIClient;
   dataDir: string;
   port: number;
   events: string[];
+  /** Keep the webhook when stopped, and resume it (same id and secret) on the next run. */
   keep: boolean;
+  /** Forward each delivery, as received, to this URL, and answer with its response. */
+  forwardTo?: string | undefined;
   json: boolean;
   log: (line: string) => void;
 }
 
-export async function listen(options: ListenOptions): Promise<{ close(): Promise<void> }> {
+export interface Listener {
+  webhookId: string;
+  url: string;
+  /** The signing secret, for the user's own receiver to verify with. */
+  secret: string;
+  close(): Promise<void>;
+}
+
+/** Registration failed: the listener has stopped and says why in one line. */
+export class ListenError extends Error {}
+
+/** The webhook a `--keep` run left registered, and its secret (a file only this user can read). */
+interface KeptWebhook {
+  id: string;
+  secret: string;
+}
+
+const keptFile = (dataDir: string) => join(dataDir, 'listen-webhook.json');
+
+function readKept(dataDir: string): KeptWebhook | undefined {
+  if (!existsSync(keptFile(dataDir))) return undefined;
+  try {
+    const kept = JSON.parse(readFileSync(keptFile(dataDir), 'utf8')) as Partial<KeptWebhook>;
+    return typeof kept.id === 'string' && typeof kept.secret === 'string'
+      ? { id: kept.id, secret: kept.secret }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeKept(dataDir: string, kept: KeptWebhook): void {
+  writeFileSync(keptFile(dataDir), `${JSON.stringify(kept, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(keptFile(dataDir), 0o600);
+}
+
+/** Headers that describe one hop, not the delivery: the forwarding request sets its own. */
+const HOP_HEADERS = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive']);
+
+function forwardedHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined && !HOP_HEADERS.has(name)) result[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return result;
+}
+
+export async function listen(options: ListenOptions): Promise<Listener> {
   const certificate = devCertificate(options.dataDir);
   let secret = '';
   const server = createServer({ key: certificate.key, cert: certificate.cert }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', async () => {
-      const body = Buffer.concat(chunks).toString('utf8');
+      const raw = Buffer.concat(chunks);
+      const body = raw.toString('utf8');
       try {
         const event = await verifyWebhook({ secret, headers: req.headers, body });
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"received":true}');
         options.log(
           options.json
             ? JSON.stringify(event)
@@ -35,27 +93,101 @@ export async function listen(options: ListenOptions): Promise<{ close(): Promise
         );
       } catch (error) {
         const reason = error instanceof WebhookVerificationError ? error.message : 'body is not JSON';
-        res.writeHead(400, { 'content-type': 'text/plain' }).end(reason);
         options.log(`✘ rejected  ${reason}`);
+        if (!options.forwardTo) {
+          res.writeHead(400, { 'content-type': 'text/plain' }).end(reason);
+          return;
+        }
+      }
+      if (!options.forwardTo) {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"received":true}');
+        return;
+      }
+      // As received: same headers, same bytes, so the user's receiver verifies exactly what PipAI signed.
+      const started = performance.now();
+      try {
+        const forwarded = await fetch(options.forwardTo, {
+          method: 'POST',
+          headers: forwardedHeaders(req.headers),
+          body: raw,
+        });
+        const answer = Buffer.from(await forwarded.arrayBuffer());
+        const ms = Math.round(performance.now() - started);
+        options.log(`→ forwarded  ${options.forwardTo}  ${forwarded.status}  ${ms} ms`);
+        res
+          .writeHead(forwarded.status, {
+            'content-type': forwarded.headers.get('content-type') ?? 'application/octet-stream',
+          })
+          .end(answer);
+      } catch (error) {
+        const reason = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
+        options.log(`→ forwarding to ${options.forwardTo} failed: ${reason}`);
+        res.writeHead(502, { 'content-type': 'text/plain' }).end(`forwarding failed: ${reason}`);
       }
     });
   });
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(options.port, '127.0.0.1', resolve));
   const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/webhook`;
-  const created = await options.client.POST('/v1/webhooks', {
-    body: { url, events: options.events as components['schemas']['EventSubscriptions'], description: 'pipai listen' },
-  });
-  const webhook = created.data!;
+  const stop = async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+
+  let webhook: KeptWebhook;
+  try {
+    webhook = await register(options, url);
+  } catch (error) {
+    await stop();
+    throw new ListenError(`pipai listen could not register its webhook: ${describe(error)}`);
+  }
   secret = webhook.secret;
+  if (options.keep) writeKept(options.dataDir, webhook);
   options.log(
     `Listening on ${url} as ${webhook.id} (events: ${options.events.join(',')}). Waiting for deliveries; Ctrl-C to stop.`,
   );
+  options.log(`Signing secret: ${webhook.secret}`);
+  if (options.forwardTo) options.log(`Forwarding every delivery, as received, to ${options.forwardTo}`);
   return {
+    webhookId: webhook.id,
+    url,
+    secret: webhook.secret,
     async close() {
       if (!options.keep)
         await options.client.DELETE('/v1/webhooks/{webhook_id}', { params: { path: { webhook_id: webhook.id } } });
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stop();
     },
   };
+}
+
+/** The kept webhook, pointed at this run's URL and events; else a new one. */
+async function register(options: ListenOptions, url: string): Promise<KeptWebhook> {
+  const events = options.events as EventSubscriptions;
+  const kept = options.keep ? readKept(options.dataDir) : undefined;
+  if (kept) {
+    try {
+      const resumed = await options.client.PATCH('/v1/webhooks/{webhook_id}', {
+        params: { path: { webhook_id: kept.id } },
+        body: { url, events, status: 'active' },
+      });
+      if (resumed.response.ok) return kept;
+      if (resumed.response.status !== 404) throw await PipAIError.fromResponse(resumed.response);
+    } catch (error) {
+      if (!(error instanceof PipAIError && error.status === 404)) throw error;
+    }
+    // Deleted since: register afresh.
+  }
+  const created = await options.client.POST('/v1/webhooks', {
+    body: { url, events, description: 'pipai listen' },
+  });
+  if (!created.data) throw await PipAIError.fromResponse(created.response);
+  return { id: created.data.id, secret: created.data.secret };
+}
+
+function describe(error: unknown): string {
+  if (error instanceof PipAIError) {
+    const details = error.errors.map((item) => `${item.parameter}: ${item.message}`).join('; ');
+    return `${error.toString()}${details ? ` (${details})` : ''}`;
+  }
+  const cause = (error as Error & { cause?: Error }).cause;
+  return cause ? `${(error as Error).message} (${cause.message})` : (error as Error).message;
 }

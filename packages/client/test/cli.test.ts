@@ -46,10 +46,13 @@ Commands:
                              [--limit N] [--cursor C] [--all]
   webhooks redeliver WEBHOOK_ID DELIVERY_ID
   event-types                 list the event types a webhook can subscribe to
-  listen [--port 8443] [--events E1,E2] [--keep]
-                              a local HTTPS receiver: registers itself, verifies and prints every
-                              delivery (needs the server started with PIPAI_DEV_ALLOW_LOOPBACK=1
-                              on the same data dir, and openssl)
+  listen [--port 8443] [--events E1,E2] [--forward-to URL] [--keep] [--print-secret]
+                              a local HTTPS receiver: registers itself, prints its signing secret,
+                              verifies and prints every delivery; --forward-to sends each one on, as
+                              received, to your own receiver and prints its status; --keep keeps the
+                              webhook and resumes it next time; --print-secret prints the kept
+                              webhook's secret and exits (needs the server started with
+                              PIPAI_DEV_ALLOW_LOOPBACK=1 on the same data dir, and openssl)
 
 Options:
   --json                      print the API's JSON instead of a table

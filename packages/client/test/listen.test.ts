@@ -3,10 +3,13 @@
 // pipai-admin, and the event printed as verified. All separate processes on one data dir.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -58,10 +61,48 @@ afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+let server: ReturnType<typeof start> | undefined;
+
+/** One server for the file: the CLI finds it through the dev credentials its first start wrote. */
+async function startServer(): Promise<void> {
+  if (server) return;
+  server = start('packages/server/src/main.ts', []);
+  await waitFor(server, /PipAI API listening/);
+}
+
+const cli = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
+  run(process.execPath, [join(REPO, 'packages/client/src/cli.ts'), ...args], { env: { ...env, ...extraEnv } });
+
+const emit = (type: string, data: object) =>
+  run(
+    process.execPath,
+    [
+      join(REPO, 'packages/server/src/admin.ts'),
+      'events',
+      'emit',
+      '--account',
+      'dev',
+      '--type',
+      type,
+      '--data',
+      JSON.stringify(data),
+    ],
+    { env },
+  );
+
+const DEPLOYED = {
+  strategy_id: 'stg_7d2c90e1',
+  name: 'BTC mean reversion',
+  version: 3,
+  mode: 'live',
+  exchange: 'binance',
+  symbols: ['BTC-USDT'],
+  deployed_at: '2026-04-29T11:58:30Z',
+};
+
 describe('watching a delivery arrive', () => {
   it('pnpm start, pipai listen, pipai-admin events emit: the listener prints the verified event', async () => {
-    const server = start('packages/server/src/main.ts', []);
-    await waitFor(server, /PipAI API listening/);
+    await startServer();
     const listener = start('packages/client/src/cli.ts', ['listen', '--port', '0']);
     const [, url, webhookId] = (await waitFor(
       listener,
@@ -75,30 +116,7 @@ describe('watching a delivery arrive', () => {
     );
     expect(JSON.parse(registered.stdout)).toMatchObject({ id: webhookId, url, status: 'active' });
 
-    const data = {
-      strategy_id: 'stg_7d2c90e1',
-      name: 'BTC mean reversion',
-      version: 3,
-      mode: 'live',
-      exchange: 'binance',
-      symbols: ['BTC-USDT'],
-      deployed_at: '2026-04-29T11:58:30Z',
-    };
-    const { stdout } = await run(
-      process.execPath,
-      [
-        join(REPO, 'packages/server/src/admin.ts'),
-        'events',
-        'emit',
-        '--account',
-        'dev',
-        '--type',
-        'strategy.deployed',
-        '--data',
-        JSON.stringify(data),
-      ],
-      { env },
-    );
+    const { stdout } = await emit('strategy.deployed', DEPLOYED);
     const eventId = stdout.match(/^(evt_[0-9a-f]{24})\s+strategy\.deployed/m)![1]!;
 
     const [line] = await waitFor(listener, new RegExp(`✔ verified  strategy\\.deployed  ${eventId}  .*`));
@@ -111,5 +129,93 @@ describe('watching a delivery arrive', () => {
       env,
     });
     expect(JSON.parse(list.stdout).data.map((webhook: { id: string }) => webhook.id)).not.toContain(webhookId);
+  }, 60_000);
+
+  it('--forward-to sends each delivery on as received; the receiver verifies it with standardwebhooks', async () => {
+    await startServer();
+    const received: { headers: Record<string, string>; body: string; verified: unknown }[] = [];
+    let secret = '';
+    const receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        const headers = req.headers as Record<string, string>;
+        try {
+          const verified = new Webhook(`whsec_${Buffer.from(secret, 'base64url').toString('base64')}`).verify(
+            body,
+            headers,
+          );
+          received.push({ headers, body, verified });
+          res.writeHead(202, { 'content-type': 'text/plain' }).end('taken');
+        } catch (error) {
+          res.writeHead(401, { 'content-type': 'text/plain' }).end((error as Error).message);
+        }
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+    try {
+      const listener = start('packages/client/src/cli.ts', [
+        'listen',
+        '--port',
+        '0',
+        '--events',
+        'strategy.deployed',
+        '--forward-to',
+        receiverUrl,
+      ]);
+      const [, webhookId] = (await waitFor(listener, /as (wh_[0-9a-f]+) \(events: strategy\.deployed\)/))!;
+      secret = (await waitFor(listener, /Signing secret: (\S+)/))[1]!;
+      const { stdout } = await emit('strategy.deployed', DEPLOYED);
+      const eventId = stdout.match(/^(evt_[0-9a-f]{24})\s+strategy\.deployed/m)![1]!;
+      await waitFor(listener, new RegExp(`→ forwarded  ${receiverUrl.replace(/[.]/g, '\\.')}  202  \\d+ ms`));
+      expect(received).toHaveLength(1);
+      expect(received[0]!.headers['webhook-id']).toBe(eventId);
+      expect(received[0]!.verified).toMatchObject({ id: eventId, type: 'strategy.deployed', data: DEPLOYED });
+      // PipAI was answered with the receiver's status: the delivery log shows it.
+      const deliveries = JSON.parse((await cli(['webhooks', 'deliveries', webhookId!, '--json'])).stdout);
+      expect(deliveries.data[0]).toMatchObject({ event_id: eventId, status: 'succeeded', response_status: 202 });
+      listener.child.kill('SIGINT');
+      await new Promise((resolve) => listener.child.once('exit', resolve));
+    } finally {
+      receiver.close();
+    }
+  }, 60_000);
+
+  it('exits 1 with one line when it cannot register, and stops listening', async () => {
+    await startServer();
+    // A server that is not there: the listener must not linger with a webhook it never got.
+    const refused = await cli(['listen', '--port', '0'], { PIPAI_BASE_URL: 'http://127.0.0.1:9' }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(refused?.code).toBe(1);
+    expect(refused?.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused?.stderr).toMatch(/^error: pipai listen could not register its webhook: fetch failed/);
+  }, 30_000);
+
+  it('--keep resumes the same webhook and secret on the next run; --print-secret prints that secret', async () => {
+    await startServer();
+    const first = start('packages/client/src/cli.ts', ['listen', '--port', '0', '--keep']);
+    const [, webhookId] = (await waitFor(first, /as (wh_[0-9a-f]+) /))!;
+    const secret = (await waitFor(first, /Signing secret: (\S+)/))[1]!;
+    first.child.kill('SIGINT');
+    await new Promise((resolve) => first.child.once('exit', resolve));
+
+    // The second run listens on another port: the kept webhook follows it, same id, same secret.
+    const second = start('packages/client/src/cli.ts', ['listen', '--port', '0', '--keep']);
+    const [, url, resumedId] = (await waitFor(second, /Listening on (\S+) as (wh_[0-9a-f]+) /))!;
+    expect(resumedId).toBe(webhookId);
+    expect((await waitFor(second, /Signing secret: (\S+)/))[1]).toBe(secret);
+    expect(JSON.parse((await cli(['webhooks', 'get', webhookId!, '--json'])).stdout)).toMatchObject({ url });
+    second.child.kill('SIGINT');
+    await new Promise((resolve) => second.child.once('exit', resolve));
+
+    const printed = await cli(['listen', '--port', '0', '--print-secret']);
+    expect(printed.stdout).toBe(`${secret}\n`);
+    expect(JSON.parse((await cli(['webhooks', 'get', webhookId!, '--json'])).stdout)).toMatchObject({
+      status: 'active',
+    });
   }, 60_000);
 });

@@ -1,5 +1,6 @@
 // The pipai command table: every command, in the order help lists them.
 import { resolve } from 'node:path';
+import { UsageError } from '@pipai/contract/command-table';
 import { listen } from '../listen.ts';
 import { command } from './context.ts';
 import { commaList, table } from './text.ts';
@@ -17,24 +18,45 @@ export const COMMANDS = [
   }),
   command({
     name: 'listen',
-    usage: ['[--port 8443] [--events E1,E2] [--keep]'],
+    usage: ['[--port 8443] [--events E1,E2] [--forward-to URL] [--keep] [--print-secret]'],
     summary: [
-      'a local HTTPS receiver: registers itself, verifies and prints every',
-      'delivery (needs the server started with PIPAI_DEV_ALLOW_LOOPBACK=1',
-      'on the same data dir, and openssl)',
+      'a local HTTPS receiver: registers itself, prints its signing secret,',
+      'verifies and prints every delivery; --forward-to sends each one on, as',
+      'received, to your own receiver and prints its status; --keep keeps the',
+      'webhook and resumes it next time; --print-secret prints the kept',
+      "webhook's secret and exits (needs the server started with",
+      'PIPAI_DEV_ALLOW_LOOPBACK=1 on the same data dir, and openssl)',
     ],
-    options: { port: { type: 'string' }, events: { type: 'string' }, keep: { type: 'boolean', default: false } },
-    // Prints each delivery as it arrives (no render), until Ctrl-C; then removes its webhook.
+    options: {
+      port: { type: 'string' },
+      events: { type: 'string' },
+      'forward-to': { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      'print-secret': { type: 'boolean', default: false },
+    },
+    // Prints each delivery as it arrives (no render), until Ctrl-C; then removes its webhook unless kept.
     async run({ client, values, env }) {
+      const forwardTo = values['forward-to'];
+      if (forwardTo !== undefined && !/^https?:\/\/[^/]/.test(forwardTo)) {
+        throw new UsageError('listen: --forward-to takes an http:// or https:// URL');
+      }
+      const printSecret = values['print-secret'];
       const listener = await listen({
         client,
         dataDir: resolve(env.PIPAI_DATA_DIR || '.data'),
         port: Number(values.port ?? 8443),
         events: commaList(values.events) ?? ['*'],
-        keep: values.keep,
+        // The secret printed must stay valid: --print-secret keeps the webhook.
+        keep: values.keep || printSecret,
+        forwardTo,
         json: values.json,
-        log: (line) => console.log(line),
+        log: printSecret ? () => undefined : (line) => console.log(line),
       });
+      if (printSecret) {
+        console.log(listener.secret);
+        await listener.close();
+        return;
+      }
       await new Promise<void>((done) => {
         process.once('SIGINT', done);
         process.once('SIGTERM', done);
