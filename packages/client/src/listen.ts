@@ -7,7 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { components } from '@pipai/contract';
+import { type components, matchesEvent } from '@pipai/contract';
 import type { PipAIClient } from './client.ts';
 import { devCertificate } from './dev-tls.ts';
 import { PipAIError } from './errors.ts';
@@ -20,6 +20,8 @@ export interface ListenOptions {
   dataDir: string;
   port: number;
   events: string[];
+  /** The webhook's balance_low_threshold, when its events take account.balance_low. */
+  threshold: string;
   /** Keep the webhook when stopped, and resume it (same id and secret) on the next run. */
   keep: boolean;
   /** Forward each delivery, as received, to this URL, and answer with its response. */
@@ -162,12 +164,16 @@ export async function listen(options: ListenOptions): Promise<Listener> {
 /** The kept webhook, pointed at this run's URL and events; else a new one. */
 async function register(options: ListenOptions, url: string): Promise<KeptWebhook> {
   const events = options.events as EventSubscriptions;
+  // A threshold lets balance reports reach the listener (`pipai-admin events balance`).
+  const threshold = options.events.some((pattern) => matchesEvent(pattern, 'account.balance_low'))
+    ? { balance_low_threshold: options.threshold }
+    : {};
   const kept = options.keep ? readKept(options.dataDir) : undefined;
   if (kept) {
     try {
       const resumed = await options.client.PATCH('/v1/webhooks/{webhook_id}', {
         params: { path: { webhook_id: kept.id } },
-        body: { url, events, status: 'active' },
+        body: { url, events, status: 'active', ...threshold },
       });
       if (resumed.response.ok) return kept;
       if (resumed.response.status !== 404) throw await PipAIError.fromResponse(resumed.response);
@@ -177,7 +183,7 @@ async function register(options: ListenOptions, url: string): Promise<KeptWebhoo
     // Deleted since: register afresh.
   }
   const created = await options.client.POST('/v1/webhooks', {
-    body: { url, events, description: 'pipai listen' },
+    body: { url, events, description: 'pipai listen', ...threshold },
   });
   if (!created.data) throw await PipAIError.fromResponse(created.response);
   return { id: created.data.id, secret: created.data.secret };

@@ -46,12 +46,13 @@ Commands:
                              [--limit N] [--cursor C] [--all]
   webhooks redeliver WEBHOOK_ID DELIVERY_ID
   event-types                 list the event types a webhook can subscribe to
-  listen [--port 8443] [--events E1,E2] [--forward-to URL] [--keep] [--print-secret]
-                              a local HTTPS receiver: registers itself, prints its signing secret,
-                              verifies and prints every delivery; --forward-to sends each one on, as
-                              received, to your own receiver and prints its status; --keep keeps the
-                              webhook and resumes it next time; --print-secret prints the kept
-                              webhook's secret and exits (needs the server started with
+  listen [--port 8443] [--events E1,E2] [--threshold 100] [--forward-to URL] [--keep] [--print-secret]
+                              a local HTTPS receiver: registers itself (with a balance_low threshold,
+                              default 100, when its events take account.balance_low), prints its
+                              signing secret, verifies and prints every delivery; --forward-to sends
+                              each one on, as received, to your own receiver and prints its status;
+                              --keep keeps the webhook and resumes it next time; --print-secret prints
+                              the kept webhook's secret and exits (needs the server started with
                               PIPAI_DEV_ALLOW_LOOPBACK=1 on the same data dir, and openssl)
 
 Options:

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { eventCatalog } from '@pipai/contract';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -218,4 +219,43 @@ describe('watching a delivery arrive', () => {
       status: 'active',
     });
   }, 60_000);
+
+  it("events trigger publishes each of the 11 types with the spec's example payload; events balance reaches the listener", async () => {
+    await startServer();
+    const listener = start('packages/client/src/cli.ts', ['listen', '--port', '0']);
+    await waitFor(listener, /Signing secret: /);
+    const admin = (args: string[]) =>
+      run(process.execPath, [join(REPO, 'packages/server/src/admin.ts'), ...args], { env });
+    for (const { type } of eventCatalog) {
+      const overrides = type === 'strategy.deployed' ? ['--set', 'version=4', '--set', 'symbols[0]=ETH-USDT'] : [];
+      const { stdout } = await admin(['events', 'trigger', type, ...overrides, '--json']);
+      const [published] = JSON.parse(stdout).events;
+      expect(published).toMatchObject({ type });
+      // The listener verified it: the payload the spec documents, with the overrides applied.
+      const [line] = await waitFor(
+        listener,
+        new RegExp(`✔ verified  ${type.replace('.', '\\.')}  ${published.id}  (.*)`),
+      );
+      if (type === 'strategy.deployed') expect(line).toContain('"version":4,');
+      if (type === 'strategy.deployed') expect(line).toContain('"symbols":["ETH-USDT"]');
+    }
+    // A balance below the listener's threshold (100 by default) fires account.balance_low end to end.
+    const { stdout } = await admin(['events', 'balance', '--account', 'dev', '--asset', 'USDT', '--available', '5']);
+    // One account.balance_low per webhook whose threshold it crosses (an earlier test kept one).
+    const published = [...stdout.matchAll(/^(evt_[0-9a-f]{24})\s+account\.balance_low/gm)].map((match) => match[1]);
+    const [, received] = (await waitFor(
+      listener,
+      /✔ verified {2}account\.balance_low {2}(evt_[0-9a-f]{24}) .*"available":"5"/,
+    ))!;
+    expect(published).toContain(received);
+    const unknown = await admin(['events', 'trigger', 'strategy.nope']).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(unknown).toMatchObject({ code: 2 });
+    expect((unknown as { stderr: string }).stderr).toMatch(
+      /^unknown event type: strategy\.nope\. Known types: strategy\.deployed, /,
+    );
+    listener.child.kill('SIGINT');
+    await new Promise((resolve) => listener.child.once('exit', resolve));
+  }, 90_000);
 });

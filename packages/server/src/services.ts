@@ -74,6 +74,7 @@ export function eventServiceOn(store: Store, clock: Clock, onPublished?: () => v
     events: store.events,
     clock,
     validatePayload,
+    exampleData,
     ...(onPublished ? { onPublished } : {}),
   });
 }

@@ -1,5 +1,6 @@
 // The `pipai-admin events …` commands: one table entry each.
 
+import { type EventType, eventTypes, isEventType } from '@pipai/contract';
 import { UsageError } from '@pipai/contract/command-table';
 import type { EventService } from '../domain/event-service.ts';
 import { command, JSON_OPTION } from './context.ts';
@@ -12,6 +13,64 @@ export function needsAccount(name: string, values: { account?: string | undefine
 
 type Published = Awaited<ReturnType<EventService['publish']>>;
 
+/** The event type named, or a usage error that lists the known ones. */
+function knownType(type: string): EventType {
+  if (isEventType(type)) return type;
+  throw new UsageError(`unknown event type: ${type}. Known types: ${eventTypes.join(', ')}`);
+}
+
+/**
+ * `--set path=value` overrides on a payload: the path in dots and [index] (`symbols[0]`,
+ * `metrics.sharpe`), the value JSON when it reads as JSON (`4`, `true`, `["a"]`), else text.
+ */
+export function applySets(data: unknown, sets: readonly string[]): unknown {
+  for (const set of sets) {
+    const at = set.indexOf('=');
+    if (at <= 0) throw new UsageError(`--set takes path=value, not ${JSON.stringify(set)}`);
+    const path = set
+      .slice(0, at)
+      .split(/\.|\[(\d+)\]/)
+      .filter((segment) => segment !== undefined && segment !== '');
+    const text = set.slice(at + 1);
+    let value: unknown = text;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      // Not JSON: the text itself.
+    }
+    let node = data as Record<string, unknown>;
+    for (const segment of path.slice(0, -1)) {
+      const next = node[segment];
+      if (typeof next !== 'object' || next === null) {
+        throw new UsageError(`--set ${set}: ${segment} is not an object or array in the payload`);
+      }
+      node = next as Record<string, unknown>;
+    }
+    node[path.at(-1)!] = value;
+  }
+  return data;
+}
+
+/** --data as given, or the type's example payload; then the --set overrides. */
+function payloadOf(
+  events: EventService,
+  type: EventType,
+  values: { data?: string | undefined; set?: string[] | undefined },
+) {
+  let data: unknown;
+  if (values.data === undefined) data = events.examplePayload(type);
+  else {
+    try {
+      data = JSON.parse(values.data);
+    } catch {
+      throw new UsageError('--data must be JSON');
+    }
+  }
+  return applySets(data, values.set ?? []);
+}
+
+const SET_OPTION = { type: 'string', multiple: true } as const;
+
 const renderPublished = ({ events }: { events: Published }) =>
   events.length === 0
     ? 'No event: no threshold was crossed.'
@@ -20,19 +79,35 @@ const renderPublished = ({ events }: { events: Published }) =>
 export const EVENT_COMMANDS = [
   command({
     name: 'events emit',
-    usage: ['--account NAME --type TYPE --data JSON'],
-    summary: ["publish an event, as PipAI's services do"],
-    options: { account: { type: 'string' }, type: { type: 'string' }, data: { type: 'string' }, json: JSON_OPTION },
+    usage: ['--account NAME --type TYPE [--data JSON] [--set PATH=VALUE]…'],
+    summary: ["publish an event, as PipAI's services do (without --data: the spec's example payload)"],
+    options: {
+      account: { type: 'string' },
+      type: { type: 'string' },
+      data: { type: 'string' },
+      set: SET_OPTION,
+      json: JSON_OPTION,
+    },
     async run({ events, name, values }) {
       const account = needsAccount(name, values);
-      if (!values.type || values.data === undefined) throw new UsageError('events emit needs --type and --data');
-      let data: unknown;
-      try {
-        data = JSON.parse(values.data);
-      } catch {
-        throw new UsageError('--data must be JSON');
-      }
-      return { events: await events.publish(account, values.type, data) };
+      if (!values.type) throw new UsageError('events emit needs --type');
+      const type = knownType(values.type);
+      return { events: await events.publish(account, type, payloadOf(events, type, values)) };
+    },
+    render: renderPublished,
+  }),
+  command({
+    name: 'events trigger',
+    usage: ['TYPE [--account NAME] [--data JSON] [--set PATH=VALUE]…'],
+    summary: [
+      "publish a fixture event of any type, the spec's example payload by default (account dev",
+      'unless --account); account.balance_low goes to its subscribers with no balance report',
+    ],
+    options: { account: { type: 'string' }, data: { type: 'string' }, set: SET_OPTION, json: JSON_OPTION },
+    async run({ events, args, values }) {
+      if (args.length !== 1) throw new UsageError('events trigger needs one event type');
+      const type = knownType(args[0]!);
+      return { events: await events.trigger(values.account ?? 'dev', type, payloadOf(events, type, values)) };
     },
     render: renderPublished,
   }),

@@ -17,6 +17,8 @@ export interface EventServiceDeps {
   clock: Clock;
   /** The errors of `data` against the payload schema of `type` in the spec; [] when valid. */
   validatePayload(type: string, data: unknown): ParameterError[];
+  /** The documented example payload (`data`) of an event type. */
+  exampleData(type: EventType): unknown;
   /** Called after events were stored, to wake the delivery worker. */
   onPublished?: () => void;
 }
@@ -54,11 +56,29 @@ export class EventService {
         'account.balance_low is derived from balance reports; report the balance instead',
       );
     }
+    return [await this.#publishValid(accountName, type, data)];
+  }
+
+  /** The spec's example payload of `type`, a copy the caller may change. */
+  examplePayload(type: EventType): unknown {
+    return structuredClone(this.#deps.exampleData(type));
+  }
+
+  /**
+   * A fixture event for developers (`pipai-admin trigger`): any type, its payload checked like a
+   * published one. account.balance_low included: it goes to the webhooks subscribed to it, with no
+   * balance report and no threshold judged.
+   */
+  async trigger(accountName: string, type: EventType, data: unknown): Promise<PublishedEvent[]> {
+    return [await this.#publishValid(accountName, type, data)];
+  }
+
+  async #publishValid(accountName: string, type: string, data: unknown): Promise<PublishedEvent> {
     const errors = this.#deps.validatePayload(type, data);
     if (errors.length > 0) throw invalidParameters(errors);
     const account = await this.#account(accountName);
     // Validated against the spec's payload of `type`: a known event type.
-    return [await this.publishToAccount(account.id, type as EventType, data)];
+    return this.publishToAccount(account.id, type as EventType, data);
   }
 
   /**
