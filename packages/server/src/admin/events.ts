@@ -69,7 +69,11 @@ function payloadOf(
   return applySets(data, values.set ?? []);
 }
 
-const SET_OPTION = { type: 'string', multiple: true } as const;
+/** The payload of an emitted or triggered event: --data, else the example; then each --set. */
+const PAYLOAD_OPTIONS = {
+  data: { type: 'string' },
+  set: { type: 'string', multiple: true },
+} as const;
 
 const renderPublished = ({ events }: { events: Published }) =>
   events.length === 0
@@ -81,13 +85,7 @@ export const EVENT_COMMANDS = [
     name: 'events emit',
     usage: ['--account NAME --type TYPE [--data JSON] [--set PATH=VALUE]…'],
     summary: ["publish an event, as PipAI's services do (without --data: the spec's example payload)"],
-    options: {
-      account: { type: 'string' },
-      type: { type: 'string' },
-      data: { type: 'string' },
-      set: SET_OPTION,
-      json: JSON_OPTION,
-    },
+    options: { account: { type: 'string' }, type: { type: 'string' }, ...PAYLOAD_OPTIONS, json: JSON_OPTION },
     async run({ events, name, values }) {
       const account = needsAccount(name, values);
       if (!values.type) throw new UsageError('events emit needs --type');
@@ -103,7 +101,7 @@ export const EVENT_COMMANDS = [
       "publish a fixture event of any type, the spec's example payload by default (account dev",
       'unless --account); account.balance_low goes to its subscribers with no balance report',
     ],
-    options: { account: { type: 'string' }, data: { type: 'string' }, set: SET_OPTION, json: JSON_OPTION },
+    options: { account: { type: 'string' }, ...PAYLOAD_OPTIONS, json: JSON_OPTION },
     async run({ events, args, values }) {
       if (args.length !== 1) throw new UsageError('events trigger needs one event type');
       const type = knownType(args[0]!);
