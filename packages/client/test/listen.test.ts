@@ -2,7 +2,7 @@
 // `pipai listen` (dev certificate, registers itself, verifies with the SDK), an event emitted with
 // pipai-admin, and the event printed as verified. All separate processes on one data dir.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -258,4 +258,19 @@ describe('watching a delivery arrive', () => {
     listener.child.kill('SIGINT');
     await new Promise((resolve) => listener.child.once('exit', resolve));
   }, 90_000);
+
+  it('after a restart on another port, the dev credentials name it and the CLI finds the server', async () => {
+    await startServer();
+    const before = JSON.parse(readFileSync(join(dataDir, 'dev-credentials.json'), 'utf8'));
+    server!.child.kill('SIGTERM');
+    await new Promise((resolve) => server!.child.once('exit', resolve));
+    // PORT=0: the new server gets another free port.
+    server = start('packages/server/src/main.ts', []);
+    await waitFor(server, /PipAI API listening/);
+    const [, port] = (await waitFor(server, /"url":"http:\/\/localhost:(\d+)"/))!;
+    const after = JSON.parse(readFileSync(join(dataDir, 'dev-credentials.json'), 'utf8'));
+    expect(after).toEqual({ ...before, base_url: `http://localhost:${port}` });
+    expect(statSync(join(dataDir, 'dev-credentials.json')).mode & 0o777).toBe(0o600);
+    expect(JSON.parse((await cli(['webhooks', 'list', '--json'])).stdout)).toHaveProperty('data');
+  }, 60_000);
 });

@@ -162,7 +162,11 @@ export function exitOnSignals(logger: Logger, drainMs: number, stop: (signal: st
   process.on('SIGINT', () => onSignal('SIGINT'));
 }
 
-/** On the first start of an empty embedded store: a dev account and key, saved 0600 in the data dir. */
+/**
+ * On the first start of an empty embedded store: a dev account and key, saved 0600 in the data dir.
+ * On every later start the file's base_url follows the port, so the CLI and the README's snippets
+ * that read it keep finding the server.
+ */
 export async function createDevCredentials(
   config: Config,
   store: Store,
@@ -170,7 +174,11 @@ export async function createDevCredentials(
   baseUrl: string,
   logger: Logger,
 ): Promise<void> {
-  if (store.kind !== 'sqlite' || (await store.accounts.countKeys()) > 0) return;
+  if (store.kind !== 'sqlite') return;
+  if ((await store.accounts.countKeys()) > 0) {
+    keepBaseUrlCurrent(join(config.dataDir, DEV_CREDENTIALS_FILE), baseUrl, logger);
+    return;
+  }
   const key = await accounts.createKey('dev', ['webhooks:read', 'webhooks:write']);
   const file = join(config.dataDir, DEV_CREDENTIALS_FILE);
   writeFileSync(file, `${JSON.stringify({ base_url: baseUrl, ...key }, null, 2)}\n`, { mode: 0o600 });
@@ -178,4 +186,17 @@ export async function createDevCredentials(
     { file, api_key: key.api_key, account: key.account },
     'created a dev account and API key; the secret is in the file',
   );
+}
+
+function keepBaseUrlCurrent(file: string, baseUrl: string, logger: Logger): void {
+  if (!existsSync(file)) return;
+  let saved: Record<string, unknown>;
+  try {
+    saved = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return; // Not ours to repair: the CLI says what is wrong with it.
+  }
+  if (saved.base_url === baseUrl) return;
+  writeFileSync(file, `${JSON.stringify({ ...saved, base_url: baseUrl }, null, 2)}\n`, { mode: 0o600 });
+  logger.info({ file, base_url: baseUrl }, 'the dev credentials now name this base URL');
 }
