@@ -44,6 +44,7 @@ Commands:
   webhooks test WEBHOOK_ID [--type EVENT_TYPE]
   webhooks deliveries WEBHOOK_ID [--status succeeded|failed] [--type EVENT_TYPE] [--event-id EVT]
                              [--limit N] [--cursor C] [--all]
+  webhooks delivery WEBHOOK_ID DELIVERY_ID
   webhooks redeliver WEBHOOK_ID DELIVERY_ID
   event-types                 list the event types a webhook can subscribe to
   listen [--port 8443] [--events E1,E2] [--threshold 100] [--forward-to URL] [--keep] [--print-secret]
@@ -144,6 +145,22 @@ describe('pipai webhooks', () => {
     );
     expect(log.stdout).toMatch(/dlv_[0-9a-f]{24}\s+\S+\s+account\.balance_low\s+1\s+test\s+succeeded\s+200/);
     const [attempt] = JSON.parse((await pipai(['webhooks', 'deliveries', id, '--all', '--json'])).stdout).data;
+
+    // One attempt as an HTTP exchange: the request sent, signed, then the response.
+    const detail = await pipai(['webhooks', 'delivery', id, attempt.id]);
+    expect(detail.code).toBe(0);
+    expect(detail.stdout).toMatch(
+      new RegExp(`^${attempt.id}  account\\.balance_low  ${attempt.event_id}  attempt 1 \\(test\\)  succeeded$`, 'm'),
+    );
+    expect(detail.stdout).toMatch(/^> POST https:\/\/\S+$/m);
+    // Signed with both secrets: the rotation above left the old one in force for its grace period.
+    expect(detail.stdout).toMatch(/^> webhook-signature: v1,\S+ v1,\S+$/m);
+    expect(detail.stdout).toMatch(/^\{"id":"evt_[0-9a-f]{24}","type":"account\.balance_low",/m);
+    expect(detail.stdout).toMatch(/^< 200$/m);
+    expect(JSON.parse((await pipai(['webhooks', 'delivery', id, attempt.id, '--json'])).stdout)).toMatchObject({
+      delivery: { id: attempt.id },
+      request: { method: 'POST' },
+    });
 
     const redelivered = await pipai(['webhooks', 'redeliver', id, attempt.id]);
     expect(redelivered).toMatchObject({

@@ -144,6 +144,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's identifier. */
+                webhook_id: components["parameters"]["WebhookIdPath"];
+                /** @description The delivery attempt's identifier. */
+                delivery_id: components["parameters"]["DeliveryIdPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Retrieve a Delivery Attempt
+         * @description One delivery attempt in full, as GitHub's "Recent deliveries" shows it: the request exactly as sent (headers with their signatures, never the secret; the body), the endpoint's status, headers and the first 1024 characters of its body, the timing and the error class. The list stays light; fetch one attempt by its id from the list (or from a test's `delivery_id`).
+         *
+         *     **Weight:** 1. **Scope:** `webhooks:read`.
+         */
+        get: operations["getWebhookDelivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": {
         parameters: {
             query?: never;
@@ -860,6 +887,27 @@ export interface components {
             data: components["schemas"]["Delivery"][];
             /** @description Opaque cursor for the next page, or `null` if this is the last page. */
             next_cursor: string | null;
+        };
+        /** @description One delivery attempt in full: the log entry, the request exactly as it was sent (its signatures included, never a secret), and the endpoint's response headers. The body of the response is the log entry's `response_body` (its first 1024 characters). */
+        DeliveryDetail: {
+            delivery: components["schemas"]["Delivery"];
+            /** @description What was sent, or `null` for an attempt logged before PipAI kept requests. */
+            request: {
+                /** @constant */
+                method: "POST";
+                /** @description The URL the attempt was sent to (the webhook's URL at the time). */
+                url: string;
+                /** @description The request headers as sent, lower case; `webhook-signature` holds one signature per secret in force. */
+                headers: {
+                    [key: string]: string;
+                };
+                /** @description The request body, byte for byte, or `null` once its event is past retention. */
+                body: string | null;
+            } | null;
+            /** @description The endpoint's response headers, lower case (at most 50, each value at most 1024 characters), or `null` when no response arrived. */
+            response_headers: {
+                [key: string]: string;
+            } | null;
         };
         /**
          * @description The event was queued for one more delivery to the webhook; the attempt appears in the log with `trigger` `redelivery`.
@@ -1640,6 +1688,78 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["DeliveryList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's identifier. */
+                webhook_id: components["parameters"]["WebhookIdPath"];
+                /** @description The delivery attempt's identifier. */
+                delivery_id: components["parameters"]["DeliveryIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery attempt. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-PipAI-Weight-Used": components["headers"]["WeightUsed"];
+                    "X-PipAI-Weight-Limit": components["headers"]["WeightLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "delivery": {
+                     *         "id": "dlv_1f4a6c8e0b2d4f6a8c0e2b4d",
+                     *         "webhook_id": "wh_2a4f10",
+                     *         "event_id": "evt_5f0c9a2e7b14d3a8c6e1f092",
+                     *         "type": "strategy.deployed",
+                     *         "attempt": 1,
+                     *         "trigger": "event",
+                     *         "status": "failed",
+                     *         "response_status": 503,
+                     *         "latency_ms": 1204,
+                     *         "response_body": "Service Unavailable",
+                     *         "error": "the endpoint answered 503",
+                     *         "error_class": "http",
+                     *         "created_at": "2026-04-29T11:58:27Z",
+                     *         "next_attempt_at": "2026-04-29T11:58:32Z"
+                     *       },
+                     *       "request": {
+                     *         "method": "POST",
+                     *         "url": "https://hooks.example.com/pipai",
+                     *         "headers": {
+                     *           "content-type": "application/json",
+                     *           "user-agent": "PipAI-Webhooks/1.0",
+                     *           "webhook-id": "evt_5f0c9a2e7b14d3a8c6e1f092",
+                     *           "webhook-timestamp": "1777463907",
+                     *           "webhook-signature": "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4="
+                     *         },
+                     *         "body": "{\"id\":\"evt_5f0c9a2e7b14d3a8c6e1f092\",\"type\":\"strategy.deployed\",\"created_at\":\"2026-04-29T11:58:26Z\",\"data\":{\"strategy_id\":\"stg_7d2c90e1\",\"name\":\"BTC mean reversion\",\"version\":3,\"mode\":\"live\",\"exchange\":\"binance\",\"symbols\":[\"BTC-USDT\"],\"deployed_at\":\"2026-04-29T11:58:26Z\"}}"
+                     *       },
+                     *       "response_headers": {
+                     *         "content-type": "text/plain",
+                     *         "content-length": "19",
+                     *         "retry-after": "5"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DeliveryDetail"];
                 };
             };
             400: components["responses"]["BadRequest"];

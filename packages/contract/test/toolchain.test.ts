@@ -51,6 +51,7 @@ describe('the bundles', () => {
         'rotateWebhookSecret',
         'testWebhook',
         'listWebhookDeliveries',
+        'getWebhookDelivery',
         'redeliverWebhookDelivery',
         'listWebhookEventTypes',
       ].sort(),

@@ -355,6 +355,58 @@ describe.each(STORE_KINDS)('deliveries on %s', (kind) => {
     expect(missing.status).toBe(404);
   });
 
+  it('one attempt in full: the request exactly as sent (signatures, never a secret) and the response headers', async () => {
+    const receiver = await endpoint();
+    receiver.respondWith(() => ({ status: 503, headers: { 'retry-after': '7', 'x-trace': 'abc' }, body: 'busy' }));
+    const webhook = await register(receiver, ['strategy.deployed', 'strategy.error']);
+    const url = (await webhookOf(webhook.id)).url;
+    const eventId = await publish('strategy.deployed', deployed);
+    await deliverDue();
+    const [entry] = (await attemptsOf(webhook.id)).data;
+    const detail = await api.request(owner, 'GET', `/v1/webhooks/${webhook.id}/deliveries/${entry.id}`);
+    expect(detail.status).toBe(200);
+    const sent = receiver.received.at(-1)!;
+    expect(detail.body.delivery).toEqual(entry);
+    expect(detail.body.delivery).toMatchObject({ event_id: eventId, status: 'failed', response_status: 503 });
+    expect(detail.body.request).toEqual({
+      method: 'POST',
+      url,
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': sent.headers['user-agent'],
+        'webhook-id': eventId,
+        'webhook-timestamp': sent.headers['webhook-timestamp'],
+        'webhook-signature': sent.headers['webhook-signature'],
+      },
+      body: sent.body,
+    });
+    expect(detail.body.response_headers).toMatchObject({
+      'retry-after': '7',
+      'x-trace': 'abc',
+      'content-type': 'text/plain',
+    });
+    // The signature is there, the secret never is (in any encoding the API gives it).
+    expect(JSON.stringify(detail.body)).not.toContain(webhook.secret);
+
+    // A test delivery's detail shows the body it sent, byte for byte, on both stores.
+    receiver.respondWith(() => ({ status: 200, body: 'ok' }));
+    const tested = await api.request(owner, 'POST', `/v1/webhooks/${webhook.id}/test`, { type: 'strategy.error' });
+    const testDetail = await api.request(
+      owner,
+      'GET',
+      `/v1/webhooks/${webhook.id}/deliveries/${tested.body.delivery_id}`,
+    );
+    expect(testDetail.body.request.body).toBe(receiver.received.at(-1)!.body);
+    expect(testDetail.body.response_headers).toMatchObject({ 'content-type': 'text/plain' });
+
+    const other = await api.issueKey('deliveries-other');
+    expect((await api.request(other, 'GET', `/v1/webhooks/${webhook.id}/deliveries/${entry.id}`)).status).toBe(404);
+    expect(
+      (await api.request(owner, 'GET', `/v1/webhooks/${webhook.id}/deliveries/dlv_000000000000000000000000`)).status,
+    ).toBe(404);
+    expect((await api.request(owner, 'GET', `/v1/webhooks/${webhook.id}/deliveries/nope`)).status).toBe(400);
+  });
+
   it('account.balance_low fires once per downward crossing, per webhook threshold', async () => {
     const receiver = await endpoint();
     const high = await register(receiver, ['account.balance_low'], { balance_low_threshold: '100' });

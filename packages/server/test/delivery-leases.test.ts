@@ -27,6 +27,8 @@ function attemptFor(claimed: DeliveryJob, at: number, id: string): NewDeliveryAt
     errorClass: null,
     createdAt: at,
     nextAttemptAt: null,
+    request: { url: claimed.webhook.url, headers: { 'webhook-id': claimed.event.id } },
+    responseHeaders: { 'content-type': 'text/plain' },
   };
 }
 

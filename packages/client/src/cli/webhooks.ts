@@ -220,6 +220,41 @@ export const WEBHOOK_COMMANDS = [
     },
   }),
   command({
+    name: 'webhooks delivery',
+    usage: ['WEBHOOK_ID DELIVERY_ID'],
+    options: {},
+    async run(context) {
+      if (!context.args[1]) throw new UsageError('webhooks delivery needs WEBHOOK_ID and DELIVERY_ID');
+      return (
+        await context.client.GET('/v1/webhooks/{webhook_id}/deliveries/{delivery_id}', {
+          params: { path: { webhook_id: webhookId(context), delivery_id: context.args[1] } },
+        })
+      ).data;
+    },
+    // As an HTTP exchange: the request sent (> lines), then what came back (< lines).
+    render({ delivery, request, response_headers }) {
+      const outcome =
+        delivery.status === 'succeeded' ? 'succeeded' : `failed (${delivery.error_class}: ${delivery.error})`;
+      const lines = [
+        `${delivery.id}  ${delivery.type}  ${delivery.event_id}  attempt ${delivery.attempt} (${delivery.trigger})  ${outcome}`,
+        `at ${delivery.created_at}${delivery.latency_ms === null ? '' : `, ${delivery.latency_ms} ms`}${delivery.next_attempt_at ? `; next retry ${delivery.next_attempt_at}` : ''}`,
+        '',
+      ];
+      if (request) {
+        lines.push(`> ${request.method} ${request.url}`);
+        for (const [name, value] of Object.entries(request.headers)) lines.push(`> ${name}: ${value}`);
+        lines.push('', request.body ?? '(the body is past retention)', '');
+      } else lines.push('(the request was logged before PipAI kept requests)', '');
+      if (delivery.response_status === null) lines.push('< no response');
+      else {
+        lines.push(`< ${delivery.response_status}`);
+        for (const [name, value] of Object.entries(response_headers ?? {})) lines.push(`< ${name}: ${value}`);
+        if (delivery.response_body !== null) lines.push('', delivery.response_body);
+      }
+      return lines.join('\n');
+    },
+  }),
+  command({
     name: 'webhooks redeliver',
     usage: ['WEBHOOK_ID DELIVERY_ID'],
     options: {},

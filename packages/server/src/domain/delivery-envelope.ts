@@ -3,7 +3,7 @@ import type { SecretBox } from '../crypto/secret-box.ts';
 import { formatTimestamp } from './clock.ts';
 import { newDeliveryId } from './ids.ts';
 import type { SendOutcome } from './ports.ts';
-import type { DeliveryTrigger, EventRecord, NewDeliveryAttempt, WebhookRecord } from './records.ts';
+import type { DeliveryTrigger, EventRecord, NewDeliveryAttempt, SentRequest, WebhookRecord } from './records.ts';
 
 /** The delivery body: {"id","type","created_at","data"}, the same bytes on every attempt. */
 export function envelopeOf(event: EventRecord): string {
@@ -32,6 +32,7 @@ export function attemptRecord(
   trigger: DeliveryTrigger,
   outcome: SendOutcome,
   startedAt: number,
+  request: SentRequest,
 ): NewDeliveryAttempt {
   return {
     id: newDeliveryId(),
@@ -47,5 +48,7 @@ export function attemptRecord(
     errorClass: outcome.errorClass,
     createdAt: startedAt,
     nextAttemptAt: null,
+    request,
+    responseHeaders: outcome.responseHeaders,
   };
 }

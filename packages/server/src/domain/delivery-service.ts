@@ -67,17 +67,19 @@ export class DeliveryService {
       requestedType ??
       eventTypes.find((candidate) => webhook.events.some((pattern) => matchesEvent(pattern, candidate)))!;
     const now = this.#deps.clock.now();
-    const event = {
+    const event = await this.#deps.attempts.storeTestEvent({
       id: newEventId(),
       accountId: principal.accountId,
       type,
       data: this.#deps.exampleData(type),
       createdAt: now,
-    };
+    });
     const body = envelopeOf(event);
     const headers = deliveryHeaders(signingSecrets(webhook, this.#deps.secrets, now), event.id, now, body);
     const outcome = await this.#deps.sender.send(webhook.url, headers, body);
-    const attempt = await this.#deps.attempts.recordTest(event, attemptRecord(event, webhook.id, 'test', outcome, now));
+    const attempt = await this.#deps.attempts.recordTest(
+      attemptRecord(event, webhook.id, 'test', outcome, now, { url: webhook.url, headers }),
+    );
     return {
       delivery_id: attempt.id,
       event_id: event.id,
@@ -107,6 +109,24 @@ export class DeliveryService {
         }),
       toDelivery,
     );
+  }
+
+  /** One attempt in full: the log entry, the request as sent (the body rebuilt from its event), the response headers. */
+  async get(principal: Principal, webhookId: string, deliveryId: string): Promise<Schemas['DeliveryDetail']> {
+    await this.#webhook(principal, webhookId);
+    const found = await this.#deps.attempts.findWithEvent(principal.accountId, webhookId, deliveryId);
+    if (!found) throw notFound(`delivery ${deliveryId} of webhook ${webhookId}`);
+    const { attempt, event } = found;
+    return {
+      delivery: toDelivery(attempt),
+      request: attempt.request && {
+        method: 'POST',
+        url: attempt.request.url,
+        headers: attempt.request.headers,
+        body: event ? envelopeOf(event) : null,
+      },
+      response_headers: attempt.responseHeaders,
+    };
   }
 
   /** Queues the attempt's event for one more delivery to the webhook (same webhook-id). */

@@ -432,7 +432,7 @@ export class DeliveryWorker {
       retryAt,
       gone: outcome.gone,
       brokenAfterMs: this.#policy.brokenAfterMs,
-      attempt: attemptRecord(event, webhook.id, trigger, outcome, startedAt),
+      attempt: attemptRecord(event, webhook.id, trigger, outcome, startedAt, { url: webhook.url, headers }),
     });
     const observation: AttemptObservation = {
       accountId: webhook.accountId,

@@ -187,11 +187,22 @@ export interface AttemptQuery {
 
 /** The delivery log: every attempt, as the API lists it. */
 export interface AttemptLog {
-  /** A test delivery: its event and attempt are logged; the webhook's health is untouched. */
-  recordTest(event: EventRecord, attempt: NewDeliveryAttempt): Promise<DeliveryAttempt>;
+  /**
+   * A test delivery's event, stored before it is sent and returned as stored: the body sent is
+   * then the one the delivery log shows (PostgreSQL's jsonb orders an object's keys its own way).
+   */
+  storeTestEvent(event: EventRecord): Promise<EventRecord>;
+  /** A test delivery's attempt; the webhook's health is untouched. */
+  recordTest(attempt: NewDeliveryAttempt): Promise<DeliveryAttempt>;
   /** Newest first. */
   list(accountId: string, webhookId: string, query: AttemptQuery): Promise<DeliveryAttempt[]>;
   find(accountId: string, webhookId: string, attemptId: string): Promise<DeliveryAttempt | undefined>;
+  /** An attempt with its event (undefined once the event is past retention). */
+  findWithEvent(
+    accountId: string,
+    webhookId: string,
+    attemptId: string,
+  ): Promise<{ attempt: DeliveryAttempt; event: EventRecord | undefined } | undefined>;
 }
 
 // The network: one POST of a delivery, its outcome classified (net/delivery-sender.ts).
@@ -202,6 +213,8 @@ export interface SendOutcome {
   latencyMs: number;
   /** The first 1024 characters of the response body. */
   responseBody: string | null;
+  /** The response headers, lower case, at most 50 and each value cut at 1024 characters; null without a response. */
+  responseHeaders: Record<string, string> | null;
   error: string | null;
   errorClass: DeliveryErrorClass;
   /** From a Retry-After header on a 429 or 503. */

@@ -128,6 +128,15 @@ export interface NewDeliveryAttempt {
   errorClass: DeliveryErrorClass;
   createdAt: number;
   nextAttemptAt: number | null;
+  /** What was sent (the body is the event's envelope); null for attempts logged before it was kept. */
+  request: SentRequest | null;
+  /** The endpoint's response headers (bounded), or null when no response arrived. */
+  responseHeaders: Record<string, string> | null;
+}
+
+export interface SentRequest {
+  url: string;
+  headers: Record<string, string>;
 }
 
 export interface DeliveryAttempt extends NewDeliveryAttempt {

@@ -46,6 +46,9 @@ export function operationHandlers({
     listWebhookDeliveries: async (req, res) => {
       res.json(await deliveries.list(principalOf(res), req.params.webhook_id, req.query));
     },
+    getWebhookDelivery: async (req, res) => {
+      res.json(await deliveries.get(principalOf(res), req.params.webhook_id, req.params.delivery_id));
+    },
     redeliverWebhookDelivery: async (req, res) => {
       res.status(202).json(await deliveries.redeliver(principalOf(res), req.params.webhook_id, req.params.delivery_id));
     },

@@ -30,6 +30,18 @@ export interface DeliverySenderOptions {
 }
 
 const SNIPPET_CHARS = 1024;
+/** What the delivery log keeps of a response's headers: an endpoint must not fill it. */
+const KEPT_HEADERS = 50;
+
+/** The response headers as the log keeps them: lower case, the first 50, each value cut at 1024 characters. */
+function keptHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers).slice(0, KEPT_HEADERS)) {
+    if (value === undefined) continue;
+    kept[name.toLowerCase()] = (Array.isArray(value) ? value.join(', ') : value).slice(0, SNIPPET_CHARS);
+  }
+  return kept;
+}
 const DRAIN_BYTES = 64 * 1024;
 
 class BlockedAddressError extends Error {
@@ -173,6 +185,7 @@ export function createDeliverySender(options: DeliverySenderOptions = {}): Deliv
         responseStatus: null,
         latencyMs: elapsed(),
         responseBody: null,
+        responseHeaders: null,
         error,
         errorClass,
         retryAfterMs: undefined,
@@ -209,6 +222,7 @@ export function createDeliverySender(options: DeliverySenderOptions = {}): Deliv
           responseStatus: status,
           latencyMs: elapsed(),
           responseBody: snippet ? snippet.slice(0, SNIPPET_CHARS) : null,
+          responseHeaders: keptHeaders(response.headers),
           error: succeeded
             ? null
             : `the endpoint answered ${status}${status >= 300 && status < 400 ? ' (redirects are not followed)' : ''}`,

@@ -211,6 +211,16 @@ function migrationsFor(dialect: Dialect): Migration[] {
         ALTER TABLE seen_signatures_by_expiry RENAME TO seen_signatures;
       `,
     },
+    {
+      version: 9,
+      name: 'delivery attempts keep their request and response headers',
+      // The body is not kept: it is the event's envelope, the same bytes on every attempt.
+      sql: `
+        ALTER TABLE delivery_attempts ADD COLUMN request_url TEXT;
+        ALTER TABLE delivery_attempts ADD COLUMN request_headers ${json};
+        ALTER TABLE delivery_attempts ADD COLUMN response_headers ${json};
+      `,
+    },
   ];
 }
 

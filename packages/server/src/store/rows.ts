@@ -1,5 +1,5 @@
 // Row <-> record mapping shared by both adapters. SQLite returns JSON columns as text and PostgreSQL
-// as parsed values; `json` smooths that over.
+// as parsed values; `jsonColumn` smooths that over.
 import type {
   ApiKeyRecord,
   DeliveryAttempt,
@@ -12,7 +12,8 @@ import type {
 } from '../domain/records.ts';
 import type { ColumnType, Row } from './sql.ts';
 
-const json = <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(value) : value) as T;
+/** A JSON column's value: SQLite returns the text, PostgreSQL the parsed value. */
+export const jsonColumn = <T>(value: unknown): T => (typeof value === 'string' ? JSON.parse(value) : value) as T;
 const nullableNumber = (value: unknown) => (value === null ? null : Number(value));
 
 const WEBHOOK_COLUMNS: Record<keyof WebhookChanges, string> = {
@@ -46,7 +47,7 @@ export function webhookViewFromRow(row: Row): WebhookView {
   return {
     id: row.id as string,
     url: row.url as string,
-    events: json<WebhookRecord['events']>(row.events),
+    events: jsonColumn<WebhookRecord['events']>(row.events),
     description: row.description as string | null,
     balanceLowThreshold: row.balance_low_threshold as string | null,
     rateLimit: nullableNumber(row.rate_limit ?? null),
@@ -76,7 +77,7 @@ export function eventFromRow(row: Row, prefix = ''): EventRecord {
     id: row[`${prefix}id`] as string,
     accountId: row[`${prefix}account_id`] as string,
     type: row[`${prefix}type`] as EventRecord['type'],
-    data: json<unknown>(row[`${prefix}data`]),
+    data: jsonColumn<unknown>(row[`${prefix}data`]),
     createdAt: Number(row[`${prefix}created_at`]),
   };
 }
@@ -113,6 +114,11 @@ export function attemptFromRow(row: Row): DeliveryAttempt {
     errorClass: row.error_class as DeliveryAttempt['errorClass'],
     createdAt: Number(row.created_at),
     nextAttemptAt: nullableNumber(row.next_attempt_at),
+    request:
+      row.request_url === null || row.request_url === undefined
+        ? null
+        : { url: row.request_url as string, headers: jsonColumn<Record<string, string>>(row.request_headers) },
+    responseHeaders: row.response_headers == null ? null : jsonColumn<Record<string, string>>(row.response_headers),
   };
 }
 
@@ -132,6 +138,9 @@ export const ATTEMPT_COLUMNS = [
   ['error_class', 'text'],
   ['created_at', 'bigint'],
   ['next_attempt_at', 'bigint'],
+  ['request_url', 'text'],
+  ['request_headers', 'jsonb'],
+  ['response_headers', 'jsonb'],
 ] as const satisfies readonly (readonly [string, ColumnType])[];
 
 /** An attempt as one row of ATTEMPT_COLUMNS. */
@@ -151,6 +160,9 @@ export function attemptRow(attempt: Omit<DeliveryAttempt, 'seq'>): Row {
     error_class: attempt.errorClass,
     created_at: attempt.createdAt,
     next_attempt_at: attempt.nextAttemptAt,
+    request_url: attempt.request?.url ?? null,
+    request_headers: attempt.request?.headers ?? null,
+    response_headers: attempt.responseHeaders,
   };
 }
 
@@ -159,7 +171,7 @@ export function apiKeyFromRow(row: Row): ApiKeyRecord {
     id: row.id as string,
     accountId: row.account_id as string,
     accountName: row.account_name as string,
-    scopes: json<ApiKeyRecord['scopes']>(row.scopes),
+    scopes: jsonColumn<ApiKeyRecord['scopes']>(row.scopes),
     sealedSecret: row.sealed_secret as string,
     createdAt: Number(row.created_at),
     revokedAt: nullableNumber(row.revoked_at),

@@ -19,7 +19,7 @@ export interface SqlExecutor {
 /** A unique constraint, by what it protects. */
 export type UniqueConstraint = 'webhook_id' | 'webhook_url';
 
-export type ColumnType = 'text' | 'int' | 'bigint' | 'bool';
+export type ColumnType = 'text' | 'int' | 'bigint' | 'bool' | 'jsonb';
 
 export interface Dialect {
   readonly name: 'sqlite' | 'postgres';

@@ -1,7 +1,7 @@
 // The delivery log: every attempt, numbered per event and webhook.
 import type { AttemptLog, AttemptQuery } from '../../domain/ports.ts';
 import type { DeliveryAttempt, EventRecord, NewDeliveryAttempt } from '../../domain/records.ts';
-import { ATTEMPT_COLUMNS, attemptFromRow, attemptRow } from '../rows.ts';
+import { ATTEMPT_COLUMNS, attemptFromRow, attemptRow, eventFromRow } from '../rows.ts';
 import { type SqlExecutor, SqlRepository } from '../sql.ts';
 import { insertEventRow } from './events.ts';
 
@@ -33,12 +33,12 @@ export async function insertAttempts(
 }
 
 export class SqlAttemptLog extends SqlRepository implements AttemptLog {
-  async recordTest(event: EventRecord, attempt: NewDeliveryAttempt): Promise<DeliveryAttempt> {
-    return this.db.transaction(async (tx) => {
-      await insertEventRow(tx, event);
-      const [recorded] = await insertAttempts(tx, [attempt]);
-      return recorded!;
-    });
+  async storeTestEvent(event: EventRecord): Promise<EventRecord> {
+    return { ...event, data: await insertEventRow(this.db, event) };
+  }
+
+  async recordTest(attempt: NewDeliveryAttempt): Promise<DeliveryAttempt> {
+    return this.db.transaction(async (tx) => (await insertAttempts(tx, [attempt]))[0]!);
   }
 
   async list(accountId: string, webhookId: string, query: AttemptQuery): Promise<DeliveryAttempt[]> {
@@ -58,6 +58,25 @@ export class SqlAttemptLog extends SqlRepository implements AttemptLog {
       params,
     );
     return rows.map(attemptFromRow);
+  }
+
+  async findWithEvent(
+    accountId: string,
+    webhookId: string,
+    attemptId: string,
+  ): Promise<{ attempt: DeliveryAttempt; event: EventRecord | undefined } | undefined> {
+    const row = await this.db.get(
+      `SELECT a.*, e.account_id AS event_account_id, e.type AS event_type, e.data AS event_data,
+              e.created_at AS event_created_at
+       FROM delivery_attempts a JOIN webhooks w ON w.id = a.webhook_id LEFT JOIN events e ON e.id = a.event_id
+       WHERE w.account_id = $1 AND a.webhook_id = $2 AND a.id = $3`,
+      [accountId, webhookId, attemptId],
+    );
+    if (!row) return undefined;
+    return {
+      attempt: attemptFromRow(row),
+      event: row.event_account_id === null ? undefined : eventFromRow(row, 'event_'),
+    };
   }
 
   async find(accountId: string, webhookId: string, attemptId: string): Promise<DeliveryAttempt | undefined> {

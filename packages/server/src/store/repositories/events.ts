@@ -2,18 +2,18 @@
 // always delivered and a delivery always has its event.
 import type { EventRepository } from '../../domain/ports.ts';
 import type { BalanceCrossing, EventRecord, WebhookRecord } from '../../domain/records.ts';
+import { jsonColumn } from '../rows.ts';
 import { type SqlExecutor, SqlRepository } from '../sql.ts';
 import { insertJobs } from './delivery-queue.ts';
 import { listActiveWebhooks } from './webhooks.ts';
 
-export async function insertEventRow(tx: SqlExecutor, event: EventRecord): Promise<void> {
-  await tx.run('INSERT INTO events (id, account_id, type, data, created_at) VALUES ($1, $2, $3, $4, $5)', [
-    event.id,
-    event.accountId,
-    event.type,
-    JSON.stringify(event.data),
-    event.createdAt,
-  ]);
+/** Inserts the event; returns its data as stored (what every delivery of it will carry). */
+export async function insertEventRow(tx: SqlExecutor, event: EventRecord): Promise<unknown> {
+  const [row] = await tx.all(
+    'INSERT INTO events (id, account_id, type, data, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING data',
+    [event.id, event.accountId, event.type, JSON.stringify(event.data), event.createdAt],
+  );
+  return jsonColumn(row!.data);
 }
 
 export class SqlEvents extends SqlRepository implements EventRepository {
