@@ -21,6 +21,12 @@ function webhookId({ name, args }: Pick<Context, 'name' | 'args'>): string {
 
 const path = (context: Pick<Context, 'name' | 'args'>) => ({ params: { path: { webhook_id: webhookId(context) } } });
 
+/** WEBHOOK_ID DELIVERY_ID, as the path of an operation on one delivery attempt. */
+function deliveryPath(context: Pick<Context, 'name' | 'args'>) {
+  if (!context.args[1]) throw new UsageError(`${context.name} needs WEBHOOK_ID and DELIVERY_ID`);
+  return { params: { path: { webhook_id: webhookId(context), delivery_id: context.args[1] } } };
+}
+
 function webhookTable(webhooks: readonly Webhook[]): string {
   if (webhooks.length === 0) return 'No webhooks.';
   return table([
@@ -224,12 +230,8 @@ export const WEBHOOK_COMMANDS = [
     usage: ['WEBHOOK_ID DELIVERY_ID'],
     options: {},
     async run(context) {
-      if (!context.args[1]) throw new UsageError('webhooks delivery needs WEBHOOK_ID and DELIVERY_ID');
-      return (
-        await context.client.GET('/v1/webhooks/{webhook_id}/deliveries/{delivery_id}', {
-          params: { path: { webhook_id: webhookId(context), delivery_id: context.args[1] } },
-        })
-      ).data;
+      return (await context.client.GET('/v1/webhooks/{webhook_id}/deliveries/{delivery_id}', deliveryPath(context)))
+        .data;
     },
     // As an HTTP exchange: the request sent (> lines), then what came back (< lines).
     render({ delivery, request, response_headers }) {
@@ -259,11 +261,8 @@ export const WEBHOOK_COMMANDS = [
     usage: ['WEBHOOK_ID DELIVERY_ID'],
     options: {},
     async run(context) {
-      if (!context.args[1]) throw new UsageError('webhooks redeliver needs WEBHOOK_ID and DELIVERY_ID');
       return (
-        await context.client.POST('/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver', {
-          params: { path: { webhook_id: webhookId(context), delivery_id: context.args[1] } },
-        })
+        await context.client.POST('/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver', deliveryPath(context))
       ).data;
     },
     render: (result) => `Queued ${result.event_id} for one more delivery to ${result.webhook_id}.`,
