@@ -127,19 +127,31 @@ export const specDefaults: Readonly<Record<${names}, number>> = ${JSON.stringify
 `;
 }
 
-/** Limits the server enforces, as the spec states them in vendor extensions next to their prose. */
+/** Limits the server enforces, as the spec states them next to their prose. */
 function limitsFor(bundledJson: string): string {
-  const api = openApi(JSON.parse(bundledJson));
+  const document = JSON.parse(bundledJson);
+  const api = openApi(document);
   const create = api.operations().find(({ operation }) => operation.operationId === 'createWebhook')?.operation;
-  const cap = create?.['x-max-webhooks-per-account'];
-  if (!Number.isInteger(cap) || cap < 1) {
-    throw new Error('createWebhook states no x-max-webhooks-per-account (a positive integer) in the spec');
-  }
+  const positive = (value: unknown, where: string): number => {
+    if (!Number.isInteger(value) || (value as number) < 1)
+      throw new Error(`the spec states no ${where} (a positive integer)`);
+    return value as number;
+  };
+  const cap = positive(create?.['x-max-webhooks-per-account'], "createWebhook's x-max-webhooks-per-account");
+  const recovered = positive(
+    document.components?.schemas?.RecoveryAccepted?.properties?.event_ids?.maxItems,
+    "RecoveryAccepted's event_ids maxItems",
+  );
+  const retention = positive(document.info?.['x-retention-days'], 'info.x-retention-days');
   return `${HEADER}
 /** Limits the API enforces, read from the spec. */
-export const specLimits: Readonly<{ webhooksPerAccount: number }> = {
+export const specLimits: Readonly<{ webhooksPerAccount: number; eventsPerRecovery: number; retentionDays: number }> = {
   /** createWebhook's x-max-webhooks-per-account: one more is answered 429 LIMIT_REACHED. */
   webhooksPerAccount: ${cap},
+  /** RecoveryAccepted's event_ids maxItems: what one recovery queues at most. */
+  eventsPerRecovery: ${recovered},
+  /** info.x-retention-days: how long events and delivery attempts are kept. */
+  retentionDays: ${retention},
 };
 `;
 }

@@ -45,6 +45,7 @@ Commands:
   webhooks deliveries WEBHOOK_ID [--status succeeded|failed] [--type EVENT_TYPE] [--event-id EVT]
                              [--limit N] [--cursor C] [--all]
   webhooks delivery WEBHOOK_ID DELIVERY_ID
+  webhooks recover WEBHOOK_ID --since TIME [--until TIME]
   webhooks redeliver WEBHOOK_ID DELIVERY_ID
   event-types                 list the event types a webhook can subscribe to
   listen [--port 8443] [--events E1,E2] [--threshold 100] [--forward-to URL] [--keep] [--print-secret]
@@ -167,6 +168,15 @@ describe('pipai webhooks', () => {
       code: 0,
       stdout: `Queued ${attempt.event_id} for one more delivery to ${id}.\n`,
     });
+
+    // Only a test delivery so far: nothing was missed (a test's event is not one to recover).
+    const recovered = await pipai(['webhooks', 'recover', id, '--since', '2026-01-01T00:00:00Z']);
+    expect(recovered.code).toBe(0);
+    expect(recovered.stdout).toMatch(new RegExp(`^${id} missed nothing between \\S+Z and \\S+Z\\.\n$`));
+    expect(
+      JSON.parse((await pipai(['webhooks', 'recover', id, '--since', '2026-01-01T00:00:00Z', '--json'])).stdout),
+    ).toMatchObject({ webhook_id: id, queued: 0, event_ids: [], next_since: null });
+    expect((await pipai(['webhooks', 'recover', id])).code).toBe(2);
   });
 
   it('delete', async () => {

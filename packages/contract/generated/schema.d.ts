@@ -198,6 +198,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks/{webhook_id}/recover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's identifier. */
+                webhook_id: components["parameters"]["WebhookIdPath"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Recover Missed Events
+         * @description Queue again every event this webhook should have received in a window and did not receive successfully: events its subscription covers now, published while it was paused or broken, whose deliveries failed, or that were never attempted. Each is queued once as a redelivery (same `webhook-id` and body, freshly signed), sent whatever the webhook's status. Idempotent: an event already waiting for delivery to this webhook, or already delivered, is not queued again, so recovering the same window twice queues nothing the second time. Bounded: at most 1000 events per call, oldest first; `next_since` says where to continue.
+         *
+         *     Events are kept for 30 days (see "Retention"), so a window can reach back that far.
+         *
+         *     **Weight:** 10. **Scope:** `webhooks:write`.
+         */
+        post: operations["recoverWebhookEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhook-event-types": {
         parameters: {
             query?: never;
@@ -921,6 +948,46 @@ export interface components {
             webhook_id: components["schemas"]["WebhookId"];
             event_id: components["schemas"]["EventId"];
             queued_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * @description The window of events to recover.
+         * @example {
+         *       "since": "2026-04-28T00:00:00Z",
+         *       "until": "2026-04-29T00:00:00Z"
+         *     }
+         */
+        RecoverRequest: {
+            /** @description Recover events published at or after this moment. A moment before the webhook was created counts from its creation: it never receives events from before it existed. */
+            since: components["schemas"]["Timestamp"];
+            /** @description Recover events published before this moment; now when left out. Must be after `since`. */
+            until?: components["schemas"]["Timestamp"];
+        };
+        /**
+         * @description What a recovery queued: each event as a redelivery (it appears in the delivery log with `trigger` `redelivery`), oldest first.
+         * @example {
+         *       "webhook_id": "wh_2a4f10",
+         *       "since": "2026-04-28T00:00:00Z",
+         *       "until": "2026-04-29T00:00:00Z",
+         *       "queued": 2,
+         *       "event_ids": [
+         *         "evt_5f0c9a2e7b14d3a8c6e1f092",
+         *         "evt_1a2b3c4d5e6f708192a3b4c5"
+         *       ],
+         *       "next_since": null
+         *     }
+         */
+        RecoveryAccepted: {
+            webhook_id: components["schemas"]["WebhookId"];
+            /** @description The window's start as applied (the webhook's creation when `since` was earlier). */
+            since: components["schemas"]["Timestamp"];
+            /** @description The window's end as applied. */
+            until: components["schemas"]["Timestamp"];
+            /** @description How many events were queued; `0` when the webhook missed nothing in the window. */
+            queued: number;
+            /** @description The events queued, oldest first. */
+            event_ids: components["schemas"]["EventId"][];
+            /** @description `null` when every missed event of the window was queued. Otherwise the window held more than one recovery queues at once: recover again with this as `since` (and the same `until`). */
+            next_since: components["schemas"]["NullableTimestamp"];
         };
         EventTypeInfo: {
             type: components["schemas"]["EventType"];
@@ -1808,6 +1875,63 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    recoverWebhookEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's identifier. */
+                webhook_id: components["parameters"]["WebhookIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "since": "2026-04-28T00:00:00Z",
+                 *       "until": "2026-04-29T00:00:00Z"
+                 *     }
+                 */
+                "application/json": components["schemas"]["RecoverRequest"];
+            };
+        };
+        responses: {
+            /** @description The missed events were queued. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-PipAI-Weight-Used": components["headers"]["WeightUsed"];
+                    "X-PipAI-Weight-Limit": components["headers"]["WeightLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "webhook_id": "wh_2a4f10",
+                     *       "since": "2026-04-28T00:00:00Z",
+                     *       "until": "2026-04-29T00:00:00Z",
+                     *       "queued": 2,
+                     *       "event_ids": [
+                     *         "evt_5f0c9a2e7b14d3a8c6e1f092",
+                     *         "evt_1a2b3c4d5e6f708192a3b4c5"
+                     *       ],
+                     *       "next_since": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RecoveryAccepted"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];

@@ -53,6 +53,7 @@ describe('the bundles', () => {
         'listWebhookDeliveries',
         'getWebhookDelivery',
         'redeliverWebhookDelivery',
+        'recoverWebhookEvents',
         'listWebhookEventTypes',
       ].sort(),
     );

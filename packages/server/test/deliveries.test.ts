@@ -407,6 +407,76 @@ describe.each(STORE_KINDS)('deliveries on %s', (kind) => {
     expect((await api.request(owner, 'GET', `/v1/webhooks/${webhook.id}/deliveries/nope`)).status).toBe(400);
   });
 
+  it('recover queues exactly what a webhook missed (paused, never attempted), once, and nothing twice', async () => {
+    const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
+    clock.time += 10_000;
+    const receiver = await endpoint();
+    const webhook = await register(receiver, ['strategy.*']);
+    const before = clock.time - 5_000;
+    const delivered = await publish('strategy.deployed', deployed);
+    await deliverDue();
+    await api.request(owner, 'PATCH', `/v1/webhooks/${webhook.id}`, { status: 'paused' });
+    const missedA = await publish('strategy.deployed', deployed);
+    const missedB = await publish('strategy.deployed', { ...deployed, version: 2 });
+    await publish('backtest.job_done', jobDone); // not in its subscription
+    // A test delivery's event is not an event the webhook missed.
+    await api.request(owner, 'POST', `/v1/webhooks/${webhook.id}/test`, { type: 'strategy.error' });
+    await deliverDue();
+    await api.request(owner, 'PATCH', `/v1/webhooks/${webhook.id}`, { status: 'active' });
+    // Failed once, its retry still waiting: already on its way, so not queued again.
+    receiver.respondWith(() => ({ status: 503, body: 'busy' }));
+    await publish('strategy.stopped', {
+      strategy_id: 'stg_7d2c90e1',
+      reason: 'user',
+      realized_pnl: '1.00',
+      quote_currency: 'USDT',
+      stopped_at: '2026-11-22T12:00:00Z',
+    });
+    await deliverDue();
+    receiver.respondWith(() => ({ status: 200, body: 'ok' }));
+    clock.time += 2_000;
+    const until = iso(clock.time);
+    const received = receiver.received.length;
+
+    const recovered = await api.request(owner, 'POST', `/v1/webhooks/${webhook.id}/recover`, {
+      since: iso(before - 3_600_000),
+      until,
+    });
+    expect(recovered.status).toBe(202);
+    // From the webhook's creation: it never receives events from before it existed.
+    expect(recovered.body).toEqual({
+      webhook_id: webhook.id,
+      since: (await webhookOf(webhook.id)).created_at,
+      until,
+      queued: 2,
+      event_ids: [missedA, missedB],
+      next_since: null,
+    });
+    await deliverDue();
+    const resent = receiver.received.slice(received);
+    expect(resent.map((request) => request.headers['webhook-id'])).toEqual([missedA, missedB]);
+    expect(verified(resent[1]!, webhook.secret).data).toMatchObject({ version: 2 });
+    const log = (await attemptsOf(webhook.id, `?event_id=${missedA}`)).data;
+    expect(log.map((attempt: { trigger: string; status: string }) => [attempt.trigger, attempt.status])).toEqual([
+      ['redelivery', 'succeeded'],
+    ]);
+    expect(delivered).not.toBe(missedA);
+
+    // The same window again: everything in it was delivered or is on its way.
+    const again = await api.request(owner, 'POST', `/v1/webhooks/${webhook.id}/recover`, { since: iso(before), until });
+    expect(again.body).toMatchObject({ queued: 0, event_ids: [], next_since: null });
+
+    const backwards = await api.request(owner, 'POST', `/v1/webhooks/${webhook.id}/recover`, {
+      since: until,
+      until: iso(before),
+    });
+    expect(backwards.status).toBe(400);
+    expect(backwards.body.errors[0]).toMatchObject({ parameter: 'until', message: 'must be after since' });
+    expect((await api.request(owner, 'POST', `/v1/webhooks/${webhook.id}/recover`, {})).status).toBe(400);
+    const other = await api.issueKey('recover-other', ['webhooks:write']);
+    expect((await api.request(other, 'POST', `/v1/webhooks/${webhook.id}/recover`, { since: until })).status).toBe(404);
+  });
+
   it('account.balance_low fires once per downward crossing, per webhook threshold', async () => {
     const receiver = await endpoint();
     const high = await register(receiver, ['account.balance_low'], { balance_low_threshold: '100' });

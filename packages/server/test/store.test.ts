@@ -186,6 +186,36 @@ describe.each(STORE_KINDS)('the %s store', (kind) => {
     expect(results.filter((result) => result.admitted)).toHaveLength(20);
   });
 
+  it('recovers at most `limit` missed events, oldest first, and says where the next recovery starts', async () => {
+    const hook = webhook('acct_alpha', { events: ['strategy.*'] });
+    expect(await store.webhooks.insert(hook, 25)).toBe('created');
+    const ids = ['evt_000000000000000000000011', 'evt_000000000000000000000012', 'evt_000000000000000000000013'];
+    for (const [index, id] of ids.entries()) {
+      // Published to no webhook, as while it was paused.
+      await store.events.insert(
+        { id, accountId: 'acct_alpha', type: 'strategy.deployed', data: {}, createdAt: 1_000 + index },
+        () => [],
+      );
+    }
+    const recovery = {
+      accountId: 'acct_alpha',
+      webhookId: hook.id,
+      types: ['strategy.deployed'] as const,
+      from: 1_000,
+      until: 2_000,
+      limit: 2,
+    };
+    expect(await store.queue.recoverMissed(recovery, 5_000)).toEqual({ eventIds: ids.slice(0, 2), nextFrom: 1_002 });
+    // Queued ones are waiting now: the next recovery of the same window takes only the rest.
+    expect(await store.queue.recoverMissed(recovery, 5_001)).toEqual({ eventIds: ids.slice(2), nextFrom: null });
+    expect(await store.queue.recoverMissed(recovery, 5_002)).toEqual({ eventIds: [], nextFrom: null });
+    expect(await store.queue.recoverMissed({ ...recovery, types: ['strategy.stopped'] }, 5_003)).toEqual({
+      eventIds: [],
+      nextFrom: null,
+    });
+    expect(await store.queue.countUnfinished()).toBe(3);
+  });
+
   it('inserts and finds webhooks, scoped to their account', async () => {
     const record = webhook('acct_alpha', {
       events: ['strategy.*', 'backtest.job_done'],

@@ -61,6 +61,7 @@ describe.each(STORE_KINDS)('a worker whose refilling claim fails on %s', (kind) 
       },
       renew: (leases, until) => real.renew(leases, until),
       enqueueRedelivery: (webhookId, eventId, now) => real.enqueueRedelivery(webhookId, eventId, now),
+      recoverMissed: (recovery, now) => real.recoverMissed(recovery, now),
       countUnfinished: () => real.countUnfinished(),
       stats: (now) => real.stats(now),
     };

@@ -257,6 +257,27 @@ export const WEBHOOK_COMMANDS = [
     },
   }),
   command({
+    name: 'webhooks recover',
+    usage: ['WEBHOOK_ID --since TIME [--until TIME]'],
+    options: { since: { type: 'string' }, until: { type: 'string' } },
+    async run(context) {
+      const { since, until } = context.values;
+      if (!since) throw new UsageError('webhooks recover needs --since (e.g. 2026-04-28T00:00:00Z)');
+      return (
+        await context.client.POST('/v1/webhooks/{webhook_id}/recover', {
+          ...path(context),
+          body: { since, ...(until ? { until } : {}) },
+        })
+      ).data;
+    },
+    render(result) {
+      const window = `between ${result.since} and ${result.until}`;
+      if (result.queued === 0) return `${result.webhook_id} missed nothing ${window}.`;
+      const next = result.next_since ? `\n\nMore were missed: recover again with --since ${result.next_since}.` : '';
+      return `Queued ${result.queued} missed events for ${result.webhook_id} (${window}):\n${result.event_ids.join('\n')}${next}`;
+    },
+  }),
+  command({
     name: 'webhooks redeliver',
     usage: ['WEBHOOK_ID DELIVERY_ID'],
     options: {},

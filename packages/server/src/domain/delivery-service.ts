@@ -1,11 +1,18 @@
 // The delivery operations of the API: rotate a secret, send a test, read the log, redeliver.
-import { type components, eventTypes, matchesEvent, type operations } from '@pipai/contract';
+import {
+  type components,
+  eventTypes,
+  matchesEvent,
+  type operations,
+  specLimits,
+  subscriptionMatches,
+} from '@pipai/contract';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import { type Clock, formatTimestamp } from './clock.ts';
 import type { CursorCodec, PageWindow } from './cursor.ts';
 import { attemptRecord, envelopeOf, signingSecrets } from './delivery-envelope.ts';
 import { deliveryHeaders } from './delivery-signing.ts';
-import { notFound } from './errors.ts';
+import { invalidParameter, notFound } from './errors.ts';
 import { newEventId } from './ids.ts';
 import type { AttemptLog, DeliveryQueue, DeliverySender, WebhookRepository } from './ports.ts';
 import type { Principal } from './principal.ts';
@@ -126,6 +133,48 @@ export class DeliveryService {
         body: event ? envelopeOf(event) : null,
       },
       response_headers: attempt.responseHeaders,
+    };
+  }
+
+  /**
+   * Queues again what the webhook missed in a window (see recoverMissed), from its creation at the
+   * earliest, for the event types its subscription covers now.
+   */
+  async recover(
+    principal: Principal,
+    webhookId: string,
+    window: Schemas['RecoverRequest'],
+  ): Promise<Schemas['RecoveryAccepted']> {
+    const webhook = await this.#webhook(principal, webhookId);
+    const now = this.#deps.clock.now();
+    const since = Date.parse(window.since);
+    if (Number.isNaN(since)) throw invalidParameter('since', 'body', 'is not a valid date and time');
+    const until = window.until === undefined ? now : Date.parse(window.until);
+    if (Number.isNaN(until)) throw invalidParameter('until', 'body', 'is not a valid date and time');
+    if (until <= since) throw invalidParameter('until', 'body', 'must be after since');
+    const from = Math.max(since, webhook.createdAt);
+    const recovered =
+      from < until
+        ? await this.#deps.queue.recoverMissed(
+            {
+              accountId: principal.accountId,
+              webhookId,
+              types: eventTypes.filter((type) => subscriptionMatches(webhook.events, type)),
+              from,
+              until,
+              limit: specLimits.eventsPerRecovery,
+            },
+            now,
+          )
+        : { eventIds: [], nextFrom: null };
+    if (recovered.eventIds.length > 0) this.#deps.onQueued?.();
+    return {
+      webhook_id: webhookId as Schemas['WebhookId'],
+      since: formatTimestamp(from),
+      until: formatTimestamp(until),
+      queued: recovered.eventIds.length,
+      event_ids: recovered.eventIds as Schemas['EventId'][],
+      next_since: recovered.nextFrom === null ? null : formatTimestamp(recovered.nextFrom),
     };
   }
 

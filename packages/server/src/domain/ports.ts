@@ -11,6 +11,7 @@ import type {
   DeliveryJob,
   DeliveryStatus,
   EventRecord,
+  EventType,
   HeldLease,
   JobOutcome,
   JobOutcomeResult,
@@ -150,6 +151,21 @@ export interface QueueStats {
 }
 
 /** The delivery queue: what the worker claims, renews and completes. */
+export interface Recovery {
+  accountId: string;
+  webhookId: string;
+  types: readonly EventType[];
+  from: number;
+  until: number;
+  limit: number;
+}
+
+export interface RecoveredEvents {
+  eventIds: string[];
+  /** Where the next recovery continues when more events than `limit` were missed; else null. */
+  nextFrom: number | null;
+}
+
 export interface DeliveryQueue {
   /** Leases due jobs (and jobs whose lease expired: their worker died), chosen by the claim policy. */
   claim(now: number, options: ClaimOptions): Promise<DeliveryJob[]>;
@@ -171,6 +187,12 @@ export interface DeliveryQueue {
   renew(leases: readonly HeldLease[], until: number): Promise<number[]>;
   /** A new one-attempt job for an event already delivered (or not) to a webhook. */
   enqueueRedelivery(webhookId: string, eventId: string, now: number): Promise<void>;
+  /**
+   * Queues as redeliveries, oldest first and at most `limit`, the account's events published in
+   * [from, until) whose type is one of `types` (never a test delivery's), that the webhook has not
+   * received successfully and has no delivery waiting for. One recovery of a webhook at a time.
+   */
+  recoverMissed(recovery: Recovery, now: number): Promise<RecoveredEvents>;
   /** Jobs not yet finished (pending or in flight), for monitoring and tests. */
   countUnfinished(): Promise<number>;
   /** The queue as operators watch it (metrics): what is due, since when, and what runs per account. */

@@ -52,6 +52,9 @@ export function operationHandlers({
     redeliverWebhookDelivery: async (req, res) => {
       res.status(202).json(await deliveries.redeliver(principalOf(res), req.params.webhook_id, req.params.delivery_id));
     },
+    recoverWebhookEvents: async (req, res) => {
+      res.status(202).json(await deliveries.recover(principalOf(res), req.params.webhook_id, req.body));
+    },
     publishEvent: async (req, res) => {
       res.status(202).json({ events: await events.publish(req.body.account, req.body.type, req.body.data) });
     },

@@ -213,12 +213,18 @@ function migrationsFor(dialect: Dialect): Migration[] {
     },
     {
       version: 9,
-      name: 'delivery attempts keep their request and response headers',
-      // The body is not kept: it is the event's envelope, the same bytes on every attempt.
+      name: 'attempts keep their request and response headers; events by account and time',
+      // The body is not kept: it is the event's envelope, the same bytes on every attempt. Test
+      // deliveries' events are marked: recovery and the events list pass over them. Recovery, the
+      // events list and retention read events by account and time.
       sql: `
         ALTER TABLE delivery_attempts ADD COLUMN request_url TEXT;
         ALTER TABLE delivery_attempts ADD COLUMN request_headers ${json};
         ALTER TABLE delivery_attempts ADD COLUMN response_headers ${json};
+        ALTER TABLE events ADD COLUMN test BOOLEAN NOT NULL DEFAULT FALSE;
+        CREATE INDEX events_account_created ON events (account_id, created_at, id);
+        CREATE INDEX events_created ON events (created_at);
+        CREATE INDEX delivery_attempts_created ON delivery_attempts (created_at);
       `,
     },
   ];

@@ -34,7 +34,7 @@ export async function insertAttempts(
 
 export class SqlAttemptLog extends SqlRepository implements AttemptLog {
   async storeTestEvent(event: EventRecord): Promise<EventRecord> {
-    return { ...event, data: await insertEventRow(this.db, event) };
+    return { ...event, data: await insertEventRow(this.db, event, true) };
   }
 
   async recordTest(attempt: NewDeliveryAttempt): Promise<DeliveryAttempt> {

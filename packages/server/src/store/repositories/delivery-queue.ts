@@ -9,7 +9,7 @@ import {
   settleOutcomes,
   type WebhookHealth,
 } from '../../domain/delivery-rules.ts';
-import type { ClaimOptions, DeliveryQueue, QueueStats } from '../../domain/ports.ts';
+import type { ClaimOptions, DeliveryQueue, QueueStats, RecoveredEvents, Recovery } from '../../domain/ports.ts';
 import type { DeliveryJob, HeldLease, JobOutcome, JobOutcomeResult, WebhookStatus } from '../../domain/records.ts';
 import {
   COUNT_STARTS_SQL,
@@ -217,6 +217,35 @@ export class SqlDeliveryQueue extends SqlRepository implements DeliveryQueue {
 
   async enqueueRedelivery(webhookId: string, eventId: string, now: number): Promise<void> {
     await insertJobs(this.db, eventId, [webhookId], 'redelivery', now);
+  }
+
+  async recoverMissed(recovery: Recovery, now: number): Promise<RecoveredEvents> {
+    return this.db.transaction(async (tx) => {
+      // Two recoveries of one webhook at once would each see the other's events as not yet queued.
+      await tx.dialect.lock(tx, `recover:${recovery.webhookId}`);
+      const missed = await tx.all(
+        `SELECT e.id, e.created_at FROM events e
+         WHERE e.account_id = $1 AND e.created_at >= $2 AND e.created_at < $3 AND NOT e.test
+           AND ${tx.dialect.isIn('e.type', '$4', 'text')}
+           AND NOT EXISTS (SELECT 1 FROM delivery_attempts a
+                           WHERE a.webhook_id = $5 AND a.event_id = e.id AND a.status = 'succeeded')
+           AND NOT EXISTS (SELECT 1 FROM delivery_jobs j
+                           WHERE j.webhook_id = $5 AND j.event_id = e.id AND j.state IN ('pending', 'in_flight'))
+         ORDER BY e.created_at, e.id LIMIT $6`,
+        [recovery.accountId, recovery.from, recovery.until, recovery.types, recovery.webhookId, recovery.limit + 1],
+      );
+      const queued = missed.slice(0, recovery.limit).map((row) => row.id as string);
+      if (queued.length > 0) {
+        await tx.run(
+          `INSERT INTO delivery_jobs (event_id, webhook_id, state, trigger, attempts, next_attempt_at, created_at)
+           SELECT missed.event_id, $1, 'pending', 'redelivery', 0, $2, $2
+           FROM ${tx.dialect.table('$3', 'missed', [['event_id', 'text']])}`,
+          [recovery.webhookId, now, JSON.stringify(queued.map((eventId) => ({ event_id: eventId })))],
+        );
+      }
+      const next = missed[recovery.limit];
+      return { eventIds: queued, nextFrom: next ? Number(next.created_at) : null };
+    });
   }
 
   async countUnfinished(): Promise<number> {

@@ -7,11 +7,11 @@ import { type SqlExecutor, SqlRepository } from '../sql.ts';
 import { insertJobs } from './delivery-queue.ts';
 import { listActiveWebhooks } from './webhooks.ts';
 
-/** Inserts the event; returns its data as stored (what every delivery of it will carry). */
-export async function insertEventRow(tx: SqlExecutor, event: EventRecord): Promise<unknown> {
+/** Inserts the event (a test delivery's when `test`); returns its data as stored (what every delivery of it carries). */
+export async function insertEventRow(tx: SqlExecutor, event: EventRecord, test = false): Promise<unknown> {
   const [row] = await tx.all(
-    'INSERT INTO events (id, account_id, type, data, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING data',
-    [event.id, event.accountId, event.type, JSON.stringify(event.data), event.createdAt],
+    'INSERT INTO events (id, account_id, type, data, created_at, test) VALUES ($1, $2, $3, $4, $5, $6) RETURNING data',
+    [event.id, event.accountId, event.type, JSON.stringify(event.data), event.createdAt, test],
   );
   return jsonColumn(row!.data);
 }
