@@ -14,7 +14,7 @@ async function main(config: Config) {
   const logger = createProcessLogger(config.logLevel);
   const { store, masterKey } = await openDatabase(config, logger);
   const network = createNetwork(config, logger);
-  const { app, accounts, worker } = createServices({
+  const { app, accounts, worker, retention } = createServices({
     store,
     masterKey,
     logger,
@@ -30,7 +30,10 @@ async function main(config: Config) {
   const { port } = server.address() as AddressInfo;
   const baseUrl = `http://localhost:${port}`;
   await createDevCredentials(config, store, accounts, baseUrl, logger);
-  if (config.runWorker) worker.start();
+  if (config.runWorker) {
+    worker.start();
+    retention.start();
+  }
   logger.info(
     {
       url: baseUrl,
@@ -49,6 +52,7 @@ async function main(config: Config) {
       server.close(() => resolve());
       server.closeIdleConnections();
     });
+    retention.stop();
     await worker.stop();
     await network.sender.close();
     await store.close();

@@ -16,6 +16,7 @@ import type { ParameterError } from './domain/errors.ts';
 import { EventService } from './domain/event-service.ts';
 import type { DeliverySender } from './domain/ports.ts';
 import { RateLimiter } from './domain/rate-limiter.ts';
+import { Retention } from './domain/retention.ts';
 import type { TargetVerifier } from './domain/target-url.ts';
 import { WebhookService } from './domain/webhook-service.ts';
 import { createApp } from './http/app.ts';
@@ -162,5 +163,7 @@ export function createServices(options: ServiceOptions) {
     validateResponses: options.validateResponses ?? false,
     metrics,
   });
-  return { app, accounts, webhooks, events, deliveries, worker, secrets, metrics };
+  // Runs where the worker runs: one pass an hour deletes what is past the spec's retention.
+  const retention = new Retention({ store: store.retention, clock, logger: options.logger });
+  return { app, accounts, webhooks, events, deliveries, worker, retention, secrets, metrics };
 }

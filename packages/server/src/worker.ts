@@ -7,6 +7,7 @@ import { createProcessLogger, exitOnSignals, listenFailure, openDatabase, runPro
 import type { Config } from './config.ts';
 import { systemClock } from './domain/clock.ts';
 import { DeliveryWorker } from './domain/delivery-worker.ts';
+import { Retention } from './domain/retention.ts';
 import { Metrics, serveMetrics } from './metrics.ts';
 import { createNetwork } from './net/network.ts';
 
@@ -47,12 +48,15 @@ async function main(config: Config) {
     metricsUrl = urlOf(config.host, served.port, '/metrics');
   }
   worker.start();
+  const retention = new Retention({ store: store.retention, clock: systemClock, logger });
+  retention.start();
   logger.info(
     { store: store.kind, pid: process.pid, metrics_url: metricsUrl ?? 'off' },
     'PipAI delivery worker running',
   );
   exitOnSignals(logger, DRAIN_MS, async (signal) => {
     logger.info({ signal }, 'worker stopping: finishing deliveries under way');
+    retention.stop();
     await worker.stop();
     // Scrapes are answered while the deliveries finish; closed once they have.
     if (metricsServer) {

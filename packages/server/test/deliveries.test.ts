@@ -11,6 +11,16 @@ import { STORE_KINDS } from './support/stores.ts';
 const clock = tickingClock();
 const BROKEN_AFTER_MS = 3 * 3_600_000;
 
+const deployed = {
+  strategy_id: 'stg_7d2c90e1',
+  name: 'BTC',
+  version: 1,
+  mode: 'live',
+  exchange: 'binance',
+  symbols: ['BTC-USDT'],
+  deployed_at: '2026-11-22T12:00:00Z',
+};
+
 /** Verifies a received delivery with the public standardwebhooks library; returns the event. */
 function verified(request: ReceivedRequest, secret: string, now = clock.time) {
   const realNow = Date.now;
@@ -58,15 +68,6 @@ describe.each(STORE_KINDS)('deliveries on %s', (kind) => {
   const attemptsOf = async (id: string, query = '') =>
     (await api.request(owner, 'GET', `/v1/webhooks/${id}/deliveries${query}`)).body;
 
-  const deployed = {
-    strategy_id: 'stg_7d2c90e1',
-    name: 'BTC',
-    version: 1,
-    mode: 'live',
-    exchange: 'binance',
-    symbols: ['BTC-USDT'],
-    deployed_at: '2026-11-22T12:00:00Z',
-  };
   const jobDone = {
     job_id: 'bt_51e0a7c3',
     strategy_id: 'stg_7d2c90e1',
@@ -521,5 +522,72 @@ describe.each(STORE_KINDS)('deliveries on %s', (kind) => {
         )
         .then((r) => r.body.events.length),
     ).toBe(2);
+  });
+});
+
+// Its own API and clock: a retention pass deletes whatever is old, so the counts are this test's alone.
+describe.each(STORE_KINDS)('retention on %s', (kind) => {
+  const clock = tickingClock();
+  let api: TestApi;
+  let owner: Credentials;
+  let receiver: HttpsEndpoint;
+  beforeAll(async () => {
+    api = await startTestApi(kind, { clock });
+    owner = await api.issueKey('retention');
+    receiver = await startHttpsEndpoint('valid', 'hooks.test');
+  });
+  afterAll(async () => {
+    await api.close();
+    await receiver.close();
+  });
+  const register = async (events: string[]) =>
+    (
+      await api.request(owner, 'POST', '/v1/webhooks', {
+        url: `https://hooks.test:${receiver.port}/${Math.random().toString(36).slice(2)}`,
+        events,
+      })
+    ).body as { id: string };
+  const publish = async (data: object) =>
+    (await api.publish({ account: owner.account, type: 'strategy.deployed', data })).body.events[0].id as string;
+  const deliverDue = () => api.services.worker.runDue();
+  const attemptsOf = async (id: string, query = '') =>
+    (await api.request(owner, 'GET', `/v1/webhooks/${id}/deliveries${query}`)).body;
+
+  it('deletes attempts and events past 30 days, keeping an event until its waiting delivery is done', async () => {
+    const webhook = await register(['strategy.deployed']);
+    const old = await publish(deployed);
+    await deliverDue();
+    const [oldAttempt] = (await attemptsOf(webhook.id)).data;
+    // `pending` waits on both webhooks: `webhook` is paused before its delivery, and `waiting` gets it
+    // as a recovered redelivery (sent whatever the status), both only after the 30 days.
+    const waiting = await register(['strategy.deployed']);
+    await api.request(owner, 'PATCH', `/v1/webhooks/${waiting.id}`, { status: 'paused' });
+    const pending = await publish({ ...deployed, version: 2 });
+    await api.request(owner, 'PATCH', `/v1/webhooks/${webhook.id}`, { status: 'paused' });
+    await api.request(owner, 'POST', `/v1/webhooks/${waiting.id}/recover`, { since: '2026-01-01T00:00:00Z' });
+
+    clock.time += api.services.retention.keepMs + 60_000;
+    await api.request(owner, 'PATCH', `/v1/webhooks/${webhook.id}`, { status: 'active' });
+    const fresh = await publish({ ...deployed, version: 3 });
+    const pruned = await api.services.retention.prune();
+    // The old attempt went; both old events' deliveries were finished or waiting: only `old` went.
+    expect(pruned).toEqual({ attempts: 1, jobs: 1, events: 1 });
+    expect((await api.request(owner, 'GET', `/v1/webhooks/${webhook.id}/deliveries/${oldAttempt.id}`)).status).toBe(
+      404,
+    );
+    expect((await attemptsOf(webhook.id, `?event_id=${old}`)).data).toEqual([]);
+
+    await deliverDue();
+    const waitingLog = (await attemptsOf(waiting.id, `?event_id=${pending}`)).data;
+    expect(waitingLog).toHaveLength(1);
+    const freshLog = (await attemptsOf(webhook.id, `?event_id=${fresh}`)).data;
+    expect(freshLog).toHaveLength(1);
+    // Its delivery done, the old event goes at the next pass; the attempt made now stays, without a body.
+    expect(await api.services.retention.prune()).toMatchObject({ attempts: 0, events: 1 });
+    const detail = await api.request(owner, 'GET', `/v1/webhooks/${waiting.id}/deliveries/${waitingLog[0].id}`);
+    expect(detail.body.request).toMatchObject({ method: 'POST', body: null });
+    const freshDetail = await api.request(owner, 'GET', `/v1/webhooks/${webhook.id}/deliveries/${freshLog[0].id}`);
+    expect(JSON.parse(freshDetail.body.request.body)).toMatchObject({ id: fresh, data: { version: 3 } });
+    expect(await api.services.retention.prune()).toEqual({ attempts: 0, jobs: 0, events: 0 });
   });
 });

@@ -133,6 +133,20 @@ export interface EventRepository {
   recordBalanceCrossings(asset: string, crossings: readonly BalanceCrossing[]): Promise<EventRecord[]>;
 }
 
+export interface PrunedRows {
+  attempts: number;
+  jobs: number;
+  events: number;
+}
+
+export interface RetentionRepository {
+  /**
+   * Deletes, at most `batch` of each: attempts made before `before`; finished jobs of events
+   * published before it; and those events once no job refers to them.
+   */
+  pruneBefore(before: number, batch: number): Promise<PrunedRows>;
+}
+
 export interface ClaimOptions {
   limit: number;
   leaseMs: number;

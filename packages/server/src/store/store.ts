@@ -10,6 +10,7 @@ import type {
   DeliveryQueue,
   EventRepository,
   KeyringRepository,
+  RetentionRepository,
   WebhookRepository,
 } from '../domain/ports.ts';
 import { PostgresExecutor, type PostgresOptions } from './postgres.ts';
@@ -18,6 +19,7 @@ import { SqlAdmission } from './repositories/admission.ts';
 import { SqlAttemptLog } from './repositories/attempt-log.ts';
 import { SqlDeliveryQueue } from './repositories/delivery-queue.ts';
 import { SqlEvents } from './repositories/events.ts';
+import { SqlRetention } from './repositories/retention.ts';
 import { Schema } from './repositories/schema.ts';
 import { SqlWebhooks } from './repositories/webhooks.ts';
 import type { SqlExecutor } from './sql.ts';
@@ -33,6 +35,7 @@ export interface Store {
   readonly events: EventRepository;
   readonly queue: DeliveryQueue;
   readonly attempts: AttemptLog;
+  readonly retention: RetentionRepository;
   /** Applies every pending migration (the schema's, a shorthand for the common first call). */
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -50,6 +53,7 @@ function storeOn(db: SqlExecutor, close: () => Promise<void>): Store {
     events: new SqlEvents(db),
     queue: new SqlDeliveryQueue(db),
     attempts: new SqlAttemptLog(db),
+    retention: new SqlRetention(db),
     migrate: () => schema.migrate(),
     close,
   };
