@@ -47,6 +47,8 @@ Commands:
   webhooks delivery WEBHOOK_ID DELIVERY_ID
   webhooks recover WEBHOOK_ID --since TIME [--until TIME]
   webhooks redeliver WEBHOOK_ID DELIVERY_ID
+  events list [--type EVENT_TYPE] [--since TIME] [--until TIME] [--limit N] [--cursor C] [--all]
+  events get EVENT_ID
   event-types                 list the event types a webhook can subscribe to
   listen [--port 8443] [--events E1,E2] [--threshold 100] [--forward-to URL] [--keep] [--print-secret]
                               a local HTTPS receiver: registers itself (with a balance_low threshold,

@@ -248,6 +248,16 @@ describe('watching a delivery arrive', () => {
       /✔ verified {2}account\.balance_low {2}(evt_[0-9a-f]{24}) .*"available":"5"/,
     ))!;
     expect(published).toContain(received);
+    // The account's events, as pipai lists them, and one with its delivery to the listener.
+    const deployedId = (
+      await waitFor(listener, /✔ verified {2}strategy\.deployed {2}(evt_[0-9a-f]{24}) .*"version":4/)
+    )[1]!;
+    const listed = JSON.parse((await cli(['events', 'list', '--type', 'strategy.deployed', '--all', '--json'])).stdout);
+    expect(listed.data.map((event: { id: string }) => event.id)).toContain(deployedId);
+    const shown = await cli(['events', 'get', deployedId]);
+    expect(shown.stdout).toMatch(new RegExp(`^${deployedId}  strategy\\.deployed  `));
+    expect(shown.stdout).toMatch(/^wh_[0-9a-f]+\s+1\s+no\s+succeeded 200\s+dlv_[0-9a-f]{24}$/m);
+
     const unknown = await admin(['events', 'trigger', 'strategy.nope']).catch(
       (error: { code: number; stderr: string }) => error,
     );

@@ -49,7 +49,7 @@ describe.each(['sqlite', 'postgres'] as const)('negative cases generated from th
 
   it('cover every public operation, many constraints each', () => {
     const operations = new Set(cases.map((entry) => entry.name.split(':')[0]));
-    expect(operations.size).toBe(12);
+    expect(operations.size).toBe(14);
     const names = cases.map((entry) => entry.name).join('\n');
     for (const expected of [
       'POST /v1/webhooks: body url missing',

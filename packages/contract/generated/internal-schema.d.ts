@@ -225,6 +225,53 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Events
+         * @description The account's events, newest first: every event published for it in the last 30 days (test deliveries' events are not events of the account). Filter by type and by a time window; cursor-paginated like List Webhooks. Retrieve an Event shows how each was delivered.
+         *
+         *     **Weight:** 2. **Scope:** `webhooks:read`.
+         */
+        get: operations["listEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/{event_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The event's identifier. */
+                event_id: components["parameters"]["EventIdPath"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Retrieve an Event
+         * @description One event of the account, and how its delivery went to each webhook that was to receive it: attempts made, whether a delivery is still waiting (a retry, a redelivery), and the latest attempt. Fetch an attempt in full with Retrieve a Delivery Attempt.
+         *
+         *     **Weight:** 1. **Scope:** `webhooks:read`.
+         */
+        get: operations["getEvent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhook-event-types": {
         parameters: {
             query?: never;
@@ -1033,6 +1080,53 @@ export interface components {
             /** @description `null` when every missed event of the window was queued. Otherwise the window held more than one recovery queues at once: recover again with this as `since` (and the same `until`). */
             next_since: components["schemas"]["NullableTimestamp"];
         };
+        /**
+         * @description An event of the account, as its deliveries carry it (the envelope). Events are kept for 30 days.
+         * @example {
+         *       "id": "evt_5f0c9a2e7b14d3a8c6e1f092",
+         *       "type": "strategy.deployed",
+         *       "created_at": "2026-04-29T11:58:26Z",
+         *       "data": {
+         *         "strategy_id": "stg_7d2c90e1",
+         *         "name": "BTC mean reversion",
+         *         "version": 3,
+         *         "mode": "live",
+         *         "exchange": "binance",
+         *         "symbols": [
+         *           "BTC-USDT"
+         *         ],
+         *         "deployed_at": "2026-04-29T11:58:26Z"
+         *       }
+         *     }
+         */
+        Event: {
+            id: components["schemas"]["EventId"];
+            type: components["schemas"]["EventType"];
+            /** @description When the event happened. */
+            created_at: components["schemas"]["Timestamp"];
+            /** @description The event's payload, as documented for its type under Webhooks. */
+            data: Record<string, never>;
+        };
+        EventList: {
+            /** @description Page of events, newest first. */
+            data: components["schemas"]["Event"][];
+            /** @description Opaque cursor for the next page, or `null` if this is the last page. */
+            next_cursor: string | null;
+        };
+        /** @description An event and how its delivery went to each webhook that was to receive it. */
+        EventDetail: {
+            event: components["schemas"]["Event"];
+            /** @description One entry per webhook with an attempt or a delivery waiting, in the order of their first attempt. */
+            deliveries: {
+                webhook_id: components["schemas"]["WebhookId"];
+                /** @description Attempts made to this webhook (first tries, retries, redeliveries). */
+                attempts: number;
+                /** @description A delivery to this webhook is queued or under way (a retry, a redelivery). */
+                waiting: boolean;
+                /** @description The latest attempt, or `null` before the first. */
+                last_attempt: components["schemas"]["Delivery"] | null;
+            }[];
+        };
         EventTypeInfo: {
             type: components["schemas"]["EventType"];
             /**
@@ -1405,6 +1499,14 @@ export interface components {
         EventIdFilter: components["schemas"]["EventId"];
         /** @description The delivery attempt's identifier. */
         DeliveryIdPath: components["schemas"]["DeliveryId"];
+        /** @description Only events of this type. */
+        EventTypeQuery: components["schemas"]["EventType"];
+        /** @description Only events published at or after this moment. */
+        SinceQuery: components["schemas"]["Timestamp"];
+        /** @description Only events published before this moment. */
+        UntilQuery: components["schemas"]["Timestamp"];
+        /** @description The event's identifier. */
+        EventIdPath: components["schemas"]["EventId"];
         /** @description The event id (`evt_…`): the same on every retry and redelivery of the event, so use it to deduplicate. */
         DeliveryIdHeader: components["schemas"]["EventId"];
         /** @description Unix time in seconds when this attempt was signed. Reject deliveries more than 5 minutes away from your clock, to stop replays. */
@@ -2043,6 +2145,146 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listEvents: {
+        parameters: {
+            query?: {
+                /** @description Only events of this type. */
+                type?: components["parameters"]["EventTypeQuery"];
+                /** @description Only events published at or after this moment. */
+                since?: components["parameters"]["SinceQuery"];
+                /** @description Only events published before this moment. */
+                until?: components["parameters"]["UntilQuery"];
+                /** @description Page size. Range 1–100. Default 25. */
+                limit?: components["parameters"]["Limit"];
+                /** @description Opaque pagination cursor returned by a previous call (`next_cursor`). It is bound to the filters it was issued with: pass the same filters with it. A malformed, altered or foreign cursor is rejected with 400 INVALID_PARAMETER naming `cursor`. */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-PipAI-Weight-Used": components["headers"]["WeightUsed"];
+                    "X-PipAI-Weight-Limit": components["headers"]["WeightLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "evt_5f0c9a2e7b14d3a8c6e1f092",
+                     *           "type": "strategy.deployed",
+                     *           "created_at": "2026-04-29T11:58:26Z",
+                     *           "data": {
+                     *             "strategy_id": "stg_7d2c90e1",
+                     *             "name": "BTC mean reversion",
+                     *             "version": 3,
+                     *             "mode": "live",
+                     *             "exchange": "binance",
+                     *             "symbols": [
+                     *               "BTC-USDT"
+                     *             ],
+                     *             "deployed_at": "2026-04-29T11:58:26Z"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EventList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The event's identifier. */
+                event_id: components["parameters"]["EventIdPath"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event and its deliveries. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-PipAI-Weight-Used": components["headers"]["WeightUsed"];
+                    "X-PipAI-Weight-Limit": components["headers"]["WeightLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "event": {
+                     *         "id": "evt_5f0c9a2e7b14d3a8c6e1f092",
+                     *         "type": "strategy.deployed",
+                     *         "created_at": "2026-04-29T11:58:26Z",
+                     *         "data": {
+                     *           "strategy_id": "stg_7d2c90e1",
+                     *           "name": "BTC mean reversion",
+                     *           "version": 3,
+                     *           "mode": "live",
+                     *           "exchange": "binance",
+                     *           "symbols": [
+                     *             "BTC-USDT"
+                     *           ],
+                     *           "deployed_at": "2026-04-29T11:58:26Z"
+                     *         }
+                     *       },
+                     *       "deliveries": [
+                     *         {
+                     *           "webhook_id": "wh_2a4f10",
+                     *           "attempts": 2,
+                     *           "waiting": false,
+                     *           "last_attempt": {
+                     *             "id": "dlv_8e3b1c7a9d20f4e6b5a1c3d7",
+                     *             "webhook_id": "wh_2a4f10",
+                     *             "event_id": "evt_5f0c9a2e7b14d3a8c6e1f092",
+                     *             "type": "strategy.deployed",
+                     *             "attempt": 2,
+                     *             "trigger": "retry",
+                     *             "status": "succeeded",
+                     *             "response_status": 200,
+                     *             "latency_ms": 87,
+                     *             "response_body": "ok",
+                     *             "error": null,
+                     *             "error_class": null,
+                     *             "created_at": "2026-04-29T11:58:32Z",
+                     *             "next_attempt_at": null
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EventDetail"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];

@@ -54,6 +54,8 @@ describe('the bundles', () => {
         'getWebhookDelivery',
         'redeliverWebhookDelivery',
         'recoverWebhookEvents',
+        'listEvents',
+        'getEvent',
         'listWebhookEventTypes',
       ].sort(),
     );

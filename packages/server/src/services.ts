@@ -13,6 +13,7 @@ import { CursorCodec } from './domain/cursor.ts';
 import { DeliveryService } from './domain/delivery-service.ts';
 import { DeliveryWorker, type WorkerPolicy } from './domain/delivery-worker.ts';
 import type { ParameterError } from './domain/errors.ts';
+import { EventLog } from './domain/event-log.ts';
 import { EventService } from './domain/event-service.ts';
 import type { DeliverySender } from './domain/ports.ts';
 import { RateLimiter } from './domain/rate-limiter.ts';
@@ -131,7 +132,13 @@ export function createServices(options: ServiceOptions) {
     exampleData,
     onQueued: () => worker.notify(),
   });
-  const handlers = operationHandlers({ webhooks, deliveries, events });
+  const eventLog = new EventLog({
+    events: store.events,
+    attempts: store.attempts,
+    queue: store.queue,
+    cursors: new CursorCodec(deriveKey(options.masterKey, 'cursors')),
+  });
+  const handlers = operationHandlers({ webhooks, deliveries, events, eventLog });
   // Every operation of the spec has its handler, and no handler is for anything else.
   const operationIds = routesOf(internalSpec)
     .map((route) => route.operationId)

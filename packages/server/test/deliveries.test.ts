@@ -478,6 +478,93 @@ describe.each(STORE_KINDS)('deliveries on %s', (kind) => {
     expect((await api.request(other, 'POST', `/v1/webhooks/${webhook.id}/recover`, { since: until })).status).toBe(404);
   });
 
+  it("lists the account's events newest first, filtered and paged, and shows one with its deliveries per webhook", async () => {
+    const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
+    clock.time += 10_000;
+    const since = iso(clock.time);
+    clock.time += 1_000;
+    // An account of its own: the events list is the account's, whatever earlier tests published.
+    const mine = await api.issueKey('events-list');
+    const receiver = await endpoint();
+    const registerMine = async (events: string[]) =>
+      (
+        await api.request(mine, 'POST', '/v1/webhooks', {
+          url: `https://hooks.test:${receiver.port}/${Math.random().toString(36).slice(2)}`,
+          events,
+        })
+      ).body as { id: string };
+    const publishMine = async (type: string, data: object) =>
+      (await api.publish({ account: mine.account, type, data })).body.events[0].id as string;
+    const strategies = await registerMine(['strategy.*']);
+    const backtests = await registerMine(['backtest.*']);
+    // The backtests webhook's endpoint is down: its delivery fails and waits for a retry.
+    const backtestsPath = new URL((await api.request(mine, 'GET', `/v1/webhooks/${backtests.id}`)).body.url).pathname;
+    receiver.respondWith((request) =>
+      request.url === backtestsPath ? { status: 503, body: 'busy' } : { status: 200, body: 'ok' },
+    );
+    const first = await publishMine('strategy.deployed', deployed);
+    const jobEvent = await publishMine('backtest.job_done', jobDone);
+    const last = await publishMine('strategy.deployed', { ...deployed, version: 2 });
+    await deliverDue();
+    const tested = await api.request(mine, 'POST', `/v1/webhooks/${strategies.id}/test`, {});
+    expect(tested.status).toBe(200);
+    const list = async (query: string) =>
+      (await api.request(mine, 'GET', `/v1/events?since=${encodeURIComponent(since)}${query}`)).body;
+
+    const page = await list('&limit=2');
+    expect(page.data.map((event: { id: string }) => event.id)).toEqual([last, jobEvent]);
+    expect(page.data[0]).toEqual({
+      id: last,
+      type: 'strategy.deployed',
+      created_at: expect.any(String),
+      data: { ...deployed, version: 2 },
+    });
+    const rest = await list(`&limit=2&cursor=${page.next_cursor}`);
+    expect(rest).toEqual({ data: [expect.objectContaining({ id: first })], next_cursor: null });
+    expect((await list('&type=backtest.job_done')).data.map((event: { id: string }) => event.id)).toEqual([jobEvent]);
+    expect((await list(`&until=${encodeURIComponent(since)}`)).data).toEqual([]);
+    // A cursor is bound to its filters.
+    expect((await api.request(mine, 'GET', `/v1/events?cursor=${page.next_cursor}`)).status).toBe(400);
+
+    const delivered = await api.request(mine, 'GET', `/v1/events/${first}`);
+    expect(delivered.status).toBe(200);
+    expect(delivered.body.event).toEqual(rest.data[0]);
+    expect(delivered.body.deliveries).toEqual([
+      {
+        webhook_id: strategies.id,
+        attempts: 1,
+        waiting: false,
+        last_attempt: expect.objectContaining({ event_id: first, status: 'succeeded', trigger: 'event' }),
+      },
+    ]);
+    const failing = (await api.request(mine, 'GET', `/v1/events/${jobEvent}`)).body;
+    expect(failing.deliveries).toEqual([
+      {
+        webhook_id: backtests.id,
+        attempts: 1,
+        waiting: true,
+        last_attempt: expect.objectContaining({
+          status: 'failed',
+          response_status: 503,
+          next_attempt_at: expect.any(String),
+        }),
+      },
+    ]);
+
+    // A test delivery's event is not one of the account's events.
+    expect((await api.request(mine, 'GET', `/v1/events/${tested.body.event_id}`)).status).toBe(404);
+    // The suite's own account sees none of them.
+    expect((await api.request(owner, 'GET', `/v1/events/${first}`)).status).toBe(404);
+    expect(
+      (await api.request(owner, 'GET', `/v1/events?since=${encodeURIComponent(since)}`)).body.data.map(
+        (event: { id: string }) => event.id,
+      ),
+    ).not.toContain(first);
+    expect((await api.request(mine, 'GET', '/v1/events/nope')).status).toBe(400);
+    expect((await api.request(mine, 'GET', '/v1/events?since=yesterday')).status).toBe(400);
+    receiver.respondWith(() => ({ status: 200, body: 'ok' }));
+  });
+
   it('account.balance_low fires once per downward crossing, per webhook threshold', async () => {
     const receiver = await endpoint();
     const high = await register(receiver, ['account.balance_low'], { balance_low_threshold: '100' });

@@ -130,7 +130,7 @@ describe('exact routing for every operation of both bundles', () => {
       '/internal/v1/events',
       '/internal/v1/balances',
     ]);
-    expect(operations.filter((operation) => !operation.internal)).toHaveLength(12);
+    expect(operations.filter((operation) => !operation.internal)).toHaveLength(14);
   });
 
   describe.each(operations.map((operation) => [`${operation.method} ${operation.template}`, operation] as const))(

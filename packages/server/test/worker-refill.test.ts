@@ -49,22 +49,17 @@ describe.each(STORE_KINDS)('a worker whose refilling claim fails on %s', (kind) 
     // The real queue, except that its first completeAndClaim fails as a bug in the claim would.
     let injected = 0;
     const real = store.queue;
-    const queue: DeliveryQueue = {
-      claim: (now, options) => real.claim(now, options),
-      complete: (outcomes) => real.complete(outcomes),
-      completeAndClaim: async (outcomes, now, options) => {
-        if (injected === 0) {
-          injected += 1;
-          throw new Error('the claim broke');
-        }
-        return real.completeAndClaim(outcomes, now, options);
-      },
-      renew: (leases, until) => real.renew(leases, until),
-      enqueueRedelivery: (webhookId, eventId, now) => real.enqueueRedelivery(webhookId, eventId, now),
-      recoverMissed: (recovery, now) => real.recoverMissed(recovery, now),
-      countUnfinished: () => real.countUnfinished(),
-      stats: (now) => real.stats(now),
+    const failOnce: DeliveryQueue['completeAndClaim'] = async (outcomes, now, options) => {
+      if (injected === 0) {
+        injected += 1;
+        throw new Error('the claim broke');
+      }
+      return real.completeAndClaim(outcomes, now, options);
     };
+    const queue = new Proxy(real, {
+      get: (target, name) =>
+        name === 'completeAndClaim' ? failOnce : (Reflect.get(target, name) as () => unknown).bind(target),
+    });
     const logs: string[] = [];
     const sender = createDeliverySender({ lookup: testLookup, allowLoopback: true, extraCa: [testCaPem] });
     cleanups.push(() => sender.close());

@@ -3,11 +3,13 @@ import { resolve } from 'node:path';
 import { UsageError } from '@pipai/contract/command-table';
 import { listen } from '../listen.ts';
 import { command } from './context.ts';
+import { EVENT_COMMANDS } from './events.ts';
 import { commaList, table } from './text.ts';
 import { WEBHOOK_COMMANDS } from './webhooks.ts';
 
 export const COMMANDS = [
   ...WEBHOOK_COMMANDS,
+  ...EVENT_COMMANDS,
   command({
     name: 'event-types',
     usage: [],

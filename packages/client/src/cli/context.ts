@@ -29,6 +29,13 @@ export interface Context<Options extends ParseArgsOptionsConfig = ParseArgsOptio
   env: NodeJS.ProcessEnv;
 }
 
+/** The options of every listing: a page size, a cursor, or every page. */
+export const PAGING = {
+  limit: { type: 'string' },
+  cursor: { type: 'string' },
+  all: { type: 'boolean', default: false },
+} as const;
+
 /** A table entry, its own option types erased so that entries with different options share one table. */
 export type PipaiCommand = Command<Context<any>>;
 

@@ -2,17 +2,12 @@
 import type { components } from '@pipai/contract';
 import { UsageError } from '@pipai/contract/command-table';
 import { paginate } from '../paginate.ts';
-import { type Context, command } from './context.ts';
+import { type Context, command, PAGING } from './context.ts';
 import { commaList, details, more, table } from './text.ts';
 
 type Webhook = components['schemas']['Webhook'];
 
 /** The options of a listing: one page, a given page, or every page. */
-const PAGING = {
-  limit: { type: 'string' },
-  cursor: { type: 'string' },
-  all: { type: 'boolean', default: false },
-} as const;
 
 function webhookId({ name, args }: Pick<Context, 'name' | 'args'>): string {
   if (!args[0]) throw new UsageError(`${name} needs a WEBHOOK_ID`);

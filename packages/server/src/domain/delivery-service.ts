@@ -35,7 +35,7 @@ export interface DeliveryServiceDeps {
   onQueued?: () => void;
 }
 
-function toDelivery(record: DeliveryAttempt): Schemas['Delivery'] {
+export function toDelivery(record: DeliveryAttempt): Schemas['Delivery'] {
   return {
     id: record.id,
     webhook_id: record.webhookId,

@@ -131,6 +131,21 @@ export interface EventRepository {
    * (from above or from unknown) gets its event stored with one job, atomically; those events return.
    */
   recordBalanceCrossings(asset: string, crossings: readonly BalanceCrossing[]): Promise<EventRecord[]>;
+  /** The account's events (never a test delivery's), newest first. */
+  list(accountId: string, query: EventQuery): Promise<(EventRecord & { seq: number })[]>;
+  /** One event of the account (never a test delivery's). */
+  find(accountId: string, id: string): Promise<EventRecord | undefined>;
+}
+
+export interface EventQuery {
+  type?: EventType;
+  /** Published at or after. */
+  since?: number;
+  /** Published before. */
+  until?: number;
+  /** Only events inserted before this position (exclusive): the keyset cursor. */
+  beforeSeq?: number;
+  limit: number;
 }
 
 export interface PrunedRows {
@@ -207,6 +222,8 @@ export interface DeliveryQueue {
    * received successfully and has no delivery waiting for. One recovery of a webhook at a time.
    */
   recoverMissed(recovery: Recovery, now: number): Promise<RecoveredEvents>;
+  /** The webhooks a delivery of the event is queued or under way for. */
+  webhooksWaitingFor(eventId: string): Promise<string[]>;
   /** Jobs not yet finished (pending or in flight), for monitoring and tests. */
   countUnfinished(): Promise<number>;
   /** The queue as operators watch it (metrics): what is due, since when, and what runs per account. */
@@ -233,6 +250,8 @@ export interface AttemptLog {
   /** Newest first. */
   list(accountId: string, webhookId: string, query: AttemptQuery): Promise<DeliveryAttempt[]>;
   find(accountId: string, webhookId: string, attemptId: string): Promise<DeliveryAttempt | undefined>;
+  /** Every attempt to deliver the event to the account's webhooks, oldest first. */
+  listForEvent(accountId: string, eventId: string): Promise<DeliveryAttempt[]>;
   /** An attempt with its event (undefined once the event is past retention). */
   findWithEvent(
     accountId: string,

@@ -1,6 +1,7 @@
 // One handler per operation: translate HTTP to one domain call and back, nothing else.
 import { eventCatalog } from '@pipai/contract';
 import type { DeliveryService } from '../domain/delivery-service.ts';
+import type { EventLog } from '../domain/event-log.ts';
 import type { EventService } from '../domain/event-service.ts';
 import type { WebhookService } from '../domain/webhook-service.ts';
 import type { OperationHandlers } from './operation-types.ts';
@@ -10,10 +11,12 @@ export function operationHandlers({
   webhooks,
   deliveries,
   events,
+  eventLog,
 }: {
   webhooks: WebhookService;
   deliveries: DeliveryService;
   events: EventService;
+  eventLog: EventLog;
 }): OperationHandlers {
   // `res.json` takes only the operation's success body as the spec defines it (operation-types.ts).
   return {
@@ -33,6 +36,12 @@ export function operationHandlers({
     deleteWebhook: async (req, res) => {
       await webhooks.delete(principalOf(res), req.params.webhook_id);
       res.status(204).end();
+    },
+    listEvents: async (req, res) => {
+      res.json(await eventLog.list(principalOf(res), req.query));
+    },
+    getEvent: async (req, res) => {
+      res.json(await eventLog.get(principalOf(res), req.params.event_id));
     },
     listWebhookEventTypes: (_req, res) => {
       res.json({ data: [...eventCatalog] });

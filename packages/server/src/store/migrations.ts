@@ -216,15 +216,19 @@ function migrationsFor(dialect: Dialect): Migration[] {
       name: 'attempts keep their request and response headers; events by account and time',
       // The body is not kept: it is the event's envelope, the same bytes on every attempt. Test
       // deliveries' events are marked: recovery and the events list pass over them. Recovery, the
-      // events list and retention read events by account and time.
+      // events list and retention read events by account and time; an event's deliveries are read
+      // by its id (and retention asks whether a job still refers to it).
       sql: `
         ALTER TABLE delivery_attempts ADD COLUMN request_url TEXT;
         ALTER TABLE delivery_attempts ADD COLUMN request_headers ${json};
         ALTER TABLE delivery_attempts ADD COLUMN response_headers ${json};
         ALTER TABLE events ADD COLUMN test BOOLEAN NOT NULL DEFAULT FALSE;
         CREATE INDEX events_account_created ON events (account_id, created_at, id);
+        CREATE INDEX events_account_seq ON events (account_id, seq);
         CREATE INDEX events_created ON events (created_at);
         CREATE INDEX delivery_attempts_created ON delivery_attempts (created_at);
+        CREATE INDEX delivery_attempts_event_id ON delivery_attempts (event_id);
+        CREATE INDEX delivery_jobs_event ON delivery_jobs (event_id);
       `,
     },
   ];

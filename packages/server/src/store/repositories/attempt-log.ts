@@ -60,6 +60,15 @@ export class SqlAttemptLog extends SqlRepository implements AttemptLog {
     return rows.map(attemptFromRow);
   }
 
+  async listForEvent(accountId: string, eventId: string): Promise<DeliveryAttempt[]> {
+    const rows = await this.db.all(
+      `SELECT a.* FROM delivery_attempts a JOIN webhooks w ON w.id = a.webhook_id
+       WHERE w.account_id = $1 AND a.event_id = $2 ORDER BY a.seq`,
+      [accountId, eventId],
+    );
+    return rows.map(attemptFromRow);
+  }
+
   async findWithEvent(
     accountId: string,
     webhookId: string,

@@ -248,6 +248,14 @@ export class SqlDeliveryQueue extends SqlRepository implements DeliveryQueue {
     });
   }
 
+  async webhooksWaitingFor(eventId: string): Promise<string[]> {
+    const rows = await this.db.all(
+      "SELECT DISTINCT webhook_id FROM delivery_jobs WHERE event_id = $1 AND state IN ('pending', 'in_flight')",
+      [eventId],
+    );
+    return rows.map((row) => row.webhook_id as string);
+  }
+
   async countUnfinished(): Promise<number> {
     const row = await this.db.get("SELECT COUNT(*) AS n FROM delivery_jobs WHERE state IN ('pending', 'in_flight')");
     return Number(row!.n);

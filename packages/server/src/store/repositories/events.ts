@@ -1,8 +1,8 @@
 // The outbox: an event is stored with its delivery jobs in one transaction, so a stored event is
 // always delivered and a delivery always has its event.
-import type { EventRepository } from '../../domain/ports.ts';
+import type { EventQuery, EventRepository } from '../../domain/ports.ts';
 import type { BalanceCrossing, EventRecord, WebhookRecord } from '../../domain/records.ts';
-import { jsonColumn } from '../rows.ts';
+import { eventFromRow, jsonColumn } from '../rows.ts';
 import { type SqlExecutor, SqlRepository } from '../sql.ts';
 import { insertJobs } from './delivery-queue.ts';
 import { listActiveWebhooks } from './webhooks.ts';
@@ -53,5 +53,31 @@ export class SqlEvents extends SqlRepository implements EventRepository {
       }
       return published;
     });
+  }
+
+  async list(accountId: string, query: EventQuery): Promise<(EventRecord & { seq: number })[]> {
+    const params: unknown[] = [accountId];
+    const where = ['account_id = $1', 'NOT test'];
+    const param = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if (query.type !== undefined) where.push(`type = ${param(query.type)}`);
+    if (query.since !== undefined) where.push(`created_at >= ${param(query.since)}`);
+    if (query.until !== undefined) where.push(`created_at < ${param(query.until)}`);
+    if (query.beforeSeq !== undefined) where.push(`seq < ${param(query.beforeSeq)}`);
+    const rows = await this.db.all(
+      `SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ${param(query.limit)}`,
+      params,
+    );
+    return rows.map((row) => ({ ...eventFromRow(row), seq: Number(row.seq) }));
+  }
+
+  async find(accountId: string, id: string): Promise<EventRecord | undefined> {
+    const row = await this.db.get('SELECT * FROM events WHERE account_id = $1 AND id = $2 AND NOT test', [
+      accountId,
+      id,
+    ]);
+    return row && eventFromRow(row);
   }
 }
