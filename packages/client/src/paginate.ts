@@ -16,7 +16,7 @@ export type PaginatedPath = {
 
 export type PageItem<Path extends PaginatedPath> = JsonOk<paths[Path]['get']>['data'][number];
 
-type GetInit<Path extends PaginatedPath> = paths[Path]['get'] extends { parameters: infer Parameters }
+export type GetInit<Path extends PaginatedPath> = paths[Path]['get'] extends { parameters: infer Parameters }
   ? {
       params?: Omit<Parameters, 'query'> & {
         query?: Omit<NonNullable<Parameters extends { query?: infer Query } ? Query : never>, 'cursor'>;
@@ -24,6 +24,29 @@ type GetInit<Path extends PaginatedPath> = paths[Path]['get'] extends { paramete
       signal?: AbortSignal;
     }
   : never;
+
+export interface Page<Path extends PaginatedPath> {
+  data: PageItem<Path>[];
+  next_cursor: string | null;
+}
+
+/** One page: the first, or the one `cursor` points at. Throws PipAIError when it fails. */
+export async function fetchPage<Path extends PaginatedPath>(
+  client: PipAIClient,
+  path: Path,
+  init: GetInit<Path> | undefined,
+  cursor: string | null,
+): Promise<Page<Path>> {
+  const get = client.GET as unknown as (
+    path: string,
+    init: object,
+  ) => Promise<{ data?: Page<Path>; error?: unknown; response: Response }>;
+  const params = (init?.params ?? {}) as { query?: object };
+  const query = { ...params.query, ...(cursor ? { cursor } : {}) };
+  const { data, error, response } = await get(path, { ...init, params: { ...params, query } });
+  if (!data) throw PipAIError.fromProblem(response, error);
+  return data;
+}
 
 /**
  * `for await (const webhook of paginate(client, '/v1/webhooks', { params: { query: { status: 'active' } } }))`
@@ -34,17 +57,10 @@ export async function* paginate<Path extends PaginatedPath>(
   path: Path,
   init?: GetInit<Path>,
 ): AsyncGenerator<PageItem<Path>, void, undefined> {
-  const get = client.GET as unknown as (
-    path: string,
-    init: object,
-  ) => Promise<{ data?: { data: PageItem<Path>[]; next_cursor: string | null }; error?: unknown; response: Response }>;
-  const params = (init?.params ?? {}) as { query?: object };
   let cursor: string | null = null;
   do {
-    const query = { ...params.query, ...(cursor ? { cursor } : {}) };
-    const { data, error, response } = await get(path, { ...init, params: { ...params, query } });
-    if (!data) throw PipAIError.fromProblem(response, error);
-    yield* data.data;
-    cursor = data.next_cursor;
+    const page: Page<Path> = await fetchPage(client, path, init, cursor);
+    yield* page.data;
+    cursor = page.next_cursor;
   } while (cursor);
 }

@@ -2,6 +2,7 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
 import type { Command, Entry, HelpRow, Values } from '@pipai/contract/command-table';
 import type { PipAIClient } from '../client.ts';
+import { fetchPage, type GetInit, type Page, type PageItem, type PaginatedPath, paginate } from '../paginate.ts';
 
 export const GLOBAL_OPTIONS = {
   json: { type: 'boolean', default: false },
@@ -35,6 +36,19 @@ export const PAGING = {
   cursor: { type: 'string' },
   all: { type: 'boolean', default: false },
 } as const;
+
+/** What a listing command prints: the page --cursor names (the first without), or with --all every page as one. */
+export async function listing<Path extends PaginatedPath>(
+  client: PipAIClient,
+  path: Path,
+  init: GetInit<Path>,
+  values: { all: boolean; cursor?: string | undefined },
+): Promise<Page<Path>> {
+  if (!values.all) return fetchPage(client, path, init, values.cursor ?? null);
+  const data: PageItem<Path>[] = [];
+  for await (const item of paginate(client, path, init)) data.push(item);
+  return { data, next_cursor: null };
+}
 
 /** A table entry, its own option types erased so that entries with different options share one table. */
 export type PipaiCommand = Command<Context<any>>;

@@ -1,8 +1,7 @@
 // The pipai events commands: the account's events, and how one was delivered.
 import type { components } from '@pipai/contract';
 import { UsageError } from '@pipai/contract/command-table';
-import { paginate } from '../paginate.ts';
-import { command, PAGING } from './context.ts';
+import { command, listing, PAGING } from './context.ts';
 import { more, table } from './text.ts';
 
 type Event = components['schemas']['Event'];
@@ -19,16 +18,7 @@ export const EVENT_COMMANDS = [
         ...(values.until ? { until: values.until } : {}),
         ...(values.limit ? { limit: Number(values.limit) } : {}),
       };
-      if (values.all) {
-        const data: Event[] = [];
-        for await (const event of paginate(client, '/v1/events', { params: { query } })) data.push(event);
-        return { data, next_cursor: null };
-      }
-      return (
-        await client.GET('/v1/events', {
-          params: { query: { ...query, ...(values.cursor ? { cursor: values.cursor } : {}) } },
-        })
-      ).data;
+      return listing(client, '/v1/events', { params: { query } }, values);
     },
     render(result) {
       if (result.data.length === 0) return 'No events.';

@@ -1,8 +1,7 @@
 // The `pipai webhooks …` commands: one table entry each.
 import type { components } from '@pipai/contract';
 import { UsageError } from '@pipai/contract/command-table';
-import { paginate } from '../paginate.ts';
-import { type Context, command, PAGING } from './context.ts';
+import { type Context, command, listing, PAGING } from './context.ts';
 import { commaList, details, more, table } from './text.ts';
 
 type Webhook = components['schemas']['Webhook'];
@@ -76,16 +75,7 @@ export const WEBHOOK_COMMANDS = [
         ...(values.event ? { event: values.event as components['schemas']['EventPattern'] } : {}),
         ...(values.limit ? { limit: Number(values.limit) } : {}),
       };
-      if (values.all) {
-        const data: Webhook[] = [];
-        for await (const webhook of paginate(client, '/v1/webhooks', { params: { query } })) data.push(webhook);
-        return { data, next_cursor: null };
-      }
-      return (
-        await client.GET('/v1/webhooks', {
-          params: { query: { ...query, ...(values.cursor ? { cursor: values.cursor } : {}) } },
-        })
-      ).data;
+      return listing(client, '/v1/webhooks', { params: { query } }, values);
     },
     render: (result) => `${webhookTable(result.data)}${more(result.next_cursor)}`,
   }),
@@ -186,22 +176,12 @@ export const WEBHOOK_COMMANDS = [
         ...(values['event-id'] ? { event_id: values['event-id'] } : {}),
         ...(values.limit ? { limit: Number(values.limit) } : {}),
       };
-      if (values.all) {
-        const data: components['schemas']['Delivery'][] = [];
-        for await (const delivery of paginate(client, '/v1/webhooks/{webhook_id}/deliveries', {
-          params: { path: { webhook_id: webhookId(context) }, query },
-        }))
-          data.push(delivery);
-        return { data, next_cursor: null };
-      }
-      return (
-        await client.GET('/v1/webhooks/{webhook_id}/deliveries', {
-          params: {
-            path: { webhook_id: webhookId(context) },
-            query: { ...query, ...(values.cursor ? { cursor: values.cursor } : {}) },
-          },
-        })
-      ).data;
+      return listing(
+        client,
+        '/v1/webhooks/{webhook_id}/deliveries',
+        { params: { path: { webhook_id: webhookId(context) }, query } },
+        values,
+      );
     },
     render(result) {
       if (result.data.length === 0) return 'No delivery attempts.';
