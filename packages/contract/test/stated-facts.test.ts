@@ -1,5 +1,6 @@
 // Facts the spec states twice, machine-readable for tools and in prose for readers: each operation's
-// weight and scope (x-weight, security), and the per-account webhook cap (x-max-webhooks-per-account).
+// weight and scope (x-weight, security), the per-account webhook cap (x-max-webhooks-per-account),
+// and how long events and attempts are kept (info.x-retention-days).
 // The prose must say what the machine-readable value says, so that neither can drift from the other.
 import { describe, expect, it } from 'vitest';
 import { specLimits } from '../src/index.ts';
@@ -163,5 +164,46 @@ describe('the per-account webhook cap', () => {
     expect(problems).toContain(
       `/paths/~1v1~1webhooks/post/description says "${cap} webhooks"; createWebhook's x-max-webhooks-per-account is ${cap + 1}`,
     );
+  });
+});
+
+/** Every sentence that states how long events and attempts are kept, with the number of days it states. */
+function daysStatements(spec: Json): { where: string; number: number; text: string }[] {
+  const found: { where: string; number: number; text: string }[] = [];
+  const walk = (node: unknown, pointer: string): void => {
+    if (typeof node === 'string') {
+      // "kept for 30 days", "kept for **30 days**", "in the last 30 days" (other periods, as a grace
+      // period's, are other facts).
+      for (const match of node.matchAll(/\b(?:kept for|in the last) \**(\d+) days\b/g)) {
+        found.push({ where: pointer, number: Number(match[1]), text: match[0] });
+      }
+    } else if (node && typeof node === 'object') {
+      for (const [key, value] of Object.entries(node)) {
+        walk(value, `${pointer}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`);
+      }
+    }
+  };
+  walk(spec, '');
+  return found;
+}
+
+describe('retention prose', () => {
+  it('every sentence stating the retention, in either bundle, says info.x-retention-days, as the generated limits do', () => {
+    for (const spec of [loadPublicSpec(), loadInternalSpec()]) {
+      const days = spec.info['x-retention-days'];
+      expect(specLimits.retentionDays).toBe(days);
+      const statements = daysStatements(spec);
+      expect(statements.filter(({ number }) => number !== days)).toEqual([]);
+      // The sentences this check reads: the introduction, the delivery log, events, recovery.
+      expect(statements.map(({ where }) => where)).toEqual(
+        expect.arrayContaining([
+          '/info/description',
+          '/paths/~1v1~1events/get/description',
+          '/paths/~1v1~1webhooks~1{webhook_id}~1deliveries/get/description',
+          '/paths/~1v1~1webhooks~1{webhook_id}~1recover/post/description',
+          '/components/schemas/Event/description',
+        ]),
+      );
+    }
   });
 });
