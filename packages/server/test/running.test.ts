@@ -41,7 +41,10 @@ Commands:
   keys list [--account NAME] [--json]                   list keys (never secrets)
   keys revoke KEY_ID                                    revoke a key at once (emits account.api_key_rotated)
   keys rotate KEY_ID [--json]                           a new secret for the key, shown once (emits account.api_key_rotated)
-  events emit --account NAME --type TYPE --data JSON    publish an event, as PipAI's services do
+  events emit --account NAME --type TYPE [--data JSON] [--set PATH=VALUE]…
+                                                        publish an event, as PipAI's services do (no --data: the spec's example)
+  events trigger TYPE [--account NAME] [--data JSON] [--set PATH=VALUE]…
+                                                        a fixture event of any type, to account dev unless --account (no --data: the example)
   events balance --account NAME --asset ASSET --available DECIMAL
                                                         report a balance (derives account.balance_low)
 

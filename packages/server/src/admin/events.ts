@@ -84,7 +84,7 @@ export const EVENT_COMMANDS = [
   command({
     name: 'events emit',
     usage: ['--account NAME --type TYPE [--data JSON] [--set PATH=VALUE]…'],
-    summary: ["publish an event, as PipAI's services do (without --data: the spec's example payload)"],
+    summary: ["publish an event, as PipAI's services do (no --data: the spec's example)"],
     options: { account: { type: 'string' }, type: { type: 'string' }, ...PAYLOAD_OPTIONS, json: JSON_OPTION },
     async run({ events, name, values }) {
       const account = needsAccount(name, values);
@@ -97,10 +97,7 @@ export const EVENT_COMMANDS = [
   command({
     name: 'events trigger',
     usage: ['TYPE [--account NAME] [--data JSON] [--set PATH=VALUE]…'],
-    summary: [
-      "publish a fixture event of any type, the spec's example payload by default (account dev",
-      'unless --account); account.balance_low goes to its subscribers with no balance report',
-    ],
+    summary: ['a fixture event of any type, to account dev unless --account (no --data: the example)'],
     options: { account: { type: 'string' }, ...PAYLOAD_OPTIONS, json: JSON_OPTION },
     async run({ events, args, values }) {
       if (args.length !== 1) throw new UsageError('events trigger needs one event type');
