@@ -1028,7 +1028,7 @@ export interface components {
             } | null;
         };
         /**
-         * @description The event was queued for one more delivery to the webhook; the attempt appears in the log with `trigger` `redelivery`.
+         * @description The event was queued for one more delivery to the webhook; the attempt appears in the log with `trigger` `redelivery`, and Retrieve an Event (`GET /v1/events/{event_id}`) shows how it went.
          * @example {
          *       "webhook_id": "wh_2a4f10",
          *       "event_id": "evt_5f0c9a2e7b14d3a8c6e1f092",
