@@ -126,6 +126,10 @@ describe.each(STORE_KINDS)('authentication on %s', (kind) => {
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(60);
     expect(limited.headers.get('x-pipai-weight-used')).toBe('50');
+    // Authentic, only out of weight: the request log names the key it was refused for.
+    const requestId = limited.headers.get('x-request-id');
+    const logged = api.logs.map((line) => JSON.parse(line)).find((line) => line.request_id === requestId);
+    expect(logged).toMatchObject({ status: 429, api_key: spender.api_key, account: 'auth-spender' });
     // Another key of the same account has its own budget.
     expect((await list({}, other)).status).toBe(200);
     // A minute later the window has rolled.

@@ -92,9 +92,10 @@ describe.each(STORE_KINDS)('the %s store', (kind) => {
 
   describe('admission', () => {
     const budget = { windowMs: 60_000, budget: 10 };
-    const request = (signature: string, weight = 1, subject = 'key_1', expiresAt = 31_000) => ({
+    const request = (signature: string, weight = 1, subject = 'key_1', signedAt = 1_000) => ({
       signature,
-      expiresAt,
+      signedAt,
+      replayWindowMs: 30_000,
       subject,
       weight,
       budget,
@@ -115,8 +116,10 @@ describe.each(STORE_KINDS)('the %s store', (kind) => {
       });
       expect(await admitOne(request('sig-b'), 1_030)).toEqual({ replayed: true });
       expect(await admitOne(request('sig-c'), 1_040)).toMatchObject({ charge: { admitted: true, used: 2 } });
-      // Expired entries are pruned (the timestamp window has refused such requests by then).
-      expect(await admitOne(request('sig-a', 1, 'key_1', 62_000), 32_000)).toMatchObject({ replayed: false });
+      // A replay seen by a process configured with another window is a replay all the same.
+      expect(await admitOne({ ...request('sig-c'), replayWindowMs: 60_000 }, 1_050)).toEqual({ replayed: true });
+      // Past the replay window the entry is pruned (the timestamp window refuses such a request by then).
+      expect(await admitOne(request('sig-a', 1, 'key_1', 1_000), 32_000)).toMatchObject({ replayed: false });
     });
 
     it('judges a batch in order, each request seeing those before it, and answers in that order', async () => {
@@ -142,7 +145,14 @@ describe.each(STORE_KINDS)('the %s store', (kind) => {
     it('admits one of many concurrent requests with the same signature, and no more than the budget', async () => {
       const race = { windowMs: 60_000, budget: 20 };
       const admit = (signature: string) =>
-        admitOneWith({ signature, expiresAt: 31_000, subject: 'key_race', weight: 1, budget: race });
+        admitOneWith({
+          signature,
+          signedAt: 1_000,
+          replayWindowMs: 30_000,
+          subject: 'key_race',
+          weight: 1,
+          budget: race,
+        });
       const admitOneWith = async (admission: ReturnType<typeof request>) =>
         (await store.admission.admit([admission], 1_000))[0]!;
       const same = await Promise.all(Array.from({ length: 10 }, () => admit('sig-same')));

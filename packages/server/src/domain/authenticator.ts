@@ -118,14 +118,17 @@ export class Authenticator {
         `X-PipAI-Timestamp is ${Math.round(Math.abs(skew) / 1000)} s ${skew < 0 ? 'behind' : 'ahead of'} server time; the window is ${this.#deps.windowMs / 1000} s.`,
       );
     }
-    const usage = await this.#deps.rateLimiter.admit(key.id, weight, {
-      value: signature,
-      expiresAt: Number(timestamp) + this.#deps.windowMs,
-    });
+    const principal = { accountId: key.accountId, accountName: key.accountName, keyId: key.id, scopes: key.scopes };
+    const usage = await this.#deps.rateLimiter
+      .admit(key.id, weight, { value: signature, signedAt: Number(timestamp), replayWindowMs: this.#deps.windowMs })
+      .catch((error: unknown) => {
+        // Authentic, only out of weight: the logs still name whose request it was.
+        if (error instanceof RateLimitedError) error.principal = principal;
+        throw error;
+      });
     if (usage === 'replayed') {
       throw new ApiError('INVALID_SIGNATURE', 'This signature was already used; sign every request afresh.');
     }
-    const principal = { accountId: key.accountId, accountName: key.accountName, keyId: key.id, scopes: key.scopes };
     return { principal, usage };
   }
 }

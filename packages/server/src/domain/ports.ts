@@ -61,7 +61,10 @@ export interface WeightCharge {
 
 export interface AdmissionRequest {
   signature: string;
-  expiresAt: number;
+  /** The request's timestamp (X-PipAI-Timestamp): a replay carries the same one. */
+  signedAt: number;
+  /** How long a signature stays remembered after its timestamp: the signature window. */
+  replayWindowMs: number;
   /** Whose budget pays: the API key id. */
   subject: string;
   weight: number;
@@ -73,8 +76,8 @@ export type AdmissionOutcome = { replayed: true } | { replayed: false; charge: W
 /** What admits a request: seen signatures (replay protection) and rolling weight budgets. */
 export interface AdmissionRepository {
   /**
-   * Admits authentic requests in order, atomically across processes: records each signature until
-   * its `expiresAt` (a signature already recorded is a replay, and nothing is charged), then spends
+   * Admits authentic requests in order, atomically across processes: records each signature for its
+   * replay window (a signature already recorded is a replay, and nothing is charged), then spends
    * its weight from the key's budget. One transaction for the whole batch, as every signed request
    * pays for one; the outcomes are in the requests' order.
    */

@@ -4,6 +4,7 @@
 import type { Clock } from './clock.ts';
 import { ApiError } from './errors.ts';
 import type { AdmissionOutcome, AdmissionRepository, AdmissionRequest } from './ports.ts';
+import type { Principal } from './principal.ts';
 
 export interface WeightUsage {
   used: number;
@@ -12,6 +13,8 @@ export interface WeightUsage {
 
 export class RateLimitedError extends ApiError {
   readonly usage: WeightUsage;
+  /** Whose request it was (set by the authenticator, which knows). */
+  principal: Principal | undefined;
   constructor(usage: WeightUsage, retryAfterSeconds: number) {
     super(
       'RATE_LIMITED',
@@ -50,11 +53,12 @@ export class RateLimiter {
   async admit(
     keyId: string,
     weight: number,
-    signature: { value: string; expiresAt: number },
+    signature: { value: string; signedAt: number; replayWindowMs: number },
   ): Promise<WeightUsage | 'replayed'> {
     const request = {
       signature: signature.value,
-      expiresAt: signature.expiresAt,
+      signedAt: signature.signedAt,
+      replayWindowMs: signature.replayWindowMs,
       subject: keyId,
       weight,
       budget: this.#budget,

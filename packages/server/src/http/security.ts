@@ -75,7 +75,10 @@ export function admitRequests(deps: {
         route.weight,
       )
       .catch((error: unknown) => {
-        if (error instanceof RateLimitedError) setWeightHeaders(res, error.usage);
+        if (error instanceof RateLimitedError) {
+          setWeightHeaders(res, error.usage);
+          res.locals.principal = error.principal;
+        }
         throw error;
       });
     res.locals.principal = principal;

@@ -195,20 +195,22 @@ function migrationsFor(dialect: Dialect): Migration[] {
     },
     {
       version: 8,
-      name: 'seen signatures keyed by expiry',
-      // Every signed request inserts a signature: keyed by (expires_at, signature), that is one
+      name: 'seen signatures keyed by their timestamp',
+      // Every signed request inserts a signature: keyed by (signed_at, signature), that is one
       // near-append to one B-tree rather than a random insert into a table, its key index and an
       // expiry index, and pruning is a range at the front of the key. Unique all the same: the
-      // signature covers the timestamp, and the timestamp decides expires_at.
+      // signature covers the timestamp, so a replay has the same signed_at, whatever window the
+      // process that sees it is configured with. Rows copied from before keep their expiry as
+      // their time: kept a window longer than needed, never shorter.
       sql: `
-        CREATE TABLE seen_signatures_by_expiry (
-          expires_at ${time} NOT NULL,
+        CREATE TABLE seen_signatures_by_time (
+          signed_at ${time} NOT NULL,
           signature TEXT NOT NULL,
-          PRIMARY KEY (expires_at, signature)
+          PRIMARY KEY (signed_at, signature)
         ) ${clustered};
-        INSERT INTO seen_signatures_by_expiry (expires_at, signature) SELECT expires_at, signature FROM seen_signatures;
+        INSERT INTO seen_signatures_by_time (signed_at, signature) SELECT expires_at, signature FROM seen_signatures;
         DROP TABLE seen_signatures;
-        ALTER TABLE seen_signatures_by_expiry RENAME TO seen_signatures;
+        ALTER TABLE seen_signatures_by_time RENAME TO seen_signatures;
       `,
     },
     {

@@ -17,7 +17,7 @@ export class SqlAdmission extends SqlRepository implements AdmissionRepository {
 
   async admit(requests: readonly AdmissionRequest[], now: number): Promise<AdmissionOutcome[]> {
     if (requests.length === 0) return [];
-    await this.#pruneNowAndThen(now, requests[0]!.budget.windowMs);
+    await this.#pruneNowAndThen(now, requests[0]!.budget.windowMs, requests[0]!.replayWindowMs);
     // Locks are taken in subject order (each subject's requests keeping theirs), so two processes'
     // batches never wait on each other in a cycle.
     const order = requests
@@ -31,24 +31,27 @@ export class SqlAdmission extends SqlRepository implements AdmissionRepository {
   }
 
   async spendWeight(subject: string, weight: number, now: number, budget: WeightBudget): Promise<WeightCharge> {
-    await this.#pruneNowAndThen(now, budget.windowMs);
     return this.db.transaction((tx) => spend(tx, subject, weight, now, budget));
   }
 
-  /** Expired rows only take space (reads skip them): deleted once a second by each process. */
-  async #pruneNowAndThen(now: number, windowMs: number): Promise<void> {
+  /**
+   * Expired rows only take space (reads skip them): deleted once a second by each process, which
+   * admits requests (the failure throttle's charges expire with the same one-minute window).
+   */
+  async #pruneNowAndThen(now: number, weightWindowMs: number, replayWindowMs: number): Promise<void> {
     if (now - this.#lastPrune < PRUNE_EVERY_MS) return;
     this.#lastPrune = now;
-    await this.db.run('DELETE FROM seen_signatures WHERE expires_at < $1', [now]);
-    await this.db.run('DELETE FROM weight_buckets WHERE bucket <= $1', [lastExpiredBucket(now, windowMs)]);
+    // A request this old is refused by its timestamp before it is looked up here.
+    await this.db.run('DELETE FROM seen_signatures WHERE signed_at < $1', [now - replayWindowMs]);
+    await this.db.run('DELETE FROM weight_buckets WHERE bucket <= $1', [lastExpiredBucket(now, weightWindowMs)]);
   }
 }
 
 async function admitOne(tx: SqlExecutor, request: AdmissionRequest, now: number): Promise<AdmissionOutcome> {
-  // The key leads with expires_at (see migration 8): a replay of a live signature has the same one.
+  // The key leads with signed_at (see migration 8): a replay has the same one.
   const recorded = await tx.run(
-    'INSERT INTO seen_signatures (expires_at, signature) VALUES ($1, $2) ON CONFLICT DO NOTHING',
-    [request.expiresAt, request.signature],
+    'INSERT INTO seen_signatures (signed_at, signature) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+    [request.signedAt, request.signature],
   );
   if (recorded === 0) return { replayed: true };
   return { replayed: false, charge: await spend(tx, request.subject, request.weight, now, request.budget) };
