@@ -66,15 +66,49 @@ function writeKept(dataDir: string, kept: KeptWebhook): void {
   chmodSync(keptFile(dataDir), 0o600);
 }
 
-/** Headers that describe one hop, not the delivery: the forwarding request sets its own. */
-const HOP_HEADERS = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive']);
+/**
+ * Headers that describe one hop, not the delivery (RFC 9110, section 7.6.1, and the framing ones):
+ * the forwarding request sets its own. So are the headers its Connection header names.
+ */
+const HOP_HEADERS = [
+  'host',
+  'connection',
+  'content-length',
+  'transfer-encoding',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'upgrade',
+  'expect',
+];
 
 function forwardedHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const named = String(headers.connection ?? '')
+    .split(',')
+    .map((name) => name.trim().toLowerCase());
   const result: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined && !HOP_HEADERS.has(name)) result[name] = Array.isArray(value) ? value.join(', ') : value;
+    if (value === undefined || HOP_HEADERS.includes(name) || named.includes(name)) continue;
+    result[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return result;
+}
+
+/** As long as PipAI waits for an endpoint. */
+const FORWARD_TIMEOUT_MS = 15_000;
+
+/** The secret a `--keep` run left, for `--print-secret`; a clear error when there is none. */
+export function keptSecret(dataDir: string): string {
+  const kept = readKept(dataDir);
+  if (!kept) {
+    throw new ListenError(
+      `no kept listener webhook in ${keptFile(dataDir)}: run \`pipai listen --keep\` once, then --print-secret`,
+    );
+  }
+  return kept.secret;
 }
 
 export async function listen(options: ListenOptions): Promise<Listener> {
@@ -108,10 +142,13 @@ export async function listen(options: ListenOptions): Promise<Listener> {
       // As received: same headers, same bytes, so the user's receiver verifies exactly what PipAI signed.
       const started = performance.now();
       try {
+        // Like a delivery: redirects are answers, not followed; no answer in time is a failure.
         const forwarded = await fetch(options.forwardTo, {
           method: 'POST',
           headers: forwardedHeaders(req.headers),
           body: raw,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS),
         });
         const answer = Buffer.from(await forwarded.arrayBuffer());
         const ms = Math.round(performance.now() - started);

@@ -136,12 +136,17 @@ describe('watching a delivery arrive', () => {
     await startServer();
     const received: { headers: Record<string, string>; body: string; verified: unknown }[] = [];
     let secret = '';
+    let redirecting = false;
     const receiver = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
         const headers = req.headers as Record<string, string>;
+        if (redirecting) {
+          res.writeHead(307, { location: '/elsewhere' }).end();
+          return;
+        }
         try {
           const verified = new Webhook(`whsec_${Buffer.from(secret, 'base64url').toString('base64')}`).verify(
             body,
@@ -174,9 +179,19 @@ describe('watching a delivery arrive', () => {
       expect(received).toHaveLength(1);
       expect(received[0]!.headers['webhook-id']).toBe(eventId);
       expect(received[0]!.verified).toMatchObject({ id: eventId, type: 'strategy.deployed', data: DEPLOYED });
+      // A redirect is the receiver's answer, as for a real delivery: not followed.
+      redirecting = true;
+      await emit('strategy.deployed', { ...DEPLOYED, version: 5 });
+      await waitFor(listener, /→ forwarded {2}\S+ {2}307 {2}\d+ ms/);
+      expect(received).toHaveLength(1);
+      redirecting = false;
       // PipAI was answered with the receiver's status: the delivery log shows it.
       const deliveries = JSON.parse((await cli(['webhooks', 'deliveries', webhookId!, '--json'])).stdout);
-      expect(deliveries.data[0]).toMatchObject({ event_id: eventId, status: 'succeeded', response_status: 202 });
+      expect(deliveries.data.find((attempt: { event_id: string }) => attempt.event_id === eventId)).toMatchObject({
+        status: 'succeeded',
+        response_status: 202,
+      });
+      expect(deliveries.data[0]).toMatchObject({ status: 'failed', response_status: 307 });
       listener.child.kill('SIGINT');
       await new Promise((resolve) => listener.child.once('exit', resolve));
     } finally {
@@ -194,6 +209,14 @@ describe('watching a delivery arrive', () => {
     expect(refused?.code).toBe(1);
     expect(refused?.stderr.trim().split('\n')).toHaveLength(1);
     expect(refused?.stderr).toMatch(/^error: pipai listen could not register its webhook: fetch failed/);
+    // Nothing kept yet: --print-secret says so, and starts nothing.
+    const nothingKept = await cli(['listen', '--print-secret']).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(nothingKept).toMatchObject({ code: 1 });
+    expect((nothingKept as { stderr: string }).stderr).toMatch(
+      /^error: no kept listener webhook in \S+listen-webhook\.json: /,
+    );
   }, 30_000);
 
   it('--keep resumes the same webhook and secret on the next run; --print-secret prints that secret', async () => {

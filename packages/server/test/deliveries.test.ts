@@ -673,6 +673,21 @@ describe.each(STORE_KINDS)('retention on %s', (kind) => {
     expect(await api.services.retention.prune()).toMatchObject({ attempts: 0, events: 1 });
     const detail = await api.request(owner, 'GET', `/v1/webhooks/${waiting.id}/deliveries/${waitingLog[0].id}`);
     expect(detail.body.request).toMatchObject({ method: 'POST', body: null });
+    // Its event gone, the attempt cannot be redelivered: 404 naming why (a 500 before).
+    const redeliver = await api.request(
+      owner,
+      'POST',
+      `/v1/webhooks/${waiting.id}/deliveries/${waitingLog[0].id}/redeliver`,
+    );
+    expect(redeliver.status).toBe(404);
+    expect(redeliver.body.detail).toContain('past retention');
+    // A window reaching back before retention starts where retention does: only `fresh`, which the
+    // paused webhook missed, is queued.
+    const recovered = await api.request(owner, 'POST', `/v1/webhooks/${waiting.id}/recover`, {
+      since: '2026-01-01T00:00:00Z',
+    });
+    expect(recovered.body).toMatchObject({ queued: 1, event_ids: [fresh] });
+    expect(Date.parse(recovered.body.since)).toBeGreaterThanOrEqual(clock.time - api.services.retention.keepMs - 1_000);
     const freshDetail = await api.request(owner, 'GET', `/v1/webhooks/${webhook.id}/deliveries/${freshLog[0].id}`);
     expect(JSON.parse(freshDetail.body.request.body)).toMatchObject({ id: fresh, data: { version: 3 } });
     expect(await api.services.retention.prune()).toEqual({ attempts: 0, jobs: 0, events: 0 });

@@ -211,6 +211,7 @@ describe.each(STORE_KINDS)('the %s store', (kind) => {
       accountId: 'acct_alpha',
       webhookId: hook.id,
       types: ['strategy.deployed'] as const,
+      addressedTypes: [] as const,
       from: 1_000,
       until: 2_000,
       limit: 2,
@@ -224,6 +225,39 @@ describe.each(STORE_KINDS)('the %s store', (kind) => {
       nextFrom: null,
     });
     expect(await store.queue.countUnfinished()).toBe(3);
+  });
+
+  it("recovers an event addressed to one webhook only for that webhook (another's balance alert is not its own)", async () => {
+    const mine = webhook('acct_alpha', { events: ['account.balance_low'], balanceLowThreshold: '10' });
+    const theirs = webhook('acct_alpha', { events: ['*'], balanceLowThreshold: '1000' });
+    for (const hook of [mine, theirs]) expect(await store.webhooks.insert(hook, 25)).toBe('created');
+    const alert = (id: string, createdAt: number) => ({
+      id,
+      accountId: 'acct_alpha',
+      type: 'account.balance_low' as const,
+      data: {},
+      createdAt,
+    });
+    // Each crossing is stored with one job, for the webhook whose threshold it crossed.
+    await store.events.insert(alert('evt_000000000000000000000021', 1_000), () => [theirs.id]);
+    await store.events.insert(alert('evt_000000000000000000000022', 1_001), () => [mine.id]);
+    const recovery = (webhookId: string) => ({
+      accountId: 'acct_alpha',
+      webhookId,
+      types: ['account.balance_low'] as const,
+      addressedTypes: ['account.balance_low'] as const,
+      from: 0,
+      until: 5_000,
+      limit: 10,
+    });
+    // Both jobs still wait: nothing to recover for either; never the other's alert.
+    expect(await store.queue.recoverMissed(recovery(mine.id), 5_000)).toEqual({ eventIds: [], nextFrom: null });
+    expect(await store.queue.recoverMissed(recovery(theirs.id), 5_000)).toEqual({ eventIds: [], nextFrom: null });
+    // Without the rule, `theirs` would be sent `mine`'s alert:
+    expect(await store.queue.recoverMissed({ ...recovery(theirs.id), addressedTypes: [] }, 5_000)).toEqual({
+      eventIds: ['evt_000000000000000000000022'],
+      nextFrom: null,
+    });
   });
 
   it('inserts and finds webhooks, scoped to their account', async () => {

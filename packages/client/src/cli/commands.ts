@@ -1,7 +1,7 @@
 // The pipai command table: every command, in the order help lists them.
 import { resolve } from 'node:path';
 import { UsageError } from '@pipai/contract/command-table';
-import { listen } from '../listen.ts';
+import { keptSecret, listen } from '../listen.ts';
 import { command } from './context.ts';
 import { EVENT_COMMANDS } from './events.ts';
 import { commaList, table } from './text.ts';
@@ -44,24 +44,23 @@ export const COMMANDS = [
       if (forwardTo !== undefined && !/^https?:\/\/[^/]/.test(forwardTo)) {
         throw new UsageError('listen: --forward-to takes an http:// or https:// URL');
       }
-      const printSecret = values['print-secret'];
+      const dataDir = resolve(env.PIPAI_DATA_DIR || '.data');
+      // Only what the kept webhook's secret is: no receiver started, nothing registered or changed.
+      if (values['print-secret']) {
+        console.log(keptSecret(dataDir));
+        return;
+      }
       const listener = await listen({
         client,
-        dataDir: resolve(env.PIPAI_DATA_DIR || '.data'),
+        dataDir,
         port: Number(values.port ?? 8443),
         events: commaList(values.events) ?? ['*'],
         threshold: values.threshold ?? '100',
-        // The secret printed must stay valid: --print-secret keeps the webhook.
-        keep: values.keep || printSecret,
+        keep: values.keep,
         forwardTo,
         json: values.json,
-        log: printSecret ? () => undefined : (line) => console.log(line),
+        log: (line) => console.log(line),
       });
-      if (printSecret) {
-        console.log(listener.secret);
-        await listener.close();
-        return;
-      }
       await new Promise<void>((done) => {
         process.once('SIGINT', done);
         process.once('SIGTERM', done);

@@ -13,10 +13,12 @@ import type { CursorCodec, PageWindow } from './cursor.ts';
 import { attemptRecord, envelopeOf, signingSecrets } from './delivery-envelope.ts';
 import { deliveryHeaders } from './delivery-signing.ts';
 import { invalidParameter, notFound } from './errors.ts';
+import { ADDRESSED_EVENT_TYPES } from './event-service.ts';
 import { newEventId } from './ids.ts';
 import type { AttemptLog, DeliveryQueue, DeliverySender, WebhookRepository } from './ports.ts';
 import type { Principal } from './principal.ts';
 import type { DeliveryAttempt, EventType, WebhookRecord } from './records.ts';
+import { RETENTION_MS } from './retention.ts';
 
 type Schemas = components['schemas'];
 export type ListDeliveriesQuery = NonNullable<operations['listWebhookDeliveries']['parameters']['query']>;
@@ -149,10 +151,14 @@ export class DeliveryService {
     const now = this.#deps.clock.now();
     const since = Date.parse(window.since);
     if (Number.isNaN(since)) throw invalidParameter('since', 'body', 'is not a valid date and time');
-    const until = window.until === undefined ? now : Date.parse(window.until);
+    // Left out: now, rounded up to the second, so that the `until` answered (in whole seconds) is
+    // the one applied, and a recovery continued with it misses nothing.
+    const until = window.until === undefined ? Math.ceil(now / 1000) * 1000 : Date.parse(window.until);
     if (Number.isNaN(until)) throw invalidParameter('until', 'body', 'is not a valid date and time');
     if (until <= since) throw invalidParameter('until', 'body', 'must be after since');
-    const from = Math.max(since, webhook.createdAt);
+    // Never before the webhook existed, nor past retention (the attempts that say what it received
+    // are gone there).
+    const from = Math.max(since, webhook.createdAt, now - RETENTION_MS);
     const recovered =
       from < until
         ? await this.#deps.queue.recoverMissed(
@@ -160,6 +166,7 @@ export class DeliveryService {
               accountId: principal.accountId,
               webhookId,
               types: eventTypes.filter((type) => subscriptionMatches(webhook.events, type)),
+              addressedTypes: ADDRESSED_EVENT_TYPES,
               from,
               until,
               limit: specLimits.eventsPerRecovery,
@@ -184,7 +191,9 @@ export class DeliveryService {
     const attempt = await this.#deps.attempts.find(principal.accountId, webhookId, deliveryId);
     if (!attempt) throw notFound(`delivery ${deliveryId} of webhook ${webhookId}`);
     const now = this.#deps.clock.now();
-    await this.#deps.queue.enqueueRedelivery(webhookId, attempt.eventId, now);
+    if (!(await this.#deps.queue.enqueueRedelivery(webhookId, attempt.eventId, now))) {
+      throw notFound(`event ${attempt.eventId} (past retention) of delivery ${deliveryId}`);
+    }
     this.#deps.onQueued?.();
     return { webhook_id: webhookId, event_id: attempt.eventId as Schemas['EventId'], queued_at: formatTimestamp(now) };
   }

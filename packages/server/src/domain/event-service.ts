@@ -25,6 +25,12 @@ export interface EventServiceDeps {
 
 const BALANCE_LOW = 'account.balance_low';
 
+/**
+ * Event types whose events are each addressed to one webhook: a balance report derives one
+ * account.balance_low per webhook whose own threshold it crosses, carrying that threshold.
+ */
+export const ADDRESSED_EVENT_TYPES: readonly EventType[] = [BALANCE_LOW];
+
 export class EventService {
   readonly #deps: EventServiceDeps;
 

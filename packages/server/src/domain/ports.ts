@@ -187,6 +187,8 @@ export interface Recovery {
   accountId: string;
   webhookId: string;
   types: readonly EventType[];
+  /** Types whose events are each addressed to one webhook: only those addressed to this one count. */
+  addressedTypes: readonly EventType[];
   from: number;
   until: number;
   limit: number;
@@ -218,7 +220,8 @@ export interface DeliveryQueue {
   /** Extends the leases still held to `until`; returns the job ids whose lease was extended. */
   renew(leases: readonly HeldLease[], until: number): Promise<number[]>;
   /** A new one-attempt job for an event already delivered (or not) to a webhook. */
-  enqueueRedelivery(webhookId: string, eventId: string, now: number): Promise<void>;
+  /** False when the event is gone (past retention): nothing was queued. */
+  enqueueRedelivery(webhookId: string, eventId: string, now: number): Promise<boolean>;
   /**
    * Queues as redeliveries, oldest first and at most `limit`, the account's events published in
    * [from, until) whose type is one of `types` (never a test delivery's), that the webhook has not

@@ -7,6 +7,8 @@ import type { Clock } from './clock.ts';
 import type { PrunedRows, RetentionRepository } from './ports.ts';
 
 const DAY_MS = 86_400_000;
+/** How long events and attempts are kept. */
+export const RETENTION_MS = specLimits.retentionDays * DAY_MS;
 /** Rows deleted per statement: a pass over a large backlog is many short transactions. */
 const BATCH = 1_000;
 /** How often a worker prunes. */
@@ -14,7 +16,7 @@ export const PRUNE_EVERY_MS = 3_600_000;
 
 export class Retention {
   readonly #deps: { store: RetentionRepository; clock: Clock; logger?: Logger | undefined };
-  readonly keepMs = specLimits.retentionDays * DAY_MS;
+  readonly keepMs = RETENTION_MS;
   #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(deps: { store: RetentionRepository; clock: Clock; logger?: Logger | undefined }) {

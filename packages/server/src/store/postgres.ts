@@ -24,7 +24,8 @@ export const postgresDialect: Dialect = {
   async lock(tx, name) {
     await tx.run('SELECT pg_advisory_xact_lock(hashtext($1))', [`pipai:${name}`]);
   },
-  lockRows: (mode, of) => ` FOR ${mode.toUpperCase()}${of ? ` OF ${of}` : ''}`,
+  lockRows: (mode, of, skipLocked) =>
+    ` FOR ${mode.toUpperCase()}${of ? ` OF ${of}` : ''}${skipLocked ? ' SKIP LOCKED' : ''}`,
   isIn: (column, param, type) => `${column} = ANY(${param}::${type}[])`,
   overlaps: (column, param) => `${column} ?| ${param}::text[]`,
   table: (param, alias, columns) =>

@@ -31,7 +31,7 @@ export interface Dialect {
    */
   lock(tx: SqlExecutor, name: string): Promise<void>;
   /** Appended to a SELECT to lock its rows until the transaction ends (`of`: the table alias). */
-  lockRows(mode: 'update' | 'no key update', of?: string): string;
+  lockRows(mode: 'update' | 'no key update' | 'key share', of?: string, skipLocked?: boolean): string;
   /** `column` is one of the array parameter `param`'s values. */
   isIn(column: string, param: string, type: 'text' | 'bigint'): string;
   /** The JSON array in `column` holds at least one of the array parameter `param`'s strings. */

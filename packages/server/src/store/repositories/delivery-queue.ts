@@ -215,8 +215,14 @@ export class SqlDeliveryQueue extends SqlRepository implements DeliveryQueue {
     return rows.map((row) => Number(row.id));
   }
 
-  async enqueueRedelivery(webhookId: string, eventId: string, now: number): Promise<void> {
-    await insertJobs(this.db, eventId, [webhookId], 'redelivery', now);
+  async enqueueRedelivery(webhookId: string, eventId: string, now: number): Promise<boolean> {
+    // From the event row, locked against a retention pass deleting it meanwhile: none once it is gone.
+    const queued = await this.db.run(
+      `INSERT INTO delivery_jobs (event_id, webhook_id, state, trigger, attempts, next_attempt_at, created_at)
+       SELECT e.id, $2, 'pending', 'redelivery', 0, $3, $3 FROM events e WHERE e.id = $1${this.db.dialect.lockRows('key share')}`,
+      [eventId, webhookId, now],
+    );
+    return queued > 0;
   }
 
   async recoverMissed(recovery: Recovery, now: number): Promise<RecoveredEvents> {
@@ -231,8 +237,18 @@ export class SqlDeliveryQueue extends SqlRepository implements DeliveryQueue {
                            WHERE a.webhook_id = $5 AND a.event_id = e.id AND a.status = 'succeeded')
            AND NOT EXISTS (SELECT 1 FROM delivery_jobs j
                            WHERE j.webhook_id = $5 AND j.event_id = e.id AND j.state IN ('pending', 'in_flight'))
-         ORDER BY e.created_at, e.id LIMIT $6`,
-        [recovery.accountId, recovery.from, recovery.until, recovery.types, recovery.webhookId, recovery.limit + 1],
+           AND (NOT ${tx.dialect.isIn('e.type', '$7', 'text')}
+                OR EXISTS (SELECT 1 FROM delivery_jobs j WHERE j.webhook_id = $5 AND j.event_id = e.id))
+         ORDER BY e.created_at, e.id LIMIT $6${tx.dialect.lockRows('key share', 'e')}`,
+        [
+          recovery.accountId,
+          recovery.from,
+          recovery.until,
+          recovery.types,
+          recovery.webhookId,
+          recovery.limit + 1,
+          recovery.addressedTypes,
+        ],
       );
       const queued = missed.slice(0, recovery.limit).map((row) => row.id as string);
       if (queued.length > 0) {

@@ -15,12 +15,13 @@ export class SqlRetention extends SqlRepository implements RetentionRepository {
           WHERE e.created_at < $1 AND j.state NOT IN ('pending', 'in_flight') LIMIT $2)`,
       [before, batch],
     );
-    // An event a job still refers to waits for its delivery to finish.
+    // An event a job still refers to waits for its delivery to finish; one a redelivery or recovery
+    // is queuing right now (its row locked) waits for the next pass.
     const events = await this.db.run(
       `DELETE FROM events WHERE seq IN
          (SELECT e.seq FROM events e
           WHERE e.created_at < $1 AND NOT EXISTS (SELECT 1 FROM delivery_jobs j WHERE j.event_id = e.id)
-          ORDER BY e.created_at LIMIT $2)`,
+          ORDER BY e.created_at LIMIT $2${this.db.dialect.lockRows('update', 'e', true)})`,
       [before, batch],
     );
     return { attempts, jobs, events };
