@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { deliveryTestVector } from '@pipai/contract/test-vectors';
-import { chromium } from 'playwright-core';
+import { startPrism } from '@pipai/testkit/prism';
+import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type TestServer } from './support/server.ts';
 
@@ -163,10 +164,14 @@ describe('the packed client in a consumer project', () => {
 });
 
 describe('the packed client in a browser', () => {
-  it('signs requests and verifies deliveries with Web Crypto only (no Node built-ins)', async () => {
+  let files: ReturnType<typeof createHttpServer>;
+  let pageUrl: string;
+  let browser: Browser;
+
+  beforeAll(async () => {
     // Serve the consumer's node_modules; an import map resolves the bare specifiers.
     const modules = join(consumer, 'node_modules');
-    const files = createHttpServer((req, res) => {
+    files = createHttpServer((req, res) => {
       const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
       if (path === '/') {
         res.writeHead(200, { 'content-type': 'text/html' }).end(
@@ -185,7 +190,8 @@ describe('the packed client in a browser', () => {
       res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(file));
     });
     await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
-    const browser = await chromium.launch({
+    pageUrl = `http://127.0.0.1:${(files.address() as AddressInfo).port}/`;
+    browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       args: [
         '--headless',
@@ -196,12 +202,25 @@ describe('the packed client in a browser', () => {
         '--no-first-run',
       ],
     });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    files?.close();
+  });
+
+  /** A page on its own origin, with every failed request or error status noted. */
+  async function openPage() {
+    const page = await browser.newPage();
+    const failed: string[] = [];
+    page.on('requestfailed', (request) => failed.push(`${request.url()}: ${request.failure()?.errorText}`));
+    page.on('response', (response) => response.status() >= 400 && failed.push(response.url()));
+    await page.goto(pageUrl);
+    return { page, failed };
+  }
+
+  it('signs requests and verifies deliveries with Web Crypto only (no Node built-ins)', async () => {
+    const { page, failed } = await openPage();
     try {
-      const page = await browser.newPage();
-      const failed: string[] = [];
-      page.on('requestfailed', (request) => failed.push(request.url()));
-      page.on('response', (response) => response.status() >= 400 && failed.push(response.url()));
-      await page.goto(`http://127.0.0.1:${(files.address() as AddressInfo).port}/`);
       const sample = readFileSync(join(consumer, 'sample.ts'), 'utf8');
       const verifyArgs = sample.slice(
         sample.indexOf('verifyWebhook({') + 'verifyWebhook('.length,
@@ -233,8 +252,42 @@ describe('the packed client in a browser', () => {
       ]);
       expect(signature).toMatch(/^[0-9a-f]{64}$/);
     } finally {
-      await browser.close();
-      files.close();
+      await page.close();
+    }
+  }, 60_000);
+
+  it('calls the mock and the real server across origins (CORS) and gets the same answers', async () => {
+    // The page is on another origin than either; the server allows localhost origins by default in
+    // development, and Prism answers CORS for any.
+    const mock = await startPrism({ mock: true });
+    const { page, failed } = await openPage();
+    try {
+      const result = (await page.evaluate(`(async () => {
+        const { createPipAIClient } = await import('@pipai/client');
+        const call = async (baseUrl) => {
+          const client = createPipAIClient({ baseUrl, apiKey: ${JSON.stringify(server.credentials.api_key)}, apiSecret: ${JSON.stringify(server.credentials.api_secret)} });
+          const types = await client.GET('/v1/webhook-event-types');
+          const listed = await client.GET('/v1/webhooks', { params: { query: { limit: 2 } } });
+          return {
+            types: types.data.data.map((entry) => entry.type),
+            listed: Object.keys(listed.data),
+            requestId: /^req_[0-9a-f]{24}$/.test(listed.response.headers.get('x-request-id') ?? ''),
+            weightLimit: listed.response.headers.get('x-pipai-weight-limit') !== null,
+          };
+        };
+        return { mock: await call(${JSON.stringify(mock.baseUrl)}), server: await call(${JSON.stringify(server.baseUrl)}) };
+      })()`)) as { mock: object; server: object };
+      expect(failed).toEqual([]);
+      expect(result.server).toEqual(result.mock);
+      // The page can read the headers the spec documents: CORS exposes them.
+      expect(result.server).toMatchObject({
+        types: expect.arrayContaining(['strategy.deployed']),
+        requestId: true,
+        weightLimit: true,
+      });
+    } finally {
+      await page.close();
+      await mock.close();
     }
   }, 60_000);
 });

@@ -3,7 +3,7 @@
 import { createPipAIClient, type PipAIClient } from '@pipai/client';
 import { type EmbeddedServer, startEmbeddedServer } from '@pipai/server';
 import { type HttpsEndpoint, startHttpsEndpoint, testCaPem } from '@pipai/testkit/pki';
-import { type RunningPrism, startPrism } from './prism.ts';
+import { type RunningPrism, startPrism } from '@pipai/testkit/prism';
 import { createResponseChecker, type ResponseChecker, type ResponseProblem } from './responses.ts';
 
 export type TargetName = 'mock' | 'server' | 'server via prism proxy';

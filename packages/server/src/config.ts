@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { parseMasterKey } from './crypto/secret-box.ts';
 import { DEFAULT_AUTH_FAILURES_PER_MINUTE } from './domain/authenticator.ts';
+import type { CorsOrigins } from './http/cors.ts';
 
 export interface Config {
   port: number;
@@ -26,6 +27,8 @@ export interface Config {
   runWorker: boolean;
   /** `pnpm worker`'s GET /metrics port on HOST (0: a free one); undefined: off, no server. */
   workerMetricsPort: number | undefined;
+  /** Browser origins allowed to call the API (PIPAI_CORS_ORIGINS). */
+  corsOrigins: CorsOrigins;
   logLevel: string;
 }
 
@@ -166,6 +169,34 @@ function masterKey(env: NodeJS.ProcessEnv, withDatabaseUrl: boolean, problems: s
   return raw;
 }
 
+/**
+ * PIPAI_CORS_ORIGINS: origins (`https://app.example.com`), `*`, `localhost` (every localhost origin)
+ * or `none`. Unset: localhost origins on the embedded store (where `pnpm start` writes the dev
+ * credentials), none with DATABASE_URL (production).
+ */
+function corsOrigins(env: NodeJS.ProcessEnv, embedded: boolean, problems: string[]): CorsOrigins {
+  const raw = env.PIPAI_CORS_ORIGINS;
+  if (raw === undefined || raw === '') return embedded ? 'localhost' : [];
+  if (raw === 'none') return [];
+  if (raw === 'localhost') return 'localhost';
+  const origins = raw.split(',').map((origin) => origin.trim());
+  const bad = origins.find((origin) => {
+    if (origin === '*') return false;
+    try {
+      const url = new URL(origin);
+      return !['http:', 'https:'].includes(url.protocol) || url.origin !== origin;
+    } catch {
+      return true;
+    }
+  });
+  if (bad !== undefined) {
+    problems.push(
+      `PIPAI_CORS_ORIGINS must be origins (scheme://host[:port], no path or trailing slash) separated by commas, *, localhost or none, got ${quoted(bad)}`,
+    );
+  }
+  return origins;
+}
+
 /** The configuration, or a ConfigError listing every bad variable (one line). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
@@ -192,6 +223,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     deliveryLeaseMs: duration(env, 'PIPAI_DELIVERY_LEASE', 5 * 60_000, problems),
     runWorker: choice(env, 'PIPAI_WORKER', 'on', ['on', 'off'], problems) === 'on',
     workerMetricsPort: portOrOff(env, 'PIPAI_WORKER_METRICS_PORT', problems),
+    corsOrigins: corsOrigins(env, database === undefined, problems),
     logLevel: choice(env, 'LOG_LEVEL', 'info', LOG_LEVELS, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems.join('; '));

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { type Logger, pino } from 'pino';
 import type { IssuedKey } from './domain/accounts.ts';
 import type { Clock } from './domain/clock.ts';
+import type { CorsOrigins } from './http/cors.ts';
 import { createDeliverySender, type DeliverySenderOptions } from './net/delivery-sender.ts';
 import { createTargetVerifier } from './net/target-verifier.ts';
 import { createServices } from './services.ts';
@@ -24,6 +25,8 @@ export interface EmbeddedServerOptions {
   authFailuresPerMinute?: number;
   signatureWindowMs?: number;
   internalToken?: string;
+  /** Browser origins allowed to call; every localhost origin when left out. */
+  corsOrigins?: CorsOrigins;
   validateResponses?: boolean;
 }
 
@@ -53,6 +56,8 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions): Promi
     ...(options.authFailuresPerMinute ? { authFailuresPerMinute: options.authFailuresPerMinute } : {}),
     ...(options.signatureWindowMs ? { signatureWindowMs: options.signatureWindowMs } : {}),
     ...(options.internalToken ? { internalToken: options.internalToken } : {}),
+    // The embedded server is for development: pages on localhost may call it, as from `pnpm start`.
+    corsOrigins: options.corsOrigins ?? 'localhost',
   });
   const server = services.app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));

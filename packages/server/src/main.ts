@@ -24,6 +24,7 @@ async function main(config: Config) {
     weightBudgetPerMinute: config.weightBudgetPerMinute,
     authFailuresPerMinute: config.authFailuresPerMinute,
     internalToken: config.internalToken,
+    corsOrigins: config.corsOrigins,
   });
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));

@@ -21,6 +21,7 @@ import { Retention } from './domain/retention.ts';
 import type { TargetVerifier } from './domain/target-url.ts';
 import { WebhookService } from './domain/webhook-service.ts';
 import { createApp } from './http/app.ts';
+import type { CorsOrigins } from './http/cors.ts';
 import { operationHandlers } from './http/handlers.ts';
 import { routesOf } from './http/routes.ts';
 import { Metrics } from './metrics.ts';
@@ -95,6 +96,7 @@ export interface ServiceOptions {
   weightBudgetPerMinute?: number;
   internalToken?: string | undefined;
   validateResponses?: boolean;
+  corsOrigins?: CorsOrigins;
 }
 
 export function createServices(options: ServiceOptions) {
@@ -168,6 +170,7 @@ export function createServices(options: ServiceOptions) {
     internalToken: options.internalToken,
     readiness: createReadiness({ store, secrets, now: () => clock.now(), logger: options.logger }),
     validateResponses: options.validateResponses ?? false,
+    ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
     metrics,
   });
   // Runs where the worker runs: one pass an hour deletes what is past the spec's retention.

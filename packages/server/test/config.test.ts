@@ -35,8 +35,20 @@ describe('loadConfig', () => {
       brokenAfterMs: 72 * 3_600_000,
       deliveryLeaseMs: 5 * 60_000,
       runWorker: true,
+      // The embedded store is for development: pages on localhost may call it.
+      corsOrigins: 'localhost',
       logLevel: 'info',
     });
+  });
+
+  it('allows no browser origin by default in production, and the origins PIPAI_CORS_ORIGINS names', () => {
+    const production = { DATABASE_URL: 'postgresql://pipai@db.internal/pipai', PIPAI_MASTER_KEY: KEY };
+    expect(loadConfig(production).corsOrigins).toEqual([]);
+    expect(
+      loadConfig({ ...production, PIPAI_CORS_ORIGINS: 'https://app.pipai.example, http://localhost:5173' }).corsOrigins,
+    ).toEqual(['https://app.pipai.example', 'http://localhost:5173']);
+    expect(loadConfig({ PIPAI_CORS_ORIGINS: 'none' }).corsOrigins).toEqual([]);
+    expect(loadConfig({ ...production, PIPAI_CORS_ORIGINS: 'localhost' }).corsOrigins).toBe('localhost');
   });
 
   it('reads good values', () => {
@@ -171,6 +183,11 @@ describe('a process started with bad configuration', () => {
       'worker.ts',
       { PIPAI_DELIVERY_LEASE: 'soon' },
       'PIPAI_DELIVERY_LEASE must be a positive duration such as 72h, 30m, 45s or 500ms (a plain number is seconds), got "soon"',
+    ],
+    [
+      'main.ts',
+      { PIPAI_CORS_ORIGINS: 'https://app.pipai.example/' },
+      'PIPAI_CORS_ORIGINS must be origins (scheme://host[:port], no path or trailing slash) separated by commas, *, localhost or none, got "https://app.pipai.example/"',
     ],
     [
       'admin.ts',

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Authenticator } from '../domain/authenticator.ts';
 import { ApiError } from '../domain/errors.ts';
 import { checkParameters, parseJsonBody, readRawBody } from './body.ts';
+import { type CorsOrigins, crossOrigin } from './cors.ts';
 import type { OperationHandlers } from './operation-types.ts';
 import { sendProblem } from './problem.ts';
 import { type RequestObserver, requestContext } from './request-context.ts';
@@ -25,6 +26,8 @@ export interface AppDeps {
   readiness?: () => Promise<string[]>;
   /** Validate every JSON response against the spec and fail the request on a mismatch (tests). */
   validateResponses?: boolean;
+  /** Browser origins allowed to call (CORS); none when left out. */
+  corsOrigins?: CorsOrigins;
   /** This process's metrics: GET /metrics serves them (outside the spec, like the probes); every request is counted. */
   metrics?: RequestObserver & { handler: express.RequestHandler };
 }
@@ -53,6 +56,8 @@ export function createApp(deps: AppDeps): Express {
   if (deps.metrics) app.get('/metrics', deps.metrics.handler);
 
   app.use(requestContext(deps.logger, deps.metrics));
+  // Before the route match: a preflight (OPTIONS) from an allowed origin is answered here.
+  app.use(crossOrigin(deps.spec, deps.corsOrigins ?? []));
   app.use(matchRequest(match));
   app.use(readRawBody);
   app.use(

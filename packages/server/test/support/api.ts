@@ -3,9 +3,11 @@
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { testCaPem } from '@pipai/testkit/pki';
+import { signature as sign, timestamps } from '@pipai/testkit/signing';
 import { pino } from 'pino';
 import type { Clock } from '../../src/domain/clock.ts';
 import type { WorkerPolicy } from '../../src/domain/delivery-worker.ts';
+import type { CorsOrigins } from '../../src/http/cors.ts';
 import { createDeliverySender } from '../../src/net/delivery-sender.ts';
 import { createTargetVerifier, type TargetVerifierOptions } from '../../src/net/target-verifier.ts';
 import { createServices } from '../../src/services.ts';
@@ -35,9 +37,9 @@ export interface SignOptions {
   secret?: string;
   contentType?: string;
   signature?: string;
+  /** More headers to send (an Origin). */
+  headers?: Record<string, string>;
 }
-
-import { signature as sign, timestamps } from '@pipai/testkit/signing';
 
 export { sign };
 
@@ -88,6 +90,7 @@ export async function startTestApi(
     lookup?: TargetVerifierOptions['lookup'];
     deliveryTimeoutMs?: number;
     workerPolicy?: Partial<WorkerPolicy>;
+    corsOrigins?: CorsOrigins;
   } = {},
 ): Promise<TestApi> {
   const opened = await openTestStore(kind, options.postgresUrl);
@@ -117,6 +120,7 @@ export async function startTestApi(
     ...(options.weightBudgetPerMinute ? { weightBudgetPerMinute: options.weightBudgetPerMinute } : {}),
     ...(options.authFailuresPerMinute ? { authFailuresPerMinute: options.authFailuresPerMinute } : {}),
     ...(options.workerPolicy ? { workerPolicy: options.workerPolicy } : {}),
+    ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
     internalToken: INTERNAL_TOKEN,
     validateResponses: true,
   });
@@ -150,6 +154,7 @@ export async function startTestApi(
       };
       if (signOptions.omit) delete headers[signOptions.omit];
       if (text) headers['Content-Type'] = signOptions.contentType ?? 'application/json';
+      Object.assign(headers, signOptions.headers);
       const response = await fetch(`${baseUrl}${target}`, { method, headers, ...(text ? { body: text } : {}) });
       const raw = await response.text();
       return { status: response.status, headers: response.headers, body: raw ? JSON.parse(raw) : undefined };

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { publicSpecPath } from '@pipai/contract/node';
-import { freePort } from '@pipai/testkit/net';
+import { freePort } from './net.ts';
 
 const prismCli = createRequire(import.meta.url).resolve('@stoplight/prism-cli/dist/index.js');
 
