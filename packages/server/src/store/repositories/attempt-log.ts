@@ -22,14 +22,17 @@ export async function insertAttempts(
       : `a.${name}`,
   );
   const rows = attempts.map((attempt, ord) => ({ ...attemptRow({ ...attempt, attempt: 0 }), ord }));
+  // Only what the store assigned comes back: the rest is the caller's record as it was written.
   const inserted = await tx.all(
     `INSERT INTO delivery_attempts (${columns.join(', ')})
      SELECT ${values.join(', ')} FROM ${tx.dialect.table('$1', 'a', [...ATTEMPT_COLUMNS, ['ord', 'int']])}
-     RETURNING *`,
+     RETURNING id, seq, attempt`,
     [JSON.stringify(rows)],
   );
-  const byId = new Map(inserted.map((row) => [row.id as string, attemptFromRow(row)]));
-  return attempts.map((attempt) => byId.get(attempt.id)!);
+  const assigned = new Map(
+    inserted.map((row) => [row.id as string, { seq: Number(row.seq), attempt: Number(row.attempt) }]),
+  );
+  return attempts.map((attempt) => ({ ...attempt, ...assigned.get(attempt.id)! }));
 }
 
 export class SqlAttemptLog extends SqlRepository implements AttemptLog {
