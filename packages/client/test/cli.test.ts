@@ -64,7 +64,8 @@ Options:
   --base-url URL              or PIPAI_BASE_URL
   --api-key KEY               or PIPAI_API_KEY
   --api-secret SECRET         or PIPAI_API_SECRET
-  -h, --help                  this help
+  -h, --help                  this help (after a command: its usage)
+  --version                   pipai's version
 
 Without credentials in flags or the environment, the dev credentials that \`pnpm start\` writes to
 $PIPAI_DATA_DIR/dev-credentials.json (default .data/) are used.
@@ -220,9 +221,25 @@ describe('pipai webhooks', () => {
     });
     expect((await pipai(['webhooks'])).stderr).toMatch(/^unknown command: webhooks\n\nUsage: pipai/);
     expect((await pipai(['frobnicate', 'list'])).stderr).toMatch(/^unknown command: frobnicate\n\nUsage: pipai/);
+    // A command's usage error shows that command's usage only.
     expect(await pipai(['webhooks', 'get'])).toMatchObject({
       code: 2,
-      stderr: expect.stringMatching(/^webhooks get needs a WEBHOOK_ID\n\nUsage: pipai/),
+      stderr: 'webhooks get needs a WEBHOOK_ID\n\nUsage: pipai webhooks get WEBHOOK_ID\n',
+    });
+    expect(await pipai(['webhooks', 'get', '--help'])).toMatchObject({
+      code: 0,
+      stdout: 'Usage: pipai webhooks get WEBHOOK_ID\n',
+    });
+    expect((await pipai(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    // --json makes errors JSON too.
+    expect(await pipai(['webhooks', 'get', '--json'])).toMatchObject({
+      code: 2,
+      stderr: `${JSON.stringify({ error: { code: 'USAGE', detail: 'webhooks get needs a WEBHOOK_ID' } })}\n`,
+    });
+    const missing = await pipai(['webhooks', 'get', 'wh_00000000', '--json']);
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.stderr)).toMatchObject({
+      error: { status: 404, code: 'NOT_FOUND', request_id: expect.stringMatching(/^req_/) },
     });
     expect((await pipai(['webhooks', 'redeliver', 'wh_00000000'])).stderr).toMatch(
       /^webhooks redeliver needs WEBHOOK_ID and DELIVERY_ID\n/,
@@ -234,10 +251,23 @@ describe('pipai webhooks', () => {
     expect((await pipai(['event-types', '--port', '1', '--keep', '--json'])).code).toBe(0);
     const { PIPAI_BASE_URL: _url, PIPAI_API_KEY: _key, PIPAI_API_SECRET: _secret, ...bare } = env;
     const nowhere = join(tmpdir(), 'pipai-cli-no-such-dir');
-    expect(await pipai(['webhooks', 'frobnicate'], { ...bare, PIPAI_DATA_DIR: nowhere })).toMatchObject({
+    expect(await pipai(['webhooks', 'list'], { ...bare, PIPAI_DATA_DIR: nowhere })).toMatchObject({
       code: 2,
-      stderr: expect.stringMatching(/^no credentials: pass --base-url, --api-key and --api-secret, .*\n\nUsage: pipai/),
+      stderr: expect.stringMatching(
+        /^no credentials: pass --base-url, --api-key and --api-secret, .*\n\nUsage: pipai webhooks list/,
+      ),
     });
+    // Some credentials but not all: what is missing, by name.
+    expect(
+      (await pipai(['webhooks', 'list', '--api-key', 'key_3030fbb9aa81b653'], { ...bare, PIPAI_DATA_DIR: nowhere }))
+        .stderr,
+    ).toMatch(
+      /^incomplete credentials: missing --base-url \(or PIPAI_BASE_URL\) and --api-secret \(or PIPAI_API_SECRET\)\n/,
+    );
+    // A misspelt command is named before credentials are looked for.
+    expect((await pipai(['webhooks', 'frobnicate'], { ...bare, PIPAI_DATA_DIR: nowhere })).stderr).toMatch(
+      /^unknown command: webhooks frobnicate\n/,
+    );
   });
 
   it('falls back to the dev credentials file that pnpm start writes', async () => {

@@ -7,6 +7,7 @@ import { fetchPage, type GetInit, type Page, type PageItem, type PaginatedPath, 
 export const GLOBAL_OPTIONS = {
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
+  version: { type: 'boolean', default: false },
   'base-url': { type: 'string' },
   'api-key': { type: 'string' },
   'api-secret': { type: 'string' },
@@ -17,7 +18,8 @@ export const GLOBAL_HELP: readonly HelpRow[] = [
   { usage: ['--base-url URL'], summary: ['or PIPAI_BASE_URL'] },
   { usage: ['--api-key KEY'], summary: ['or PIPAI_API_KEY'] },
   { usage: ['--api-secret SECRET'], summary: ['or PIPAI_API_SECRET'] },
-  { usage: ['-h, --help'], summary: ['this help'] },
+  { usage: ['-h, --help'], summary: ['this help (after a command: its usage)'] },
+  { usage: ['--version'], summary: ["pipai's version"] },
 ];
 
 export interface Context<Options extends ParseArgsOptionsConfig = ParseArgsOptionsConfig> {

@@ -20,10 +20,19 @@ export function credentials(
       apiSecret = dev.api_secret;
     }
   }
-  if (!baseUrl || !apiKey || !apiSecret) {
+  if (!baseUrl && !apiKey && !apiSecret) {
     throw new UsageError(
       'no credentials: pass --base-url, --api-key and --api-secret, set PIPAI_BASE_URL, PIPAI_API_KEY and PIPAI_API_SECRET, or run `pnpm start` once for dev credentials',
     );
+  }
+  if (!baseUrl || !apiKey || !apiSecret) {
+    // Some given, some not: name exactly what is missing.
+    const missing = [
+      ...(baseUrl ? [] : ['--base-url (or PIPAI_BASE_URL)']),
+      ...(apiKey ? [] : ['--api-key (or PIPAI_API_KEY)']),
+      ...(apiSecret ? [] : ['--api-secret (or PIPAI_API_SECRET)']),
+    ];
+    throw new UsageError(`incomplete credentials: missing ${missing.join(' and ')}`);
   }
   return { baseUrl, apiKey, apiSecret };
 }
