@@ -28,8 +28,9 @@ let consumer: string;
 let server: TestServer;
 let consumerNodeVersion: string;
 
+/** `pnpm pack` as a publisher runs it, with no build before: prepack builds dist/ from nothing. */
 async function pack(packageDir: string): Promise<string> {
-  await run(process.execPath, [join(REPO, 'scripts/build-package.ts')], { cwd: packageDir });
+  rmSync(join(packageDir, 'dist'), { recursive: true, force: true });
   const [command, args] =
     PNPM?.endsWith('.js') || PNPM?.endsWith('.cjs') ? [process.execPath, [PNPM]] : [PNPM ?? 'pnpm', []];
   await run(command, [...args, 'pack', '--pack-destination', work], { cwd: packageDir });

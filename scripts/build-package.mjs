@@ -1,5 +1,6 @@
 // Builds the package in the current directory for publishing: ESM JavaScript and declarations into
 // dist/ (tsconfig.build.json), plus the generated declaration and JSON files tsc does not copy.
+// Plain JavaScript, so that `npm pack` runs it (as prepack) on any Node the package supports.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -19,5 +20,5 @@ if (existsSync(generated)) {
     copyFileSync(join(generated, file), join(packageDir, 'dist/generated', file));
   }
 }
-for (const bin of Object.values<string>(manifest.publishConfig?.bin ?? {})) chmodSync(join(packageDir, bin), 0o755);
+for (const bin of Object.values(manifest.publishConfig?.bin ?? {})) chmodSync(join(packageDir, bin), 0o755);
 console.log(`built ${manifest.name} into dist/`);
