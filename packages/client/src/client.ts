@@ -1,11 +1,44 @@
 // createPipAIClient: an openapi-fetch client typed by the spec's `paths`, with one middleware that
 // signs every request and, when asked, retries rate-limited calls and throws PipAIError.
 import type { paths } from '@pipai/contract';
-import createClient, { type Client, type Middleware } from 'openapi-fetch';
+import createClient, {
+  type Client,
+  type ClientPathsWithMethod,
+  type FetchResponse,
+  type MaybeOptionalInit,
+  type Middleware,
+} from 'openapi-fetch';
 import { PipAIError } from './errors.ts';
 import { createRequestSigner } from './signing.ts';
 
 export type PipAIClient = Client<paths>;
+
+type Method = 'get' | 'put' | 'post' | 'patch' | 'delete';
+/** openapi-fetch's own rule for when the init argument may be left out. */
+type InitParam<Init> = keyof { [K in keyof Init as undefined extends Init[K] ? never : K]: 0 } extends never
+  ? [(Init & { [key: string]: unknown })?]
+  : [Init & { [key: string]: unknown }];
+/** A method of a client that throws on every non-2xx: what it resolves to always has its `data`. */
+type ThrowingMethod<M extends Method> = <
+  Path extends ClientPathsWithMethod<PipAIClient, M>,
+  Init extends MaybeOptionalInit<paths[Path], M>,
+>(
+  url: Path,
+  ...init: InitParam<Init>
+) => Promise<{
+  data: NonNullable<FetchResponse<NonNullable<paths[Path][M]>, Init, `${string}/${string}`>['data']>;
+  error?: never;
+  response: Response;
+}>;
+
+/** The client `throwOnError: true` makes: errors are thrown (PipAIError), so `data` is never optional. */
+export type ThrowingPipAIClient = Omit<PipAIClient, 'GET' | 'PUT' | 'POST' | 'PATCH' | 'DELETE'> & {
+  GET: ThrowingMethod<'get'>;
+  PUT: ThrowingMethod<'put'>;
+  POST: ThrowingMethod<'post'>;
+  PATCH: ThrowingMethod<'patch'>;
+  DELETE: ThrowingMethod<'delete'>;
+};
 
 export interface RateLimitRetryOptions {
   /** How many times one call may be retried after 429 RATE_LIMITED. Default 2. */
@@ -45,6 +78,8 @@ const sleep = (ms: number, signal: AbortSignal) =>
     );
   });
 
+export function createPipAIClient(options: PipAIClientOptions & { throwOnError: true }): ThrowingPipAIClient;
+export function createPipAIClient(options: PipAIClientOptions): PipAIClient;
 export function createPipAIClient(options: PipAIClientOptions): PipAIClient {
   const baseFetch = options.fetch ?? ((request: Request) => globalThis.fetch(request));
   const send = options.timeoutMs

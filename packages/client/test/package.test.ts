@@ -86,7 +86,7 @@ const client = createPipAIClient({
   throwOnError: true,
 });
 const created = await client.POST('/v1/webhooks', { body: { url: process.env.HOOK_URL!, events: ['strategy.*'] } });
-const webhook: components['schemas']['CreatedWebhook'] = created.data!;
+const webhook: components['schemas']['CreatedWebhook'] = created.data;
 const listed: string[] = [];
 for await (const item of paginate(client, '/v1/webhooks', { params: { query: { limit: 1 } } })) listed.push(item.id);
 let code: string | undefined;

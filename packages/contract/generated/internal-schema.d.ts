@@ -1224,8 +1224,8 @@ export interface components {
             type: components["schemas"]["EventType"];
             /** @description When the event happened. */
             created_at: components["schemas"]["Timestamp"];
-            /** @description The event's payload. */
-            data: Record<string, never>;
+            /** @description The event's payload, an object specific to `type` (each event schema states it; left open here, so that a typed client sees exactly that event's fields). */
+            data: unknown;
         };
         /**
          * @description Strategy identifier, `stg_` + 8 hex.

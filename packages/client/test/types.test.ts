@@ -1,0 +1,49 @@
+// Type-level tests: what a consumer's `tsc --strict` accepts and refuses. Vitest runs the file (the
+// assertions are compile-time no-ops at run time); the typecheck step (tsc) is what judges them.
+import type { components, WebhookEvent } from '@pipai/contract';
+import { describe, expectTypeOf, it } from 'vitest';
+import { createPipAIClient, type PipAIClient, type ThrowingPipAIClient } from '../src/index.ts';
+
+const options = { baseUrl: 'https://api.pipai.example', apiKey: 'key_3030fbb9aa81b653', apiSecret: 'x' };
+
+describe('types', () => {
+  it("narrows a delivery's event by its type, to exactly that payload", () => {
+    const handle = (event: WebhookEvent) => {
+      if (event.type === 'strategy.deployed') {
+        expectTypeOf(event.data.strategy_id).toEqualTypeOf<components['schemas']['StrategyId']>();
+        expectTypeOf(event.data.mode).toEqualTypeOf<'live' | 'paper'>();
+        // @ts-expect-error a misspelt field is not a field of the payload
+        void event.data.stategy_id;
+      }
+      if (event.type === 'backtest.job_done') {
+        expectTypeOf(event.data.metrics.sharpe_ratio).toEqualTypeOf<number>();
+        // @ts-expect-error another event's field
+        void event.data.symbols;
+      }
+    };
+    expectTypeOf(handle).parameter(0).toEqualTypeOf<WebhookEvent>();
+  });
+
+  it('types request bodies by the spec', () => {
+    const client = createPipAIClient(options);
+    const create = () =>
+      client.POST('/v1/webhooks', { body: { url: 'https://hooks.example.com/pipai', events: ['strategy.*'] } });
+    expectTypeOf(create).returns.resolves.toHaveProperty('data');
+    // @ts-expect-error an event pattern the spec does not know
+    const wrong = () => client.POST('/v1/webhooks', { body: { url: 'https://hooks.example.com/', events: ['nope'] } });
+    expectTypeOf(wrong).toBeFunction();
+  });
+
+  it('with throwOnError, data is never optional; without it, data and error are a union', () => {
+    const throwing = createPipAIClient({ ...options, throwOnError: true });
+    expectTypeOf(throwing).toEqualTypeOf<ThrowingPipAIClient>();
+    const get = () => throwing.GET('/v1/webhooks/{webhook_id}', { params: { path: { webhook_id: 'wh_2a4f10' } } });
+    expectTypeOf(get).returns.resolves.toHaveProperty('data').toEqualTypeOf<components['schemas']['Webhook']>();
+    const plain = createPipAIClient(options);
+    expectTypeOf(plain).toEqualTypeOf<PipAIClient>();
+    const maybe = () => plain.GET('/v1/webhooks/{webhook_id}', { params: { path: { webhook_id: 'wh_2a4f10' } } });
+    expectTypeOf(maybe)
+      .returns.resolves.toHaveProperty('data')
+      .toEqualTypeOf<components['schemas']['Webhook'] | undefined>();
+  });
+});
