@@ -31,10 +31,6 @@ export interface ListenOptions {
 }
 
 export interface Listener {
-  webhookId: string;
-  url: string;
-  /** The signing secret, for the user's own receiver to verify with. */
-  secret: string;
   close(): Promise<void>;
 }
 
@@ -187,9 +183,6 @@ export async function listen(options: ListenOptions): Promise<Listener> {
   options.log(`Signing secret: ${webhook.secret}`);
   if (options.forwardTo) options.log(`Forwarding every delivery, as received, to ${options.forwardTo}`);
   return {
-    webhookId: webhook.id,
-    url,
-    secret: webhook.secret,
     async close() {
       if (!options.keep)
         await options.client.DELETE('/v1/webhooks/{webhook_id}', { params: { path: { webhook_id: webhook.id } } });

@@ -414,7 +414,8 @@ describe.each(STORE_KINDS)('deliveries on %s', (kind) => {
     const receiver = await endpoint();
     const webhook = await register(receiver, ['strategy.*']);
     const before = clock.time - 5_000;
-    const delivered = await publish('strategy.deployed', deployed);
+    // Delivered: never recovered.
+    await publish('strategy.deployed', deployed);
     await deliverDue();
     await api.request(owner, 'PATCH', `/v1/webhooks/${webhook.id}`, { status: 'paused' });
     const missedA = await publish('strategy.deployed', deployed);
@@ -461,7 +462,6 @@ describe.each(STORE_KINDS)('deliveries on %s', (kind) => {
     expect(log.map((attempt: { trigger: string; status: string }) => [attempt.trigger, attempt.status])).toEqual([
       ['redelivery', 'succeeded'],
     ]);
-    expect(delivered).not.toBe(missedA);
 
     // The same window again: everything in it was delivered or is on its way.
     const again = await api.request(owner, 'POST', `/v1/webhooks/${webhook.id}/recover`, { since: iso(before), until });

@@ -12,7 +12,7 @@ import { type Clock, formatTimestamp } from './clock.ts';
 import type { CursorCodec, PageWindow } from './cursor.ts';
 import { attemptRecord, envelopeOf, signingSecrets } from './delivery-envelope.ts';
 import { deliveryHeaders } from './delivery-signing.ts';
-import { invalidParameter, notFound } from './errors.ts';
+import { invalidParameter, notFound, parseMoment } from './errors.ts';
 import { ADDRESSED_EVENT_TYPES } from './event-service.ts';
 import { newEventId } from './ids.ts';
 import type { AttemptLog, DeliveryQueue, DeliverySender, WebhookRepository } from './ports.ts';
@@ -149,12 +149,11 @@ export class DeliveryService {
   ): Promise<Schemas['RecoveryAccepted']> {
     const webhook = await this.#webhook(principal, webhookId);
     const now = this.#deps.clock.now();
-    const since = Date.parse(window.since);
-    if (Number.isNaN(since)) throw invalidParameter('since', 'body', 'is not a valid date and time');
+    const since = parseMoment(window.since, 'since', 'body');
     // Left out: now, rounded up to the second, so that the `until` answered (in whole seconds) is
     // the one applied, and a recovery continued with it misses nothing.
-    const until = window.until === undefined ? Math.ceil(now / 1000) * 1000 : Date.parse(window.until);
-    if (Number.isNaN(until)) throw invalidParameter('until', 'body', 'is not a valid date and time');
+    const until =
+      window.until === undefined ? Math.ceil(now / 1000) * 1000 : parseMoment(window.until, 'until', 'body');
     if (until <= since) throw invalidParameter('until', 'body', 'must be after since');
     // Never before the webhook existed, nor past retention (the attempts that say what it received
     // are gone there).

@@ -27,6 +27,13 @@ export function invalidParameters(errors: ParameterError[]): ApiError {
 export const invalidParameter = (parameter: string, location: ParameterError['in'], message: string) =>
   invalidParameters([{ parameter, in: location, message }]);
 
+/** A timestamp parameter (its pattern already checked) as epoch milliseconds; 400 naming it when it is no real date. */
+export function parseMoment(text: string, parameter: string, location: ParameterError['in']): number {
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) throw invalidParameter(parameter, location, 'is not a valid date and time');
+  return at;
+}
+
 export const notFound = (what: string) => new ApiError('NOT_FOUND', `No ${what} on this account.`);
 
 /**

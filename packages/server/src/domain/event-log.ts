@@ -4,7 +4,7 @@ import type { components, operations } from '@pipai/contract';
 import { formatTimestamp } from './clock.ts';
 import type { CursorCodec, PageWindow } from './cursor.ts';
 import { toDelivery } from './delivery-service.ts';
-import { invalidParameter, notFound } from './errors.ts';
+import { notFound, parseMoment } from './errors.ts';
 import type { AttemptLog, DeliveryQueue, EventRepository } from './ports.ts';
 import type { Principal } from './principal.ts';
 import type { DeliveryAttempt, EventRecord } from './records.ts';
@@ -28,14 +28,6 @@ function toEvent(event: EventRecord): Schemas['Event'] {
   };
 }
 
-/** A query's time, as a number; 400 naming it when it is no date and time at all. */
-function momentOf(name: 'since' | 'until', text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const at = Date.parse(text);
-  if (Number.isNaN(at)) throw invalidParameter(name, 'query', 'is not a valid date and time');
-  return at;
-}
-
 export class EventLog {
   readonly #deps: EventLogDeps;
 
@@ -44,8 +36,8 @@ export class EventLog {
   }
 
   async list(principal: Principal, query: ListEventsQuery): Promise<Schemas['EventList']> {
-    const since = momentOf('since', query.since);
-    const until = momentOf('until', query.until);
+    const since = query.since === undefined ? undefined : parseMoment(query.since, 'since', 'query');
+    const until = query.until === undefined ? undefined : parseMoment(query.until, 'until', 'query');
     // The cursor is bound to the account and the filters (not the page size).
     const scope = `events\n${principal.accountId}\n${query.type ?? ''}\n${query.since ?? ''}\n${query.until ?? ''}`;
     return this.#deps.cursors.page(

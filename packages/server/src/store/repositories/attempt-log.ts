@@ -1,7 +1,7 @@
 // The delivery log: every attempt, numbered per event and webhook.
 import type { AttemptLog, AttemptQuery } from '../../domain/ports.ts';
 import type { DeliveryAttempt, EventRecord, NewDeliveryAttempt } from '../../domain/records.ts';
-import { ATTEMPT_COLUMNS, attemptFromRow, attemptRow, eventFromRow } from '../rows.ts';
+import { ATTEMPT_COLUMNS, attemptFromRow, attemptRow, eventFromRow, jsonColumn } from '../rows.ts';
 import { type SqlExecutor, SqlRepository } from '../sql.ts';
 import { insertEventRow } from './events.ts';
 
@@ -37,7 +37,12 @@ export async function insertAttempts(
 
 export class SqlAttemptLog extends SqlRepository implements AttemptLog {
   async storeTestEvent(event: EventRecord): Promise<EventRecord> {
-    return { ...event, data: await insertEventRow(this.db, event, true) };
+    // Read back as stored: only test deliveries need it (published events are read from the store anyway).
+    return this.db.transaction(async (tx) => {
+      await insertEventRow(tx, event, true);
+      const row = await tx.get('SELECT data FROM events WHERE id = $1', [event.id]);
+      return { ...event, data: jsonColumn(row!.data) };
+    });
   }
 
   async recordTest(attempt: NewDeliveryAttempt): Promise<DeliveryAttempt> {

@@ -2,18 +2,21 @@
 // always delivered and a delivery always has its event.
 import type { EventQuery, EventRepository } from '../../domain/ports.ts';
 import type { BalanceCrossing, EventRecord, WebhookRecord } from '../../domain/records.ts';
-import { eventFromRow, jsonColumn } from '../rows.ts';
+import { eventFromRow } from '../rows.ts';
 import { type SqlExecutor, SqlRepository } from '../sql.ts';
 import { insertJobs } from './delivery-queue.ts';
 import { listActiveWebhooks } from './webhooks.ts';
 
-/** Inserts the event (a test delivery's when `test`); returns its data as stored (what every delivery of it carries). */
-export async function insertEventRow(tx: SqlExecutor, event: EventRecord, test = false): Promise<unknown> {
-  const [row] = await tx.all(
-    'INSERT INTO events (id, account_id, type, data, created_at, test) VALUES ($1, $2, $3, $4, $5, $6) RETURNING data',
-    [event.id, event.accountId, event.type, JSON.stringify(event.data), event.createdAt, test],
-  );
-  return jsonColumn(row!.data);
+/** Inserts the event (a test delivery's when `test`). */
+export async function insertEventRow(tx: SqlExecutor, event: EventRecord, test = false): Promise<void> {
+  await tx.run('INSERT INTO events (id, account_id, type, data, created_at, test) VALUES ($1, $2, $3, $4, $5, $6)', [
+    event.id,
+    event.accountId,
+    event.type,
+    JSON.stringify(event.data),
+    event.createdAt,
+    test,
+  ]);
 }
 
 export class SqlEvents extends SqlRepository implements EventRepository {
