@@ -1,6 +1,15 @@
 // @pipai/client: the typed SDK of the PipAI Webhooks API. Runs on Node 20+ and in browsers.
 
-export type { components, ErrorCode, operations, Problem, paths, WebhookEvent, webhooks } from '@pipai/contract';
+export type {
+  components,
+  ErrorCode,
+  EventData,
+  operations,
+  Problem,
+  paths,
+  WebhookEvent,
+  webhooks,
+} from '@pipai/contract';
 export {
   createPipAIClient,
   type PipAIClient,

@@ -1,6 +1,6 @@
 // Type-level tests: what a consumer's `tsc --strict` accepts and refuses. Vitest runs the file (the
 // assertions are compile-time no-ops at run time); the typecheck step (tsc) is what judges them.
-import type { components, WebhookEvent } from '@pipai/contract';
+import type { components, EventData, WebhookEvent } from '@pipai/contract';
 import { describe, expectTypeOf, it } from 'vitest';
 import { createPipAIClient, type PipAIClient, type ThrowingPipAIClient } from '../src/index.ts';
 
@@ -22,6 +22,33 @@ describe('types', () => {
       }
     };
     void handle;
+  });
+
+  it('names every payload in the spec: each event and its data are components', () => {
+    type Schemas = components['schemas'];
+    expectTypeOf<Extract<WebhookEvent, { type: 'strategy.order_filled' }>>().toEqualTypeOf<
+      Schemas['StrategyOrderFilledEvent']
+    >();
+    expectTypeOf<EventData<'strategy.order_filled'>>().toEqualTypeOf<Schemas['StrategyOrderFilledData']>();
+    expectTypeOf<EventData<'account.balance_low'>>().toEqualTypeOf<Schemas['AccountBalanceLowData']>();
+    expectTypeOf<EventData<'backtest.job_done'>['metrics']['trades']>().toEqualTypeOf<number>();
+    // @ts-expect-error not an event type
+    expectTypeOf<EventData<'strategy.exploded'>>().toBeObject();
+    const order: EventData<'strategy.order_filled'> = {
+      strategy_id: 'stg_7d2c90e1',
+      order_id: 'ord_9c03d7e2a1',
+      symbol: 'BTC-USDT',
+      side: 'buy',
+      order_type: 'limit',
+      quantity: '0.25',
+      price: '64210.50',
+      fee: '16.05',
+      fee_currency: 'USDT',
+      filled_at: '2026-04-29T12:01:04Z',
+      // @ts-expect-error a field the payload does not have
+      fill_id: 'x',
+    };
+    void order;
   });
 
   it('types request bodies by the spec', () => {

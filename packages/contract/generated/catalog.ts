@@ -10,67 +10,67 @@ export const eventCatalog = [
     "type": "strategy.deployed",
     "category": "strategy",
     "summary": "A strategy was deployed, live or on paper.",
-    "payload_schema": "#/webhooks/strategy.deployed/post/requestBody/content/application~1json/schema"
+    "payload_schema": "#/components/schemas/StrategyDeployedEvent"
   },
   {
     "type": "strategy.stopped",
     "category": "strategy",
     "summary": "A strategy stopped trading: by its owner, on an error, on a risk limit or on schedule.",
-    "payload_schema": "#/webhooks/strategy.stopped/post/requestBody/content/application~1json/schema"
+    "payload_schema": "#/components/schemas/StrategyStoppedEvent"
   },
   {
     "type": "strategy.position_opened",
     "category": "strategy",
     "summary": "A strategy opened a position.",
-    "payload_schema": "#/webhooks/strategy.position_opened/post/requestBody/content/application~1json/schema"
+    "payload_schema": "#/components/schemas/StrategyPositionOpenedEvent"
   },
   {
     "type": "strategy.position_closed",
     "category": "strategy",
     "summary": "A strategy closed a position.",
-    "payload_schema": "#/webhooks/strategy.position_closed/post/requestBody/content/application~1json/schema"
+    "payload_schema": "#/components/schemas/StrategyPositionClosedEvent"
   },
   {
     "type": "strategy.order_filled",
     "category": "strategy",
     "summary": "An order placed by a strategy was filled.",
-    "payload_schema": "#/webhooks/strategy.order_filled/post/requestBody/content/application~1json/schema"
+    "payload_schema": "#/components/schemas/StrategyOrderFilledEvent"
   },
   {
     "type": "strategy.error",
     "category": "strategy",
     "summary": "A strategy hit an error; `fatal` errors also stop it.",
-    "payload_schema": "#/webhooks/strategy.error/post/requestBody/content/application~1json/schema"
+    "payload_schema": "#/components/schemas/StrategyErrorEvent"
   },
   {
     "type": "backtest.job_started",
     "category": "backtest",
     "summary": "A backtest job started running.",
-    "payload_schema": "#/webhooks/backtest.job_started/post/requestBody/content/application~1json/schema"
+    "payload_schema": "#/components/schemas/BacktestJobStartedEvent"
   },
   {
     "type": "backtest.job_done",
     "category": "backtest",
     "summary": "A backtest job finished; the metrics summarize the result.",
-    "payload_schema": "#/webhooks/backtest.job_done/post/requestBody/content/application~1json/schema"
+    "payload_schema": "#/components/schemas/BacktestJobDoneEvent"
   },
   {
     "type": "backtest.job_failed",
     "category": "backtest",
     "summary": "A backtest job failed.",
-    "payload_schema": "#/webhooks/backtest.job_failed/post/requestBody/content/application~1json/schema"
+    "payload_schema": "#/components/schemas/BacktestJobFailedEvent"
   },
   {
     "type": "account.balance_low",
     "category": "account",
     "summary": "A tracked asset's available balance fell below the webhook's `balance_low_threshold`.",
-    "payload_schema": "#/webhooks/account.balance_low/post/requestBody/content/application~1json/schema"
+    "payload_schema": "#/components/schemas/AccountBalanceLowEvent"
   },
   {
     "type": "account.api_key_rotated",
     "category": "account",
     "summary": "An API key of the account was rotated or revoked.",
-    "payload_schema": "#/webhooks/account.api_key_rotated/post/requestBody/content/application~1json/schema"
+    "payload_schema": "#/components/schemas/AccountApiKeyRotatedEvent"
   }
 ] as const satisfies readonly EventTypeInfo[];
 

@@ -1137,8 +1137,8 @@ export interface components {
             /** @description One line on when the event fires. */
             summary: string;
             /**
-             * @description JSON Pointer to the payload schema in the public OpenAPI document.
-             * @example #/webhooks/strategy.deployed/post/requestBody/content/application~1json/schema
+             * @description JSON Pointer to the event's named schema in the public OpenAPI document (its `data` is the schema named like it with `Data` for `Event`).
+             * @example #/components/schemas/StrategyDeployedEvent
              */
             payload_schema: string;
         };
@@ -1232,16 +1232,245 @@ export interface components {
          * @example stg_7d2c90e1
          */
         StrategyId: string;
+        /** @description The `data` of a `strategy.deployed` event. */
+        StrategyDeployedData: {
+            strategy_id: components["schemas"]["StrategyId"];
+            /** @description The strategy's name. */
+            name: string;
+            /** @description The deployed version of the strategy. */
+            version: number;
+            /**
+             * @description `live` trades real funds; `paper` simulates.
+             * @enum {string}
+             */
+            mode: "live" | "paper";
+            /** @description Exchange the strategy trades on, e.g. `binance`. */
+            exchange: string;
+            /** @description Instruments the strategy trades. */
+            symbols: string[];
+            deployed_at: components["schemas"]["Timestamp"];
+        };
+        /** strategy.deployed event */
+        StrategyDeployedEvent: {
+            /** @constant */
+            type: "strategy.deployed";
+            data: components["schemas"]["StrategyDeployedData"];
+        } & WithRequired<components["schemas"]["EventEnvelope"], "type" | "data">;
+        /** @description The `data` of a `strategy.stopped` event. */
+        StrategyStoppedData: {
+            strategy_id: components["schemas"]["StrategyId"];
+            /**
+             * @description Why it stopped.
+             * @enum {string}
+             */
+            reason: "user" | "error" | "risk_limit" | "schedule";
+            /** @description Profit or loss realized since deployment */
+            realized_pnl: components["schemas"]["DecimalString"];
+            /** @description Currency of `realized_pnl`, e.g. `USDT`. */
+            quote_currency: string;
+            stopped_at: components["schemas"]["Timestamp"];
+        };
+        /** strategy.stopped event */
+        StrategyStoppedEvent: {
+            /** @constant */
+            type: "strategy.stopped";
+            data: components["schemas"]["StrategyStoppedData"];
+        } & WithRequired<components["schemas"]["EventEnvelope"], "type" | "data">;
         /**
          * @description Position identifier, `pos_` + 8 hex.
          * @example pos_4b81e6a0
          */
         PositionId: string;
+        /** @description The `data` of a `strategy.position_opened` event. */
+        StrategyPositionOpenedData: {
+            strategy_id: components["schemas"]["StrategyId"];
+            position_id: components["schemas"]["PositionId"];
+            /** @description Instrument. */
+            symbol: string;
+            /** @enum {string} */
+            side: "long" | "short";
+            /** @description Position size in base units. */
+            quantity: components["schemas"]["DecimalString"];
+            /** @description Average entry price. */
+            entry_price: components["schemas"]["DecimalString"];
+            opened_at: components["schemas"]["Timestamp"];
+        };
+        /** strategy.position_opened event */
+        StrategyPositionOpenedEvent: {
+            /** @constant */
+            type: "strategy.position_opened";
+            data: components["schemas"]["StrategyPositionOpenedData"];
+        } & WithRequired<components["schemas"]["EventEnvelope"], "type" | "data">;
+        /** @description The `data` of a `strategy.position_closed` event. */
+        StrategyPositionClosedData: {
+            strategy_id: components["schemas"]["StrategyId"];
+            position_id: components["schemas"]["PositionId"];
+            /** @description Instrument. */
+            symbol: string;
+            /** @enum {string} */
+            side: "long" | "short";
+            /** @description Position size in base units. */
+            quantity: components["schemas"]["DecimalString"];
+            /** @description Average entry price. */
+            entry_price: components["schemas"]["DecimalString"];
+            /** @description Average exit price. */
+            exit_price: components["schemas"]["DecimalString"];
+            /** @description Profit or loss of the position in the quote currency */
+            realized_pnl: components["schemas"]["DecimalString"];
+            closed_at: components["schemas"]["Timestamp"];
+        };
+        /** strategy.position_closed event */
+        StrategyPositionClosedEvent: {
+            /** @constant */
+            type: "strategy.position_closed";
+            data: components["schemas"]["StrategyPositionClosedData"];
+        } & WithRequired<components["schemas"]["EventEnvelope"], "type" | "data">;
+        /** @description The `data` of a `strategy.order_filled` event. */
+        StrategyOrderFilledData: {
+            strategy_id: components["schemas"]["StrategyId"];
+            /** @description Order identifier, `ord_` + hex. */
+            order_id: string;
+            /** @description Instrument. */
+            symbol: string;
+            /** @enum {string} */
+            side: "buy" | "sell";
+            /** @enum {string} */
+            order_type: "market" | "limit" | "stop";
+            /** @description Filled quantity in base units. */
+            quantity: components["schemas"]["DecimalString"];
+            /** @description Average fill price. */
+            price: components["schemas"]["DecimalString"];
+            /** @description Fee charged for the fill. */
+            fee: components["schemas"]["DecimalString"];
+            /** @description Currency of `fee`. */
+            fee_currency: string;
+            filled_at: components["schemas"]["Timestamp"];
+        };
+        /** strategy.order_filled event */
+        StrategyOrderFilledEvent: {
+            /** @constant */
+            type: "strategy.order_filled";
+            data: components["schemas"]["StrategyOrderFilledData"];
+        } & WithRequired<components["schemas"]["EventEnvelope"], "type" | "data">;
+        /** @description The `data` of a `strategy.error` event. */
+        StrategyErrorData: {
+            strategy_id: components["schemas"]["StrategyId"];
+            /** @description Stable machine-readable code, e.g. `EXCHANGE_REJECTED`. */
+            error_code: string;
+            /** @description Human-readable explanation. */
+            message: string;
+            /**
+             * @description `fatal` stops the strategy (a `strategy.stopped` follows).
+             * @enum {string}
+             */
+            severity: "warning" | "fatal";
+            occurred_at: components["schemas"]["Timestamp"];
+        };
+        /** strategy.error event */
+        StrategyErrorEvent: {
+            /** @constant */
+            type: "strategy.error";
+            data: components["schemas"]["StrategyErrorData"];
+        } & WithRequired<components["schemas"]["EventEnvelope"], "type" | "data">;
         /**
          * @description Backtest job identifier, `bt_` + 8 hex.
          * @example bt_51e0a7c3
          */
         BacktestJobId: string;
+        /** @description The `data` of a `backtest.job_started` event. */
+        BacktestJobStartedData: {
+            job_id: components["schemas"]["BacktestJobId"];
+            strategy_id: components["schemas"]["StrategyId"];
+            /** @description Start of the simulated period. */
+            period_start: components["schemas"]["Timestamp"];
+            /** @description End of the simulated period. */
+            period_end: components["schemas"]["Timestamp"];
+            started_at: components["schemas"]["Timestamp"];
+        };
+        /** backtest.job_started event */
+        BacktestJobStartedEvent: {
+            /** @constant */
+            type: "backtest.job_started";
+            data: components["schemas"]["BacktestJobStartedData"];
+        } & WithRequired<components["schemas"]["EventEnvelope"], "type" | "data">;
+        /** @description The `data` of a `backtest.job_done` event. */
+        BacktestJobDoneData: {
+            job_id: components["schemas"]["BacktestJobId"];
+            strategy_id: components["schemas"]["StrategyId"];
+            /** @description Wall time of the job. */
+            duration_ms: number;
+            metrics: {
+                /** @description Total return as a fraction (`0.184` is 18.4 %). */
+                total_return: components["schemas"]["DecimalString"];
+                /** @description Largest peak-to-trough loss as a fraction. */
+                max_drawdown: components["schemas"]["DecimalString"];
+                /** @description Annualized Sharpe ratio. */
+                sharpe_ratio: number;
+                /** @description Number of trades simulated. */
+                trades: number;
+            };
+            /**
+             * Format: uri
+             * @description The full report in the PipAI dashboard.
+             */
+            report_url: string;
+            finished_at: components["schemas"]["Timestamp"];
+        };
+        /** backtest.job_done event */
+        BacktestJobDoneEvent: {
+            /** @constant */
+            type: "backtest.job_done";
+            data: components["schemas"]["BacktestJobDoneData"];
+        } & WithRequired<components["schemas"]["EventEnvelope"], "type" | "data">;
+        /** @description The `data` of a `backtest.job_failed` event. */
+        BacktestJobFailedData: {
+            job_id: components["schemas"]["BacktestJobId"];
+            strategy_id: components["schemas"]["StrategyId"];
+            /** @description Stable machine-readable code, e.g. `MISSING_MARKET_DATA`. */
+            error_code: string;
+            /** @description Human-readable explanation. */
+            message: string;
+            failed_at: components["schemas"]["Timestamp"];
+        };
+        /** backtest.job_failed event */
+        BacktestJobFailedEvent: {
+            /** @constant */
+            type: "backtest.job_failed";
+            data: components["schemas"]["BacktestJobFailedData"];
+        } & WithRequired<components["schemas"]["EventEnvelope"], "type" | "data">;
+        /** @description The `data` of a `account.balance_low` event. */
+        AccountBalanceLowData: {
+            /** @description Asset ticker. */
+            asset: string;
+            /** @description The available balance that crossed the threshold. */
+            available: components["schemas"]["DecimalString"];
+            /** @description The receiving webhook's `balance_low_threshold`. */
+            threshold: components["schemas"]["BalanceLowThreshold"];
+            observed_at: components["schemas"]["Timestamp"];
+        };
+        /** account.balance_low event */
+        AccountBalanceLowEvent: {
+            /** @constant */
+            type: "account.balance_low";
+            data: components["schemas"]["AccountBalanceLowData"];
+        } & WithRequired<components["schemas"]["EventEnvelope"], "type" | "data">;
+        /** @description The `data` of a `account.api_key_rotated` event. */
+        AccountApiKeyRotatedData: {
+            /** @description The key id affected. */
+            api_key: string;
+            /**
+             * @description What happened to the key.
+             * @enum {string}
+             */
+            action: "rotated" | "revoked";
+            occurred_at: components["schemas"]["Timestamp"];
+        };
+        /** account.api_key_rotated event */
+        AccountApiKeyRotatedEvent: {
+            /** @constant */
+            type: "account.api_key_rotated";
+            data: components["schemas"]["AccountApiKeyRotatedData"];
+        } & WithRequired<components["schemas"]["EventEnvelope"], "type" | "data">;
     };
     responses: {
         /** @description INVALID_PARAMETER — a parameter or body field is missing, malformed or out of range (a string holding a NUL character or an unpaired surrogate included), a query parameter is unknown, the body is not valid JSON or not valid UTF-8, it is larger than 64 KiB, or the operation takes no body and one was sent. `errors[]` names every offending parameter. */
@@ -2315,67 +2544,67 @@ export interface operations {
                      *           "type": "strategy.deployed",
                      *           "category": "strategy",
                      *           "summary": "A strategy was deployed, live or on paper.",
-                     *           "payload_schema": "#/webhooks/strategy.deployed/post/requestBody/content/application~1json/schema"
+                     *           "payload_schema": "#/components/schemas/StrategyDeployedEvent"
                      *         },
                      *         {
                      *           "type": "strategy.stopped",
                      *           "category": "strategy",
                      *           "summary": "A strategy stopped trading: by its owner, on an error, on a risk limit or on schedule.",
-                     *           "payload_schema": "#/webhooks/strategy.stopped/post/requestBody/content/application~1json/schema"
+                     *           "payload_schema": "#/components/schemas/StrategyStoppedEvent"
                      *         },
                      *         {
                      *           "type": "strategy.position_opened",
                      *           "category": "strategy",
                      *           "summary": "A strategy opened a position.",
-                     *           "payload_schema": "#/webhooks/strategy.position_opened/post/requestBody/content/application~1json/schema"
+                     *           "payload_schema": "#/components/schemas/StrategyPositionOpenedEvent"
                      *         },
                      *         {
                      *           "type": "strategy.position_closed",
                      *           "category": "strategy",
                      *           "summary": "A strategy closed a position.",
-                     *           "payload_schema": "#/webhooks/strategy.position_closed/post/requestBody/content/application~1json/schema"
+                     *           "payload_schema": "#/components/schemas/StrategyPositionClosedEvent"
                      *         },
                      *         {
                      *           "type": "strategy.order_filled",
                      *           "category": "strategy",
                      *           "summary": "An order placed by a strategy was filled.",
-                     *           "payload_schema": "#/webhooks/strategy.order_filled/post/requestBody/content/application~1json/schema"
+                     *           "payload_schema": "#/components/schemas/StrategyOrderFilledEvent"
                      *         },
                      *         {
                      *           "type": "strategy.error",
                      *           "category": "strategy",
                      *           "summary": "A strategy hit an error; `fatal` errors also stop it.",
-                     *           "payload_schema": "#/webhooks/strategy.error/post/requestBody/content/application~1json/schema"
+                     *           "payload_schema": "#/components/schemas/StrategyErrorEvent"
                      *         },
                      *         {
                      *           "type": "backtest.job_started",
                      *           "category": "backtest",
                      *           "summary": "A backtest job started running.",
-                     *           "payload_schema": "#/webhooks/backtest.job_started/post/requestBody/content/application~1json/schema"
+                     *           "payload_schema": "#/components/schemas/BacktestJobStartedEvent"
                      *         },
                      *         {
                      *           "type": "backtest.job_done",
                      *           "category": "backtest",
                      *           "summary": "A backtest job finished; the metrics summarize the result.",
-                     *           "payload_schema": "#/webhooks/backtest.job_done/post/requestBody/content/application~1json/schema"
+                     *           "payload_schema": "#/components/schemas/BacktestJobDoneEvent"
                      *         },
                      *         {
                      *           "type": "backtest.job_failed",
                      *           "category": "backtest",
                      *           "summary": "A backtest job failed.",
-                     *           "payload_schema": "#/webhooks/backtest.job_failed/post/requestBody/content/application~1json/schema"
+                     *           "payload_schema": "#/components/schemas/BacktestJobFailedEvent"
                      *         },
                      *         {
                      *           "type": "account.balance_low",
                      *           "category": "account",
                      *           "summary": "A tracked asset's available balance fell below the webhook's `balance_low_threshold`.",
-                     *           "payload_schema": "#/webhooks/account.balance_low/post/requestBody/content/application~1json/schema"
+                     *           "payload_schema": "#/components/schemas/AccountBalanceLowEvent"
                      *         },
                      *         {
                      *           "type": "account.api_key_rotated",
                      *           "category": "account",
                      *           "summary": "An API key of the account was rotated or revoked.",
-                     *           "payload_schema": "#/webhooks/account.api_key_rotated/post/requestBody/content/application~1json/schema"
+                     *           "payload_schema": "#/components/schemas/AccountApiKeyRotatedEvent"
                      *         }
                      *       ]
                      *     }
@@ -2537,27 +2766,7 @@ export interface operations {
                  *       }
                  *     }
                  */
-                "application/json": {
-                    /** @constant */
-                    type: "strategy.deployed";
-                    data: {
-                        strategy_id: components["schemas"]["StrategyId"];
-                        /** @description The strategy's name. */
-                        name: string;
-                        /** @description The deployed version of the strategy. */
-                        version: number;
-                        /**
-                         * @description `live` trades real funds; `paper` simulates.
-                         * @enum {string}
-                         */
-                        mode: "live" | "paper";
-                        /** @description Exchange the strategy trades on, e.g. `binance`. */
-                        exchange: string;
-                        /** @description Instruments the strategy trades. */
-                        symbols: string[];
-                        deployed_at: components["schemas"]["Timestamp"];
-                    };
-                } & WithRequired<components["schemas"]["EventEnvelope"], "type" | "data">;
+                "application/json": components["schemas"]["StrategyDeployedEvent"];
             };
         };
         responses: {
@@ -2595,23 +2804,7 @@ export interface operations {
                  *       }
                  *     }
                  */
-                "application/json": {
-                    /** @constant */
-                    type: "strategy.stopped";
-                    data: {
-                        strategy_id: components["schemas"]["StrategyId"];
-                        /**
-                         * @description Why it stopped.
-                         * @enum {string}
-                         */
-                        reason: "user" | "error" | "risk_limit" | "schedule";
-                        /** @description Profit or loss realized since deployment */
-                        realized_pnl: components["schemas"]["DecimalString"];
-                        /** @description Currency of `realized_pnl`, e.g. `USDT`. */
-                        quote_currency: string;
-                        stopped_at: components["schemas"]["Timestamp"];
-                    };
-                } & WithRequired<components["schemas"]["EventEnvelope"], "type" | "data">;
+                "application/json": components["schemas"]["StrategyStoppedEvent"];
             };
         };
         responses: {
@@ -2651,23 +2844,7 @@ export interface operations {
                  *       }
                  *     }
                  */
-                "application/json": {
-                    /** @constant */
-                    type: "strategy.position_opened";
-                    data: {
-                        strategy_id: components["schemas"]["StrategyId"];
-                        position_id: components["schemas"]["PositionId"];
-                        /** @description Instrument. */
-                        symbol: string;
-                        /** @enum {string} */
-                        side: "long" | "short";
-                        /** @description Position size in base units. */
-                        quantity: components["schemas"]["DecimalString"];
-                        /** @description Average entry price. */
-                        entry_price: components["schemas"]["DecimalString"];
-                        opened_at: components["schemas"]["Timestamp"];
-                    };
-                } & WithRequired<components["schemas"]["EventEnvelope"], "type" | "data">;
+                "application/json": components["schemas"]["StrategyPositionOpenedEvent"];
             };
         };
         responses: {
@@ -2709,27 +2886,7 @@ export interface operations {
                  *       }
                  *     }
                  */
-                "application/json": {
-                    /** @constant */
-                    type: "strategy.position_closed";
-                    data: {
-                        strategy_id: components["schemas"]["StrategyId"];
-                        position_id: components["schemas"]["PositionId"];
-                        /** @description Instrument. */
-                        symbol: string;
-                        /** @enum {string} */
-                        side: "long" | "short";
-                        /** @description Position size in base units. */
-                        quantity: components["schemas"]["DecimalString"];
-                        /** @description Average entry price. */
-                        entry_price: components["schemas"]["DecimalString"];
-                        /** @description Average exit price. */
-                        exit_price: components["schemas"]["DecimalString"];
-                        /** @description Profit or loss of the position in the quote currency */
-                        realized_pnl: components["schemas"]["DecimalString"];
-                        closed_at: components["schemas"]["Timestamp"];
-                    };
-                } & WithRequired<components["schemas"]["EventEnvelope"], "type" | "data">;
+                "application/json": components["schemas"]["StrategyPositionClosedEvent"];
             };
         };
         responses: {
@@ -2772,30 +2929,7 @@ export interface operations {
                  *       }
                  *     }
                  */
-                "application/json": {
-                    /** @constant */
-                    type: "strategy.order_filled";
-                    data: {
-                        strategy_id: components["schemas"]["StrategyId"];
-                        /** @description Order identifier, `ord_` + hex. */
-                        order_id: string;
-                        /** @description Instrument. */
-                        symbol: string;
-                        /** @enum {string} */
-                        side: "buy" | "sell";
-                        /** @enum {string} */
-                        order_type: "market" | "limit" | "stop";
-                        /** @description Filled quantity in base units. */
-                        quantity: components["schemas"]["DecimalString"];
-                        /** @description Average fill price. */
-                        price: components["schemas"]["DecimalString"];
-                        /** @description Fee charged for the fill. */
-                        fee: components["schemas"]["DecimalString"];
-                        /** @description Currency of `fee`. */
-                        fee_currency: string;
-                        filled_at: components["schemas"]["Timestamp"];
-                    };
-                } & WithRequired<components["schemas"]["EventEnvelope"], "type" | "data">;
+                "application/json": components["schemas"]["StrategyOrderFilledEvent"];
             };
         };
         responses: {
@@ -2833,23 +2967,7 @@ export interface operations {
                  *       }
                  *     }
                  */
-                "application/json": {
-                    /** @constant */
-                    type: "strategy.error";
-                    data: {
-                        strategy_id: components["schemas"]["StrategyId"];
-                        /** @description Stable machine-readable code, e.g. `EXCHANGE_REJECTED`. */
-                        error_code: string;
-                        /** @description Human-readable explanation. */
-                        message: string;
-                        /**
-                         * @description `fatal` stops the strategy (a `strategy.stopped` follows).
-                         * @enum {string}
-                         */
-                        severity: "warning" | "fatal";
-                        occurred_at: components["schemas"]["Timestamp"];
-                    };
-                } & WithRequired<components["schemas"]["EventEnvelope"], "type" | "data">;
+                "application/json": components["schemas"]["StrategyErrorEvent"];
             };
         };
         responses: {
@@ -2887,19 +3005,7 @@ export interface operations {
                  *       }
                  *     }
                  */
-                "application/json": {
-                    /** @constant */
-                    type: "backtest.job_started";
-                    data: {
-                        job_id: components["schemas"]["BacktestJobId"];
-                        strategy_id: components["schemas"]["StrategyId"];
-                        /** @description Start of the simulated period. */
-                        period_start: components["schemas"]["Timestamp"];
-                        /** @description End of the simulated period. */
-                        period_end: components["schemas"]["Timestamp"];
-                        started_at: components["schemas"]["Timestamp"];
-                    };
-                } & WithRequired<components["schemas"]["EventEnvelope"], "type" | "data">;
+                "application/json": components["schemas"]["BacktestJobStartedEvent"];
             };
         };
         responses: {
@@ -2943,32 +3049,7 @@ export interface operations {
                  *       }
                  *     }
                  */
-                "application/json": {
-                    /** @constant */
-                    type: "backtest.job_done";
-                    data: {
-                        job_id: components["schemas"]["BacktestJobId"];
-                        strategy_id: components["schemas"]["StrategyId"];
-                        /** @description Wall time of the job. */
-                        duration_ms: number;
-                        metrics: {
-                            /** @description Total return as a fraction (`0.184` is 18.4 %). */
-                            total_return: components["schemas"]["DecimalString"];
-                            /** @description Largest peak-to-trough loss as a fraction. */
-                            max_drawdown: components["schemas"]["DecimalString"];
-                            /** @description Annualized Sharpe ratio. */
-                            sharpe_ratio: number;
-                            /** @description Number of trades simulated. */
-                            trades: number;
-                        };
-                        /**
-                         * Format: uri
-                         * @description The full report in the PipAI dashboard.
-                         */
-                        report_url: string;
-                        finished_at: components["schemas"]["Timestamp"];
-                    };
-                } & WithRequired<components["schemas"]["EventEnvelope"], "type" | "data">;
+                "application/json": components["schemas"]["BacktestJobDoneEvent"];
             };
         };
         responses: {
@@ -3006,19 +3087,7 @@ export interface operations {
                  *       }
                  *     }
                  */
-                "application/json": {
-                    /** @constant */
-                    type: "backtest.job_failed";
-                    data: {
-                        job_id: components["schemas"]["BacktestJobId"];
-                        strategy_id: components["schemas"]["StrategyId"];
-                        /** @description Stable machine-readable code, e.g. `MISSING_MARKET_DATA`. */
-                        error_code: string;
-                        /** @description Human-readable explanation. */
-                        message: string;
-                        failed_at: components["schemas"]["Timestamp"];
-                    };
-                } & WithRequired<components["schemas"]["EventEnvelope"], "type" | "data">;
+                "application/json": components["schemas"]["BacktestJobFailedEvent"];
             };
         };
         responses: {
@@ -3055,19 +3124,7 @@ export interface operations {
                  *       }
                  *     }
                  */
-                "application/json": {
-                    /** @constant */
-                    type: "account.balance_low";
-                    data: {
-                        /** @description Asset ticker. */
-                        asset: string;
-                        /** @description The available balance that crossed the threshold. */
-                        available: components["schemas"]["DecimalString"];
-                        /** @description The receiving webhook's `balance_low_threshold`. */
-                        threshold: components["schemas"]["BalanceLowThreshold"];
-                        observed_at: components["schemas"]["Timestamp"];
-                    };
-                } & WithRequired<components["schemas"]["EventEnvelope"], "type" | "data">;
+                "application/json": components["schemas"]["AccountBalanceLowEvent"];
             };
         };
         responses: {
@@ -3103,20 +3160,7 @@ export interface operations {
                  *       }
                  *     }
                  */
-                "application/json": {
-                    /** @constant */
-                    type: "account.api_key_rotated";
-                    data: {
-                        /** @description The key id affected. */
-                        api_key: string;
-                        /**
-                         * @description What happened to the key.
-                         * @enum {string}
-                         */
-                        action: "rotated" | "revoked";
-                        occurred_at: components["schemas"]["Timestamp"];
-                    };
-                } & WithRequired<components["schemas"]["EventEnvelope"], "type" | "data">;
+                "application/json": components["schemas"]["AccountApiKeyRotatedEvent"];
             };
         };
         responses: {

@@ -19,5 +19,8 @@ export type WebhookEvent = {
   [Type in keyof webhooks]: NonNullable<webhooks[Type]['post']['requestBody']>['content']['application/json'];
 }[keyof webhooks];
 
+/** The payload (`data`) of one event type: the spec's named `…Data` schema (`StrategyDeployedData`). */
+export type EventData<Type extends WebhookEvent['type']> = Extract<WebhookEvent, { type: Type }>['data'];
+
 export type ErrorCode = components['schemas']['ErrorCode'];
 export type Problem = components['schemas']['Problem'];

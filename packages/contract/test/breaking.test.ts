@@ -100,9 +100,7 @@ describe('compareSpecs', () => {
     ['a removed event type', (head) => delete head.webhooks['strategy.error'], 'breaking event-type-removed'],
     [
       'a removed payload field',
-      (head) =>
-        delete head.webhooks['strategy.deployed'].post.requestBody.content['application/json'].schema.properties.data
-          .properties.exchange,
+      (head) => delete schemas(head).StrategyDeployedData.properties.exchange,
       'breaking event-field-removed',
     ],
     ['a removed 2xx response', (head) => delete list(head).responses['200'], 'breaking response-removed'],

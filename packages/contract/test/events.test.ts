@@ -48,6 +48,10 @@ describe('the event catalog is the spec', () => {
         .map((key) => key.replaceAll('~1', '/'))
         .reduce((node: any, key) => node[key], spec);
       expect(schema.properties.type.const, entry.type).toBe(entry.type);
+      // Every payload is named: StrategyDeployedEvent, whose data is StrategyDeployedData.
+      const name = entry.payload_schema.replace('#/components/schemas/', '');
+      expect(name).toMatch(/^[A-Z][A-Za-z]+Event$/);
+      expect(schema.properties.data.$ref).toBe(`#/components/schemas/${name.replace(/Event$/, 'Data')}`);
       expect(entry.category).toBe(entry.type.split('.')[0]);
       expect(entry.summary.length, entry.type).toBeGreaterThan(10);
     }

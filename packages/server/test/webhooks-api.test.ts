@@ -399,7 +399,7 @@ describe.each(STORE_KINDS)('webhooks API on %s', (kind) => {
       type: 'strategy.deployed',
       category: 'strategy',
       summary: 'A strategy was deployed, live or on paper.',
-      payload_schema: '#/webhooks/strategy.deployed/post/requestBody/content/application~1json/schema',
+      payload_schema: '#/components/schemas/StrategyDeployedEvent',
     });
   });
 
