@@ -1,9 +1,9 @@
 // "The generated client imports" for a consumer who is not on our toolchain: build and pack
 // @pipai/contract and @pipai/client, install the tarballs with npm into a project outside the
-// workspace, typecheck a sample with TypeScript, and run it on the machine's Node 20 against the
-// real server; the packed CLI too.
+// workspace, typecheck a sample with TypeScript (node16 and bundler resolution), and run it on the
+// machine's Node 20 against the real server; the packed CLI too, and a Vite app in Chromium.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { deliveryTestVector } from '@pipai/contract/test-vectors';
 import { startPrism } from '@pipai/testkit/prism';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { startServer, type TestServer } from './support/server.ts';
 
 const run = promisify(execFile);
@@ -48,7 +49,6 @@ beforeAll(async () => {
   server = await startServer();
   consumerNodeVersion = (await run(CONSUMER_NODE, ['--version'])).stdout.trim();
 
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(consumer);
   writeFileSync(
     join(consumer, 'package.json'),
@@ -57,9 +57,33 @@ beforeAll(async () => {
       private: true,
       type: 'module',
       dependencies: { '@pipai/client': `file:${client}`, '@pipai/contract': `file:${contract}` },
-      devDependencies: { typescript: '5.9.3', '@types/node': '20.19.0' },
+      // The workspace's own pins; Node 20's types, since the consumer runs on Node 20.
+      devDependencies: { typescript: catalog.typescript, vite: catalog.vite, '@types/node': '20.19.0' },
     }),
   );
+  // The same sample under the resolution bundlers use (Vite, esbuild, webpack).
+  writeFileSync(
+    join(consumer, 'tsconfig.bundler.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'es2022',
+        module: 'esnext',
+        moduleResolution: 'bundler',
+        strict: true,
+        lib: ['es2022', 'dom'],
+        types: ['node'],
+        noEmit: true,
+      },
+      include: ['sample.ts'],
+    }),
+  );
+  // A frontend app as a team would build it: Vite bundles @pipai/client into one page.
+  mkdirSync(join(consumer, 'app'));
+  writeFileSync(
+    join(consumer, 'app/index.html'),
+    '<!doctype html><title>PipAI app</title><script type="module" src="./main.ts"></script>',
+  );
+  writeFileSync(join(consumer, 'app/main.ts'), BUNDLED_APP);
   writeFileSync(
     join(consumer, 'tsconfig.json'),
     JSON.stringify({
@@ -114,6 +138,33 @@ console.log(JSON.stringify({ created: webhook.id, listed, code, verified: event.
   });
 }, 300_000);
 
+/** The bundled app: reads the API's address and credentials from its query string, calls it. */
+const BUNDLED_APP = `import { createPipAIClient, PipAIError, type WebhookEvent } from '@pipai/client';
+
+const query = new URLSearchParams(location.search);
+const client = createPipAIClient({
+  baseUrl: query.get('base')!,
+  apiKey: query.get('key')!,
+  apiSecret: query.get('secret')!,
+  throwOnError: true,
+});
+async function main() {
+  const types = await client.GET('/v1/webhook-event-types');
+  let code: string | undefined;
+  try {
+    await client.GET('/v1/webhooks/{webhook_id}', { params: { path: { webhook_id: 'wh_00000000' } } });
+  } catch (error) {
+    if (error instanceof PipAIError) code = error.code;
+  }
+  const first: WebhookEvent['type'] = types.data.data[0]!.type;
+  return { first, count: types.data.data.length, code };
+}
+(window as unknown as { result: Promise<unknown> }).result = main();
+`;
+
+/** Tool versions pinned in the workspace's catalog. */
+const catalog: Record<string, string> = parseYaml(readFileSync(join(REPO, 'pnpm-workspace.yaml'), 'utf8')).catalog;
+
 afterAll(async () => {
   await server?.close();
   if (work) rmSync(work, { recursive: true, force: true });
@@ -132,6 +183,13 @@ describe('the packed client in a consumer project', () => {
     const tsc = join(consumer, 'node_modules/typescript/bin/tsc');
     // tsc prints its diagnostics on stdout: none.
     await expect(run(CONSUMER_NODE, [tsc, '-p', '.'], { cwd: consumer })).resolves.toMatchObject({ stdout: '' });
+  }, 60_000);
+
+  it("typechecks it too under moduleResolution 'bundler'", async () => {
+    const tsc = join(consumer, 'node_modules/typescript/bin/tsc');
+    await expect(run(CONSUMER_NODE, [tsc, '-p', 'tsconfig.bundler.json'], { cwd: consumer })).resolves.toMatchObject({
+      stdout: '',
+    });
   }, 60_000);
 
   it(`runs on the consumer's Node against the real server`, async () => {
@@ -174,6 +232,12 @@ describe('the packed client in a browser', () => {
     const modules = join(consumer, 'node_modules');
     files = createHttpServer((req, res) => {
       const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+      if (path.startsWith('/app/')) {
+        const file = join(consumer, 'app/dist', path.slice('/app/'.length) || 'index.html');
+        if (!file.startsWith(join(consumer, 'app/dist')) || !existsSync(file)) return void res.writeHead(404).end();
+        const type = file.endsWith('.html') ? 'text/html' : 'text/javascript';
+        return void res.writeHead(200, { 'content-type': type }).end(readFileSync(file));
+      }
       if (path === '/') {
         res.writeHead(200, { 'content-type': 'text/html' }).end(
           `<!doctype html><script type="importmap">${JSON.stringify({
@@ -256,6 +320,33 @@ describe('the packed client in a browser', () => {
       await page.close();
     }
   }, 60_000);
+
+  it('bundles into a Vite app whose page calls the real server, with no Node built-ins', async () => {
+    const vite = join(consumer, 'node_modules/vite/bin/vite.js');
+    await run(CONSUMER_NODE, [vite, 'build', 'app', '--base', './', '--logLevel', 'error'], { cwd: consumer });
+    const bundled = readdirSync(join(consumer, 'app/dist/assets'));
+    expect(bundled.filter((file) => file.endsWith('.js'))).toHaveLength(1);
+    const page = await browser.newPage();
+    const failed: string[] = [];
+    page.on('requestfailed', (request) => failed.push(`${request.url()}: ${request.failure()?.errorText}`));
+    page.on(
+      'response',
+      (response) => response.status() >= 400 && !response.url().includes('/v1/') && failed.push(response.url()),
+    );
+    try {
+      const query = new URLSearchParams({
+        base: server.baseUrl,
+        key: server.credentials.api_key,
+        secret: server.credentials.api_secret,
+      });
+      await page.goto(`${pageUrl}app/index.html?${query}`);
+      const result = await page.evaluate('window.result');
+      expect(failed).toEqual([]);
+      expect(result).toEqual({ first: 'strategy.deployed', count: 11, code: 'NOT_FOUND' });
+    } finally {
+      await page.close();
+    }
+  }, 120_000);
 
   it('calls the mock and the real server across origins (CORS) and gets the same answers', async () => {
     // The page is on another origin than either; the server allows localhost origins by default in
