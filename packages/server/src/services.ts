@@ -2,8 +2,9 @@
 // server, the admin command and the tests alike.
 
 import { readFileSync } from 'node:fs';
+import { eventCatalog } from '@pipai/contract';
 import { internalSpecPath } from '@pipai/contract/node';
-import { createSpecValidator, toJsonPointer } from '@pipai/contract/spec-validator';
+import { createSpecValidator } from '@pipai/contract/spec-validator';
 import type { Logger } from 'pino';
 import { deriveKey, SecretBox } from './crypto/secret-box.ts';
 import { AccountService } from './domain/accounts.ts';
@@ -39,18 +40,10 @@ const specValidator = createSpecValidator(internalSpec);
 
 /** The spec's own payload schema of each event type judges published data. */
 export function validatePayload(type: string, data: unknown): ParameterError[] {
-  const pointer = toJsonPointer([
-    'webhooks',
-    type,
-    'post',
-    'requestBody',
-    'content',
-    'application/json',
-    'schema',
-    'properties',
-    'data',
-  ]);
-  return specValidator.validate(pointer, data).map((error) => {
+  // The event's named schema (the catalog's payload_schema), and in it the payload.
+  const payload = eventCatalog.find((entry) => entry.type === type)?.payload_schema;
+  if (!payload) throw new Error(`no payload schema for event type ${type}`);
+  return specValidator.validate(`${payload.slice(1)}/properties/data`, data).map((error) => {
     const missing = error.keyword === 'required' ? `/${String(error.params.missingProperty)}` : '';
     const extra = error.keyword === 'additionalProperties' ? `/${String(error.params.additionalProperty)}` : '';
     const path = `${error.instancePath}${missing}${extra}`.split('/').filter(Boolean);

@@ -3,11 +3,15 @@
 import { startEmbeddedServer } from '@pipai/server';
 import { startHttpsEndpoint, testCaPem } from '@pipai/testkit/pki';
 
+const ACCOUNT = 'client-tests';
+
 export interface TestServer {
   baseUrl: string;
   credentials: { api_key: string; api_secret: string };
   /** An HTTPS endpoint with a valid certificate for hooks.test, to register as webhooks. */
   hookUrl(path: string): string;
+  /** Publishes an event of `type` with the spec's example payload, as PipAI's services would; its id. */
+  publish(type: 'strategy.deployed'): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -23,8 +27,12 @@ export async function startServer(
   });
   return {
     baseUrl: server.baseUrl,
-    credentials: await server.issueKey('client-tests'),
+    credentials: await server.issueKey(ACCOUNT),
     hookUrl: (path) => `https://hooks.test:${endpoint.port}/${path}`,
+    async publish(type) {
+      const [event] = await server.services.events.publish(ACCOUNT, type, server.services.events.examplePayload(type));
+      return event!.id;
+    },
     async close() {
       await server.close();
       await endpoint.close();
