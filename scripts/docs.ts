@@ -1,14 +1,33 @@
 // Renders the public API's documentation into one self-contained HTML file (Redoc inlined, so it
 // renders with no network). `--output PATH` overrides the default .output/docs/index.html.
-import { readFileSync, writeFileSync } from 'node:fs';
+// The page is built from the public bundle (packages/contract/generated/openapi.json) with what
+// only the page shows added: each operation's code samples (scripts/lib/code-samples.ts) and the
+// "Payload format" section (scripts/lib/payload-format.ts).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { openApi } from '../packages/contract/src/openapi.ts';
+import { codeSamplesOf, sampleRequests } from './lib/code-samples.ts';
+import { payloadFormatSection } from './lib/payload-format.ts';
 import { REPO_ROOT, runRedocly } from './lib/redocly.ts';
 
 const outputFlag = process.argv.indexOf('--output');
 const output =
   outputFlag > 0 ? resolve(process.argv[outputFlag + 1] ?? '') : join(REPO_ROOT, '.output/docs/index.html');
 
-await runRedocly(['build-docs', 'public@v1', '--inlineBundle', '--output', output]);
+const spec = JSON.parse(readFileSync(join(REPO_ROOT, 'packages/contract/generated/openapi.json'), 'utf8'));
+const samples = new Map(sampleRequests(spec).map((request) => [request.operationId, codeSamplesOf(request)]));
+for (const { operation } of openApi(spec).operations()) operation['x-codeSamples'] = samples.get(operation.operationId);
+spec.info.description = `${spec.info.description.trimEnd()}\n\n${payloadFormatSection(spec)}`;
+
+const work = mkdtempSync(join(tmpdir(), 'pipai-docs-'));
+try {
+  const input = join(work, 'openapi.json');
+  writeFileSync(input, JSON.stringify(spec));
+  await runRedocly(['build-docs', input, '--inlineBundle', '--output', output]);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
 
 // Redoc's attribution shows its logo from a CDN, the page's one request off the machine: the same
 // link with a blank inline image instead, so that the page makes no network request at all.

@@ -52,7 +52,7 @@ function catalogFor(bundledJson: string): string {
     // The first paragraph of each event's description is its one-line summary.
     summary: item.post.description.split('\n\n')[0]!.trim(),
     // Each payload is a named schema; the bundle refers to it from the webhook's request body.
-    payload_schema: item.post.requestBody.content['application/json'].schema.$ref,
+    payload_schema: item.post.requestBody.content['application/json']!.schema.$ref,
   }));
   const wildcards = doc.components.schemas.EventWildcard?.enum;
   if (!wildcards) throw new Error('components.schemas.EventWildcard.enum is missing from the spec');

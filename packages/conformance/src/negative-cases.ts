@@ -186,16 +186,19 @@ export function negativeCases(spec: Json): NegativeCase[] {
           });
         }
       }
-      // if X contains V then Y is required: X with V and no Y.
-      const condition = schema.if?.properties;
-      for (const required of schema.then?.required ?? []) {
-        for (const [property, rule] of Object.entries<Json>(condition ?? {})) {
-          if (rule.contains?.const === undefined) continue;
-          const { [required]: _omitted, ...rest } = baseBody;
-          add(`body ${required} missing while ${property} contains ${rule.contains.const}`, {
-            body: { ...rest, [property]: [rule.contains.const] },
-            expected: invalid(required, 'body'),
-          });
+      // if X contains V then Y is required: X with V and no Y. The rule sits in dependentSchemas
+      // (the docs render a top-level if/then as two alternative bodies).
+      const rules = [schema, ...Object.values<Json>(schema.dependentSchemas ?? {})].filter((rule) => rule.if);
+      for (const rule of rules) {
+        for (const required of rule.then?.required ?? []) {
+          for (const [property, condition] of Object.entries<Json>(rule.if.properties ?? {})) {
+            if (condition.contains?.const === undefined) continue;
+            const { [required]: _omitted, ...rest } = baseBody;
+            add(`body ${required} missing while ${property} contains ${condition.contains.const}`, {
+              body: { ...rest, [property]: [condition.contains.const] },
+              expected: invalid(required, 'body'),
+            });
+          }
         }
       }
       if (schema.additionalProperties === false || schema.unevaluatedProperties === false) {

@@ -111,6 +111,91 @@ describe('the docs site', () => {
     }
   });
 
+  it('renders each request body once, with exactly the required fields (no "One of" alternatives)', async () => {
+    const spec = loadPublicSpec();
+    const bodyOf = (operationId: string) =>
+      operationsOf(spec).find(({ operation }) => operation.operationId === operationId)!;
+    for (const [operationId, required] of [
+      ['createWebhook', ['url', 'events']],
+      ['updateWebhook', []],
+    ] as const) {
+      const { operation, path, method } = bodyOf(operationId);
+      await openEntry(operation.tags[0], operation.summary);
+      const section = page.locator(`[id$="/${operationId.toLowerCase()}"]`).first();
+      // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText(), the text a reader sees
+      const text = await section.innerText();
+      const body = text.slice(text.indexOf('Body\napplication/json'), text.indexOf(`${method.toUpperCase()}\n${path}`));
+      expect(body, operationId).not.toMatch(/One of|case 1/);
+      // A field's header runs from its name to the first blank line; "required" there marks it.
+      const schema =
+        spec.components.schemas[operationId === 'createWebhook' ? 'CreateWebhookRequest' : 'UpdateWebhookRequest'];
+      const shown = Object.keys(schema.properties).filter((field) => {
+        const start = body.indexOf(`\n${field}\n`);
+        expect(start, `${operationId}: ${field}`).toBeGreaterThan(-1);
+        return body.slice(start, body.indexOf('\n\n', start)).includes('\nrequired');
+      });
+      expect(shown, operationId).toEqual(required);
+    }
+  });
+
+  it('shows curl, TypeScript and CLI samples beside an operation', async () => {
+    const create = operationsOf(loadPublicSpec()).find(({ operation }) => operation.operationId === 'createWebhook')!;
+    await openEntry(create.operation.tags[0], create.operation.summary);
+    const section = page.locator('[id$="/createwebhook"]').first();
+    // The right panel's language menu (the other menu button is the method and path).
+    const languages = () =>
+      section
+        .locator('button[aria-haspopup=menu]')
+        .filter({ hasNotText: /\/v1\// })
+        .first();
+    for (const [label, expected] of [
+      ['curl', 'openssl dgst -sha256 -hmac "$PIPAI_API_SECRET"'],
+      ['TypeScript', "await pipai.POST('/v1/webhooks'"],
+      ['CLI', 'pipai webhooks create --url https://example.com/pipai-webhook'],
+    ]) {
+      await languages().click();
+      await page
+        .locator('[role=menuitem]')
+        .filter({ hasText: new RegExp(`^${label}$`) })
+        .first()
+        .click();
+      // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText(), the text a reader sees
+      await expect.poll(() => section.innerText(), { timeout: 5_000 }).toContain(expected);
+    }
+  });
+
+  it('has a Payload format section with every event type and its named schema', async () => {
+    const spec = loadPublicSpec();
+    await page
+      .locator(MENU_ITEM)
+      .filter({ hasText: /^Payload format$/ })
+      .first()
+      .click();
+    const types = Object.keys(spec.webhooks);
+    for (const [type, item] of Object.entries<any>(spec.webhooks)) {
+      const heading = page.locator(`[id="section/payload-format/${type}"]`);
+      await heading.scrollIntoViewIfNeeded();
+      const named = item.post.requestBody.content['application/json'].schema.$ref.split('/').pop();
+      const data = spec.components.schemas[named].properties.data.$ref.split('/').pop();
+      // The schema renders lazily, once in view: its data fields, under the named payload schema,
+      // between this entry's heading and the next one's.
+      const next = types[types.indexOf(type) + 1];
+      const sectionText = async () => {
+        await heading.scrollIntoViewIfNeeded();
+        // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText(), the text a reader sees
+        const text = await page.locator('body').innerText();
+        const start = text.indexOf(`\n${type}\n\n`, text.indexOf('Payload format\n\nEvery delivery'));
+        return text.slice(start, next ? text.indexOf(`\n${next}\n\n`, start) : undefined);
+      };
+      const fields = Object.keys(spec.components.schemas[data].properties).map((field) => `data.\u200b${field}`);
+      const missing = async () => {
+        const text = await sectionText();
+        return [`(${data})`, ...fields].filter((wanted) => !text.includes(wanted));
+      };
+      await expect.poll(missing, { timeout: 5_000, message: type }).toEqual([]);
+    }
+  });
+
   it('does not show the internal operations', async () => {
     const internal = operationsOf(loadInternalSpec()).filter(({ operation }) => operation['x-internal']);
     expect(internal.map(({ operation }) => operation.summary)).toEqual([
