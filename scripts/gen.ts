@@ -81,7 +81,7 @@ function errorsFor(bundledJson: string): string {
     for (const [status, reference] of Object.entries<Json>(operation.responses)) {
       const media = api.deref(reference).content?.['application/problem+json'];
       if (!media) continue;
-      const code = media.schema?.properties?.code;
+      const code = api.flatten(media.schema).properties?.code;
       const codes: string[] = code?.const ? [code.const] : (code?.enum ?? []);
       const examples = [
         media.example,

@@ -721,6 +721,11 @@ export interface components {
             /** @description Present on INVALID_PARAMETER only; one entry per offending parameter. */
             errors?: components["schemas"]["ParameterError"][];
         };
+        /** @description The problem of a 400 INVALID_PARAMETER answer; `errors[]` names every offending parameter. */
+        InvalidParameterProblem: {
+            /** @constant */
+            code?: "INVALID_PARAMETER";
+        } & components["schemas"]["Problem"];
         /**
          * @description Free-form label, ≤ 200 characters. Helps identify the webhook in the dashboard and list responses.
          * @example Production strategy alerts
@@ -1362,21 +1367,6 @@ export interface components {
         } & WithRequired<components["schemas"]["EventEnvelope"], "type" | "data">;
     };
     responses: {
-        /** @description INVALID_PARAMETER — a parameter or body field is missing, malformed or out of range (a string holding a NUL character or an unpaired surrogate included), a query parameter is unknown, the body is not valid JSON or not valid UTF-8, it is larger than 64 KiB, or the operation takes no body and one was sent. `errors[]` names every offending parameter. */
-        BadRequest: {
-            headers: {
-                "X-Request-Id": components["headers"]["RequestId"];
-                "X-PipAI-Weight-Used": components["headers"]["WeightUsed"];
-                "X-PipAI-Weight-Limit": components["headers"]["WeightLimit"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": {
-                    /** @constant */
-                    code?: "INVALID_PARAMETER";
-                } & components["schemas"]["Problem"];
-            };
-        };
         /** @description UNAUTHENTICATED (a signing header is missing or malformed, or the key is unknown or revoked), INVALID_SIGNATURE (the signature does not match the request, or was already used), or TIMESTAMP_OUT_OF_WINDOW (the timestamp is more than 30 seconds from the server's clock). */
         Unauthenticated: {
             headers: {
@@ -1716,7 +1706,18 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookList"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description INVALID_PARAMETER: a query parameter is malformed, out of range or unknown, or `cursor` is not one this listing issued with these filters. `errors[]` names every offending parameter. So does any body sent: this operation takes none. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-PipAI-Weight-Used": components["headers"]["WeightUsed"];
+                    "X-PipAI-Weight-Limit": components["headers"]["WeightLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InvalidParameterProblem"];
+                };
+            };
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["RateLimited"];
@@ -1771,7 +1772,18 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedWebhook"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description INVALID_PARAMETER: a body field is missing, malformed, out of range or unknown (see each field). `errors[]` names every offending parameter. Malformed JSON, a body that is not UTF-8 or is over 64 KiB, and a string holding a NUL character get it too. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-PipAI-Weight-Used": components["headers"]["WeightUsed"];
+                    "X-PipAI-Weight-Limit": components["headers"]["WeightLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InvalidParameterProblem"];
+                };
+            };
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["DuplicateUrl"];
@@ -1823,7 +1835,18 @@ export interface operations {
                     "application/json": components["schemas"]["Webhook"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description INVALID_PARAMETER: `webhook_id` is malformed, or a query parameter was sent. `errors[]` names every offending parameter. So does any body sent: this operation takes none. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-PipAI-Weight-Used": components["headers"]["WeightUsed"];
+                    "X-PipAI-Weight-Limit": components["headers"]["WeightLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InvalidParameterProblem"];
+                };
+            };
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -1854,7 +1877,18 @@ export interface operations {
                 };
                 content?: never;
             };
-            400: components["responses"]["BadRequest"];
+            /** @description INVALID_PARAMETER: `webhook_id` is malformed, or a query parameter was sent. `errors[]` names every offending parameter. So does any body sent: this operation takes none. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-PipAI-Weight-Used": components["headers"]["WeightUsed"];
+                    "X-PipAI-Weight-Limit": components["headers"]["WeightLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InvalidParameterProblem"];
+                };
+            };
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -1909,7 +1943,18 @@ export interface operations {
                     "application/json": components["schemas"]["Webhook"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description INVALID_PARAMETER: a body field is malformed, out of range or unknown, the body is empty, or the webhook would be left subscribed to `account.balance_low` without a threshold. `errors[]` names every offending parameter. Malformed JSON, a body that is not UTF-8 or is over 64 KiB, and a string holding a NUL character get it too. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-PipAI-Weight-Used": components["headers"]["WeightUsed"];
+                    "X-PipAI-Weight-Limit": components["headers"]["WeightLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InvalidParameterProblem"];
+                };
+            };
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -1961,7 +2006,18 @@ export interface operations {
                     "application/json": components["schemas"]["SecretRotation"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description INVALID_PARAMETER: `grace_period_seconds` is out of range, a field is unknown, or `webhook_id` is malformed. `errors[]` names every offending parameter. Malformed JSON, a body that is not UTF-8 or is over 64 KiB, and a string holding a NUL character get it too. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-PipAI-Weight-Used": components["headers"]["WeightUsed"];
+                    "X-PipAI-Weight-Limit": components["headers"]["WeightLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InvalidParameterProblem"];
+                };
+            };
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -2004,7 +2060,18 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookTestResult"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description INVALID_PARAMETER: `type` is not an event type, a field is unknown, or `webhook_id` is malformed. `errors[]` names every offending parameter. Malformed JSON, a body that is not UTF-8 or is over 64 KiB, and a string holding a NUL character get it too. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-PipAI-Weight-Used": components["headers"]["WeightUsed"];
+                    "X-PipAI-Weight-Limit": components["headers"]["WeightLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InvalidParameterProblem"];
+                };
+            };
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -2088,7 +2155,18 @@ export interface operations {
                     "application/json": components["schemas"]["DeliveryList"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description INVALID_PARAMETER: a query parameter is malformed, out of range or unknown, `cursor` is not one this listing issued with these filters, or `webhook_id` is malformed. `errors[]` names every offending parameter. So does any body sent: this operation takes none. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-PipAI-Weight-Used": components["headers"]["WeightUsed"];
+                    "X-PipAI-Weight-Limit": components["headers"]["WeightLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InvalidParameterProblem"];
+                };
+            };
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -2160,7 +2238,18 @@ export interface operations {
                     "application/json": components["schemas"]["DeliveryDetail"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description INVALID_PARAMETER: `webhook_id` or `delivery_id` is malformed, or a query parameter was sent. `errors[]` names every offending parameter. So does any body sent: this operation takes none. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-PipAI-Weight-Used": components["headers"]["WeightUsed"];
+                    "X-PipAI-Weight-Limit": components["headers"]["WeightLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InvalidParameterProblem"];
+                };
+            };
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -2202,7 +2291,18 @@ export interface operations {
                     "application/json": components["schemas"]["RedeliveryAccepted"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description INVALID_PARAMETER: `webhook_id` or `delivery_id` is malformed, or a query parameter was sent. `errors[]` names every offending parameter. So does any body sent: this operation takes none. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-PipAI-Weight-Used": components["headers"]["WeightUsed"];
+                    "X-PipAI-Weight-Limit": components["headers"]["WeightLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InvalidParameterProblem"];
+                };
+            };
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -2258,7 +2358,18 @@ export interface operations {
                     "application/json": components["schemas"]["RecoveryAccepted"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description INVALID_PARAMETER: `since` is missing, `since` or `until` is not a timestamp, a field is unknown, or `webhook_id` is malformed. `errors[]` names every offending parameter. Malformed JSON, a body that is not UTF-8 or is over 64 KiB, and a string holding a NUL character get it too. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-PipAI-Weight-Used": components["headers"]["WeightUsed"];
+                    "X-PipAI-Weight-Limit": components["headers"]["WeightLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InvalidParameterProblem"];
+                };
+            };
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -2323,7 +2434,18 @@ export interface operations {
                     "application/json": components["schemas"]["EventList"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description INVALID_PARAMETER: a query parameter is malformed, out of range or unknown, or `cursor` is not one this listing issued with these filters. `errors[]` names every offending parameter. So does any body sent: this operation takes none. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-PipAI-Weight-Used": components["headers"]["WeightUsed"];
+                    "X-PipAI-Weight-Limit": components["headers"]["WeightLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InvalidParameterProblem"];
+                };
+            };
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -2399,7 +2521,18 @@ export interface operations {
                     "application/json": components["schemas"]["EventDetail"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description INVALID_PARAMETER: `event_id` is malformed, or a query parameter was sent. `errors[]` names every offending parameter. So does any body sent: this operation takes none. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-PipAI-Weight-Used": components["headers"]["WeightUsed"];
+                    "X-PipAI-Weight-Limit": components["headers"]["WeightLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InvalidParameterProblem"];
+                };
+            };
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -2501,7 +2634,18 @@ export interface operations {
                     "application/json": components["schemas"]["EventTypeList"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description INVALID_PARAMETER: a query parameter was sent: this operation takes none. `errors[]` names every offending parameter. So does any body sent. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    "X-PipAI-Weight-Used": components["headers"]["WeightUsed"];
+                    "X-PipAI-Weight-Limit": components["headers"]["WeightLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InvalidParameterProblem"];
+                };
+            };
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["RateLimited"];
