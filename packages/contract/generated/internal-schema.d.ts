@@ -639,7 +639,6 @@ export interface components {
          */
         RateLimit: number;
         /**
-         * Format: date-time
          * @description ISO 8601 UTC timestamp with second precision, or `null`.
          * @example 2026-04-29T11:58:32Z
          */
@@ -738,6 +737,8 @@ export interface components {
              */
             message: string;
         };
+        /** @description Present on INVALID_PARAMETER only; one entry per offending parameter. */
+        ParameterErrors: components["schemas"]["ParameterError"][];
         /** @description An RFC 9457 problem details object (`application/problem+json`), the only error shape this API returns, a 500 included. */
         Problem: {
             /**
@@ -762,11 +763,12 @@ export interface components {
             instance?: string;
             code: components["schemas"]["ErrorCode"];
             request_id: components["schemas"]["RequestId"];
-            /** @description Present on INVALID_PARAMETER only; one entry per offending parameter. */
-            errors?: components["schemas"]["ParameterError"][];
+            errors?: components["schemas"]["ParameterErrors"];
         };
         /** @description The problem of a 400 INVALID_PARAMETER answer; `errors[]` names every offending parameter. */
         InvalidParameterProblem: {
+            /** @constant */
+            status?: 400;
             /** @constant */
             code?: "INVALID_PARAMETER";
         } & components["schemas"]["Problem"];
@@ -1269,7 +1271,7 @@ export interface components {
              * @enum {string}
              */
             reason: "user" | "error" | "risk_limit" | "schedule";
-            /** @description Profit or loss realized since deployment */
+            /** @description Profit or loss realized since deployment, in `quote_currency`. */
             realized_pnl: components["schemas"]["DecimalString"];
             /** @description Currency of `realized_pnl`, e.g. `USDT`. */
             quote_currency: string;
@@ -1320,7 +1322,7 @@ export interface components {
             entry_price: components["schemas"]["DecimalString"];
             /** @description Average exit price. */
             exit_price: components["schemas"]["DecimalString"];
-            /** @description Profit or loss of the position in the quote currency */
+            /** @description Profit or loss of the position in the quote currency, fees included. */
             realized_pnl: components["schemas"]["DecimalString"];
             closed_at: components["schemas"]["Timestamp"];
         };
@@ -1486,6 +1488,9 @@ export interface components {
             };
             content: {
                 "application/problem+json": {
+                    /** @constant */
+                    status?: 401;
+                    errors?: components["schemas"]["ParameterErrors"];
                     /** @enum {unknown} */
                     code?: "UNAUTHENTICATED" | "INVALID_SIGNATURE" | "TIMESTAMP_OUT_OF_WINDOW";
                 } & components["schemas"]["Problem"];
@@ -1512,6 +1517,9 @@ export interface components {
                  */
                 "application/problem+json": {
                     /** @constant */
+                    status?: 403;
+                    errors?: components["schemas"]["ParameterErrors"];
+                    /** @constant */
                     code?: "INSUFFICIENT_PERMISSION";
                 } & components["schemas"]["Problem"];
             };
@@ -1527,6 +1535,9 @@ export interface components {
             };
             content: {
                 "application/problem+json": {
+                    /** @constant */
+                    status?: 429;
+                    errors?: components["schemas"]["ParameterErrors"];
                     /** @constant */
                     code?: "RATE_LIMITED";
                 } & components["schemas"]["Problem"];
@@ -1553,6 +1564,9 @@ export interface components {
                  */
                 "application/problem+json": {
                     /** @constant */
+                    status?: 500;
+                    errors?: components["schemas"]["ParameterErrors"];
+                    /** @constant */
                     code?: "INTERNAL";
                 } & components["schemas"]["Problem"];
             };
@@ -1576,6 +1590,9 @@ export interface components {
                  *     }
                  */
                 "application/problem+json": {
+                    /** @constant */
+                    status?: 503;
+                    errors?: components["schemas"]["ParameterErrors"];
                     /** @constant */
                     code?: "UNAVAILABLE";
                 } & components["schemas"]["Problem"];
@@ -1602,6 +1619,9 @@ export interface components {
                  */
                 "application/problem+json": {
                     /** @constant */
+                    status?: 409;
+                    errors?: components["schemas"]["ParameterErrors"];
+                    /** @constant */
                     code?: "DUPLICATE_URL";
                 } & components["schemas"]["Problem"];
             };
@@ -1625,6 +1645,9 @@ export interface components {
                  */
                 "application/problem+json": {
                     /** @constant */
+                    status?: 415;
+                    errors?: components["schemas"]["ParameterErrors"];
+                    /** @constant */
                     code?: "UNSUPPORTED_MEDIA_TYPE";
                 } & components["schemas"]["Problem"];
             };
@@ -1641,6 +1664,9 @@ export interface components {
             };
             content: {
                 "application/problem+json": {
+                    /** @constant */
+                    status?: 429;
+                    errors?: components["schemas"]["ParameterErrors"];
                     /** @enum {unknown} */
                     code?: "LIMIT_REACHED" | "RATE_LIMITED";
                 } & components["schemas"]["Problem"];
@@ -1666,6 +1692,9 @@ export interface components {
                  *     }
                  */
                 "application/problem+json": {
+                    /** @constant */
+                    status?: 404;
+                    errors?: components["schemas"]["ParameterErrors"];
                     /** @constant */
                     code?: "NOT_FOUND";
                 } & components["schemas"]["Problem"];
