@@ -19,7 +19,7 @@ import { ApiError, invalidParameter, notFound } from './errors.ts';
 import { newWebhookId, newWebhookSecret } from './ids.ts';
 import type { WebhookRepository } from './ports.ts';
 import type { Principal } from './principal.ts';
-import type { NewWebhook, WebhookChanges, WebhookRecord, WebhookView } from './records.ts';
+import type { WebhookChanges, WebhookRecord, WebhookView } from './records.ts';
 import { parseTargetUrl, TargetRejectedError, type TargetVerifier } from './target-url.ts';
 
 type Schemas = components['schemas'];

@@ -2,7 +2,7 @@
 import type { AccountRepository, KeyringRepository } from '../../domain/ports.ts';
 import type { AccountRecord, ApiKeyRecord, NewApiKey } from '../../domain/records.ts';
 import { apiKeyFromRow } from '../rows.ts';
-import { type SqlExecutor, SqlRepository } from '../sql.ts';
+import { SqlRepository } from '../sql.ts';
 
 const KEY_WITH_ACCOUNT = 'SELECT k.*, a.name AS account_name FROM api_keys k JOIN accounts a ON a.id = k.account_id';
 
