@@ -1700,18 +1700,6 @@ export interface components {
                 } & components["schemas"]["Problem"];
             };
         };
-        /** @description INVALID_PARAMETER — a parameter or body field is missing, malformed or out of range (a string holding a NUL character or an unpaired surrogate included), a query parameter is unknown, the body is not valid JSON or not valid UTF-8, it is larger than 64 KiB, or the operation takes no body and one was sent. `errors[]` names every offending parameter. */
-        BadRequest: {
-            headers: {
-                "X-Request-Id": components["headers"]["RequestId"];
-                "X-PipAI-Weight-Used": components["headers"]["WeightUsed"];
-                "X-PipAI-Weight-Limit": components["headers"]["WeightLimit"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["InvalidParameterProblem"];
-            };
-        };
         /** @description `410 Gone` marks the webhook `broken` at once: it receives nothing more until set back to `active`. Any other non-2xx status, a redirect, a timeout or a connection or TLS failure is a failed attempt and is retried on the schedule in "Webhook deliveries". A `Retry-After` header on a 429 or 503 is honoured (within 1 hour) if it is later than the next scheduled retry. */
         DeliveryGone: {
             headers: {
@@ -2856,7 +2844,16 @@ export interface operations {
                     "application/json": components["schemas"]["PublishResult"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description INVALID_PARAMETER: a body field is missing, malformed or unknown, `type` is not an event type, or `data` does not match the type's payload schema (each field named as `data.…`). `errors[]` names every offending parameter. Malformed JSON, a body that is not UTF-8 or is over 64 KiB, and a string holding a NUL character get it too. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InvalidParameterProblem"];
+                };
+            };
             401: components["responses"]["Unauthenticated"];
             404: components["responses"]["NotFound"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -2908,7 +2905,16 @@ export interface operations {
                     "application/json": components["schemas"]["PublishResult"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /** @description INVALID_PARAMETER: a body field is missing, malformed or unknown (`balance.available` must be a decimal string). `errors[]` names every offending parameter. Malformed JSON, a body that is not UTF-8 or is over 64 KiB, and a string holding a NUL character get it too. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InvalidParameterProblem"];
+                };
+            };
             401: components["responses"]["Unauthenticated"];
             404: components["responses"]["NotFound"];
             415: components["responses"]["UnsupportedMediaType"];

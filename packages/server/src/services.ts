@@ -51,11 +51,9 @@ export function validatePayload(type: string, data: unknown): ParameterError[] {
       (name, segment) => (/^\d+$/.test(segment) ? `${name}[${segment}]` : `${name}.${segment}`),
       'data',
     );
-    return {
-      parameter,
-      in: 'body' as const,
-      message: error.keyword === 'additionalProperties' ? 'is not a known field' : error.message,
-    };
+    // The same words as the request validator's (validator-errors.ts) for the same faults.
+    const messages: Record<string, string> = { additionalProperties: 'is not a known field', required: 'is required' };
+    return { parameter, in: 'body' as const, message: messages[error.keyword] ?? error.message };
   });
 }
 

@@ -3,7 +3,7 @@
 import { type InternalComponents, matchesEvent, subscriptionMatches } from '@pipai/contract';
 import { type Clock, formatTimestamp } from './clock.ts';
 import { compareDecimals } from './decimal.ts';
-import { invalidParameter, invalidParameters, notFound, type ParameterError } from './errors.ts';
+import { ApiError, invalidParameter, invalidParameters, type ParameterError } from './errors.ts';
 import { newEventId } from './ids.ts';
 import type { AccountRepository, EventRepository, WebhookRepository } from './ports.ts';
 import type { EventType, WebhookRecord } from './records.ts';
@@ -40,7 +40,8 @@ export class EventService {
 
   async #account(name: string) {
     const account = await this.#deps.accounts.findByName(name);
-    if (!account) throw notFound(`account ${name}`);
+    // PipAI's own services name the account; "on this account" would make no sense here.
+    if (!account) throw new ApiError('NOT_FOUND', `No account named ${name}.`);
     return account;
   }
 
