@@ -1,23 +1,18 @@
-// The docs' "Payload format" section, read from the spec's `webhooks`: every event type, when it
+// The docs' "Payload format" section, read from the event catalog: every event type, when it
 // fires, and its named schema rendered by Redoc with the example body. Generated, so a new event type
 // shows here without anyone writing it down. It changes the spec it is given (the page's copy).
+import { eventCatalog } from '../../packages/contract/generated/catalog.ts';
 import { type Json, openApi } from '../../packages/contract/src/openapi.ts';
 
 export function payloadFormatSection(spec: Json): string {
   const api = openApi(spec);
   withPayloadExamples(spec);
-  const entries = Object.entries<Json>(spec.webhooks).map(([type, item]) => {
-    const media = api.deref(item.post.requestBody).content['application/json'];
-    const event: string = media.schema.$ref;
-    const data: string = api.deref(media.schema).properties.data.$ref;
-    if (!event?.startsWith('#/components/schemas/') || !data?.startsWith('#/components/schemas/'))
-      throw new Error(`payload format: ${type}'s payload is not a named schema`);
-    return {
-      type,
-      summary: (item.post.description as string).split('\n\n')[0]!.trim(),
-      event,
-      name: data.slice('#/components/schemas/'.length),
-    };
+  // The catalog (generated from the same spec) gives each type's summary and its named event schema.
+  const entries = eventCatalog.map(({ type, summary, payload_schema: event }) => {
+    const data: string | undefined = api.target(event)?.properties?.data?.$ref;
+    if (!data?.startsWith('#/components/schemas/'))
+      throw new Error(`payload format: ${type}'s data is not a named schema`);
+    return { type, summary, event, name: data.slice('#/components/schemas/'.length) };
   });
   return [
     '# Payload format',
