@@ -1,8 +1,8 @@
 // Renders the public API's documentation into one self-contained HTML file (Redoc inlined, so it
 // renders with no network). `--output PATH` overrides the default .output/docs/index.html.
-// The page is built from the public bundle (packages/contract/generated/openapi.json) with what
-// only the page shows added: each operation's code samples (scripts/lib/code-samples.ts) and the
-// "Payload format" section (scripts/lib/payload-format.ts).
+// The page is built from the public bundle with what only the page shows added: each operation's
+// code samples (scripts/lib/code-samples.ts) and the "Payload format" section
+// (scripts/lib/payload-format.ts).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -15,14 +15,16 @@ const outputFlag = process.argv.indexOf('--output');
 const output =
   outputFlag > 0 ? resolve(process.argv[outputFlag + 1] ?? '') : join(REPO_ROOT, '.output/docs/index.html');
 
-const spec = JSON.parse(readFileSync(join(REPO_ROOT, 'packages/contract/generated/openapi.json'), 'utf8'));
-const samples = new Map(sampleRequests(spec).map((request) => [request.operationId, codeSamplesOf(request)]));
-for (const { operation } of openApi(spec).operations()) operation['x-codeSamples'] = samples.get(operation.operationId);
-spec.info.description = `${spec.info.description.trimEnd()}\n\n${payloadFormatSection(spec)}`;
-
 const work = mkdtempSync(join(tmpdir(), 'pipai-docs-'));
 try {
+  // Bundled afresh from openapi/, so that the page shows the spec as it is now, generated or not.
   const input = join(work, 'openapi.json');
+  await runRedocly(['bundle', 'public@v1', '--output', input]);
+  const spec = JSON.parse(readFileSync(input, 'utf8'));
+  const samples = new Map(sampleRequests(spec).map((request) => [request.operationId, codeSamplesOf(request)]));
+  for (const { operation } of openApi(spec).operations())
+    operation['x-codeSamples'] = samples.get(operation.operationId);
+  spec.info.description = `${spec.info.description.trimEnd()}\n\n${payloadFormatSection(spec)}`;
   writeFileSync(input, JSON.stringify(spec));
   await runRedocly(['build-docs', input, '--inlineBundle', '--output', output]);
 } finally {

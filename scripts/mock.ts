@@ -1,7 +1,7 @@
 // `pnpm mock`: the public API served by Prism from the bundled spec, for frontend teams.
 //   --port N (or MOCK_PORT; default 4010)   --dynamic   generate responses from the schemas
-// Static mode answers with the spec's examples (a bad request gets its operation's own 400 example);
-// `Prefer: code=409` or `Prefer: example=rateLimited` picks a documented one. Requests are validated and signed-request headers required, like the
+// Static mode answers with the spec's examples (a bad request gets its operation's own 400
+// example); `Prefer: code=409` or `Prefer: example=rateLimited` picks a documented one. Requests are validated and signed-request headers required, like the
 // server; CORS is open so a browser app on another port can call it.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';

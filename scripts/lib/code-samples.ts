@@ -33,8 +33,12 @@ const OPERATIONS: Record<string, { query?: SampleRequest['query']; cli: Cli }> =
     cli: ({ body = {} }) => [
       'webhooks',
       'create',
-      ...flags({ url: body.url, events: body.events?.join(','), description: body.description }),
-      ...flags({ threshold: body.balance_low_threshold }),
+      ...bodyFlags(body, {
+        url: 'url',
+        events: 'events',
+        description: 'description',
+        balance_low_threshold: 'threshold',
+      }),
     ],
   },
   getWebhook: { cli: ({ pathParams }) => ['webhooks', 'get', pathParams.webhook_id!] },
@@ -43,12 +47,12 @@ const OPERATIONS: Record<string, { query?: SampleRequest['query']; cli: Cli }> =
       'webhooks',
       'update',
       pathParams.webhook_id!,
-      ...flags({
-        url: body.url,
-        events: body.events?.join(','),
-        description: body.description,
-        threshold: body.balance_low_threshold,
-        status: body.status,
+      ...bodyFlags(body, {
+        url: 'url',
+        events: 'events',
+        description: 'description',
+        balance_low_threshold: 'threshold',
+        status: 'status',
       }),
     ],
   },
@@ -93,6 +97,20 @@ const OPERATIONS: Record<string, { query?: SampleRequest['query']; cli: Cli }> =
 /** `--name value` for each defined value, in order. */
 function flags(values: Record<string, unknown>): string[] {
   return Object.entries(values).flatMap(([name, value]) => (value === undefined ? [] : [`--${name}`, String(value)]));
+}
+
+/**
+ * A webhook body as the CLI's flags: each field by its flag (lists comma-joined), `null` as the
+ * flag's `--clear-` form. A field the CLI has no flag for is an error, not a sample that quietly
+ * differs from the curl and TypeScript ones.
+ */
+function bodyFlags(body: Json, flagOf: Record<string, string>): string[] {
+  return Object.entries(body).flatMap(([field, value]) => {
+    const flag = flagOf[field];
+    if (!flag) throw new Error(`code samples: the CLI has no flag for the body field ${field}`);
+    if (value === null) return [`--clear-${flag}`];
+    return [`--${flag}`, Array.isArray(value) ? value.join(',') : String(value)];
+  });
 }
 
 /** Every public operation's sample request, in the spec's order; an operation without an entry above is an error. */
@@ -145,12 +163,13 @@ function curl(request: SampleRequest): string {
     '# Sign: lowercase hex HMAC-SHA256 of "timestamp\\nMETHOD\\ntarget\\nbody", keyed with your API secret.',
     `TARGET=${shellWord(targetOf(request))}`,
     ...(body === undefined ? [] : [`BODY=${shellWord(body)}`]),
-    'TS=$(($(date +%s) * 1000))',
+    '# Milliseconds, and a new value for each request: a repeated signature is refused as a replay.',
+    `TS=$(perl -MTime::HiRes=time -e 'printf "%d", time * 1000')`,
     `SIG=$(printf '%s\\n%s\\n%s\\n%s' "$TS" ${request.method} "$TARGET" "${body === undefined ? '' : '$BODY'}" \\`,
     `  | openssl dgst -sha256 -hmac "$PIPAI_API_SECRET" | sed 's/^.* //')`,
     '',
     [
-      `curl -sS --fail-with-body -X ${request.method} "$PIPAI_BASE_URL$TARGET"`,
+      `curl -sS --fail-with-body -X ${request.method} "\${PIPAI_BASE_URL%/}$TARGET"`,
       `-H "X-PipAI-API-Key: $PIPAI_API_KEY"`,
       `-H "X-PipAI-Timestamp: $TS"`,
       `-H "X-PipAI-Signature: $SIG"`,
@@ -161,7 +180,9 @@ function curl(request: SampleRequest): string {
 
 /** A value as a TypeScript literal: bare keys, single-quoted strings, an object on one line if it fits. */
 function literal(value: unknown, indent = '', column = indent.length): string {
-  if (typeof value === 'string') return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+  // JSON's escapes are TypeScript's (newlines, control characters, U+2028); then single quotes.
+  if (typeof value === 'string')
+    return `'${JSON.stringify(value).slice(1, -1).replaceAll('\\"', '"').replaceAll("'", "\\'")}'`;
   if (Array.isArray(value)) return `[${value.map((item) => literal(item, indent)).join(', ')}]`;
   if (value && typeof value === 'object') {
     const key = (name: string) => (/^[A-Za-z_$][\w$]*$/.test(name) ? name : literal(name));

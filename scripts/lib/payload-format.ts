@@ -1,14 +1,14 @@
 // The docs' "Payload format" section, read from the event catalog: every event type, when it
 // fires, and its named schema rendered by Redoc with the example body. Generated, so a new event type
 // shows here without anyone writing it down. It changes the spec it is given (the page's copy).
-import { eventCatalog } from '../../packages/contract/generated/catalog.ts';
 import { type Json, openApi } from '../../packages/contract/src/openapi.ts';
+import { eventCatalogOf } from './event-catalog.ts';
 
 export function payloadFormatSection(spec: Json): string {
   const api = openApi(spec);
   withPayloadExamples(spec);
-  // The catalog (generated from the same spec) gives each type's summary and its named event schema.
-  const entries = eventCatalog.map(({ type, summary, payload_schema: event }) => {
+  // The catalog gives each type's summary and its named event schema (the same rule as pnpm gen's).
+  const entries = eventCatalogOf(spec).map(({ type, summary, payload_schema: event }) => {
     const data: string | undefined = api.target(event)?.properties?.data?.$ref;
     if (!data?.startsWith('#/components/schemas/'))
       throw new Error(`payload format: ${type}'s data is not a named schema`);

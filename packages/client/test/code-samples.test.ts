@@ -103,6 +103,23 @@ describe('the code samples', () => {
     }
   });
 
+  it('render nulls, unknown fields and odd strings faithfully', () => {
+    const update = requests.find((r) => r.operationId === 'updateWebhook')!;
+    const cleared = codeSamplesOf({ ...update, body: { description: null, balance_low_threshold: null } });
+    expect(cleared.find((sample) => sample.label === 'CLI')!.source).toBe(
+      'pipai webhooks update wh_2a4f10 --clear-description --clear-threshold',
+    );
+    // The CLI has no flag for rate_limit: no sample that quietly differs from the other two.
+    expect(() => codeSamplesOf({ ...update, body: { rate_limit: 5 } })).toThrow(
+      /no flag for the body field rate_limit/,
+    );
+    const odd = codeSamplesOf({ ...update, body: { description: "it's\na line\u2028" } });
+    expect(odd.find((sample) => sample.label === 'TypeScript')!.source).toContain(
+      "description: 'it\\'s\\na line\u2028'",
+    );
+    expect(odd.find((sample) => sample.label === 'CLI')!.source).toContain("--description 'it'\\''s\na line\u2028'");
+  });
+
   it('reproduce the documented test vector when the curl signing steps run', async () => {
     // The curl sample's signing lines, with the description's test-vector inputs.
     const create = requests.find((r) => r.operationId === 'createWebhook')!;
@@ -110,9 +127,7 @@ describe('the code samples', () => {
       { ...create, body: { url: 'https://example.com/pipai-webhook', events: ['strategy.deployed'] } },
       'curl',
     );
-    const signing = source
-      .slice(0, source.indexOf('\ncurl '))
-      .replace('TS=$(($(date +%s) * 1000))', 'TS=1777464000000');
+    const signing = source.slice(0, source.indexOf('\ncurl ')).replace(/^TS=.*$/m, 'TS=1777464000000');
     const { stdout } = await run('bash', ['-ec', `${signing}\necho "$SIG"`], {
       env: { ...process.env, PIPAI_API_SECRET: 'sk_qHXetHD_JaJAFvroIFBAzYx20whzBAUQwIByH46M' },
     });
@@ -124,10 +139,11 @@ describe('the code samples', () => {
     async (label) => {
       const { ids, client } = await fixtures(label.toLowerCase());
       for (const request of ordered) {
-        const source = sampleOf(withReal(request, ids, server.hookUrl(`${label.toLowerCase()}-created`)), label);
-        const { stdout } = await run('bash', ['-ec', source], { env }).catch((error) => {
+        const real = withReal(request, ids, server.hookUrl(`${label.toLowerCase()}-created`));
+        const { stdout } = await run('bash', ['-ec', sampleOf(real, label)], { env }).catch((error) => {
           throw new Error(`${request.operationId}: ${error.stdout}${error.stderr}`);
         });
+        await expectEffect(real, client);
         // curl prints the JSON answer (none for a 204); the CLI always says what it did.
         if (label === 'CLI') expect(stdout, request.operationId).not.toBe('');
         else if (request.method !== 'DELETE') expect(JSON.parse(stdout), request.operationId).toBeTypeOf('object');
@@ -153,10 +169,25 @@ describe('the code samples', () => {
       await run(process.execPath, [join(SAMPLES_DIR, `${request.operationId}.ts`)], { env }).catch((error) => {
         throw new Error(`${request.operationId}: ${error.stdout}${error.stderr}`);
       });
+      await expectEffect(withReal(request, ids, server.hookUrl('typescript-created')), client);
     }
     await expectDeleted(client, ids.webhook_id);
   }, 120_000);
 });
+
+/** A sample that writes did what its request says: the webhook it created or changed holds the body. */
+async function expectEffect(request: SampleRequest, client: ReturnType<typeof createPipAIClient>) {
+  if (request.operationId === 'createWebhook') {
+    const { data } = await client.GET('/v1/webhooks', { params: { query: { limit: 100 } } });
+    expect(data!.data.find((webhook) => webhook.url === request.body!.url)).toMatchObject(request.body!);
+  }
+  if (request.operationId === 'updateWebhook') {
+    const { data } = await client.GET('/v1/webhooks/{webhook_id}', {
+      params: { path: { webhook_id: request.pathParams.webhook_id! } },
+    });
+    expect(data).toMatchObject(request.body!);
+  }
+}
 
 /** The delete sample, run last, did delete: the webhook is gone. */
 async function expectDeleted(client: ReturnType<typeof createPipAIClient>, webhookId: string) {

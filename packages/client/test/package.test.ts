@@ -74,7 +74,8 @@ beforeAll(async () => {
         types: ['node'],
         noEmit: true,
       },
-      include: ['sample.ts'],
+      // The Node sample, and the browser app Vite bundles below (Vite itself only strips types).
+      include: ['sample.ts', 'app/main.ts'],
     }),
   );
   // A frontend app as a team would build it: Vite bundles @pipai/client into one page.

@@ -591,7 +591,7 @@ export interface components {
          */
         WebhookStatus: "active" | "paused" | "broken";
         /**
-         * @description A concrete event type. The list is the catalog of the `webhooks` section of this document (see "Payload Format"); `GET /v1/webhook-event-types` returns it with descriptions.
+         * @description A concrete event type. The list is the catalog of the `webhooks` section of this document (see "Payload format" in the docs); `GET /v1/webhook-event-types` returns it with descriptions.
          * @enum {string}
          */
         EventType: "strategy.deployed" | "strategy.stopped" | "strategy.position_opened" | "strategy.position_closed" | "strategy.order_filled" | "strategy.error" | "backtest.job_started" | "backtest.job_done" | "backtest.job_failed" | "account.balance_low" | "account.api_key_rotated";
@@ -1912,7 +1912,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedWebhook"];
                 };
             };
-            /** @description INVALID_PARAMETER: a body field is missing, malformed, out of range or unknown (see each field). `errors[]` names every offending parameter. Malformed JSON, a body that is not UTF-8 or is over 64 KiB, and a string holding a NUL character get it too. */
+            /** @description INVALID_PARAMETER: a body field is missing, malformed, out of range or unknown (see each field). `errors[]` names every offending parameter. Malformed JSON, a body that is not UTF-8 or is over 64 KiB, and a string holding a NUL character or an unpaired surrogate get it too. */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -2083,7 +2083,7 @@ export interface operations {
                     "application/json": components["schemas"]["Webhook"];
                 };
             };
-            /** @description INVALID_PARAMETER: a body field is malformed, out of range or unknown, the body is empty, or the webhook would be left subscribed to `account.balance_low` without a threshold. `errors[]` names every offending parameter. Malformed JSON, a body that is not UTF-8 or is over 64 KiB, and a string holding a NUL character get it too. */
+            /** @description INVALID_PARAMETER: a body field is malformed, out of range or unknown, the body is empty, or the webhook would be left subscribed to `account.balance_low` without a threshold. `errors[]` names every offending parameter. Malformed JSON, a body that is not UTF-8 or is over 64 KiB, and a string holding a NUL character or an unpaired surrogate get it too. */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -2146,7 +2146,7 @@ export interface operations {
                     "application/json": components["schemas"]["SecretRotation"];
                 };
             };
-            /** @description INVALID_PARAMETER: `grace_period_seconds` is out of range, a field is unknown, or `webhook_id` is malformed. `errors[]` names every offending parameter. Malformed JSON, a body that is not UTF-8 or is over 64 KiB, and a string holding a NUL character get it too. */
+            /** @description INVALID_PARAMETER: `grace_period_seconds` is out of range, a field is unknown, or `webhook_id` is malformed. `errors[]` names every offending parameter. Malformed JSON, a body that is not UTF-8 or is over 64 KiB, and a string holding a NUL character or an unpaired surrogate get it too. */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -2200,7 +2200,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookTestResult"];
                 };
             };
-            /** @description INVALID_PARAMETER: `type` is not an event type, a field is unknown, or `webhook_id` is malformed. `errors[]` names every offending parameter. Malformed JSON, a body that is not UTF-8 or is over 64 KiB, and a string holding a NUL character get it too. */
+            /** @description INVALID_PARAMETER: `type` is not an event type, a field is unknown, or `webhook_id` is malformed. `errors[]` names every offending parameter. Malformed JSON, a body that is not UTF-8 or is over 64 KiB, and a string holding a NUL character or an unpaired surrogate get it too. */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -2844,7 +2844,7 @@ export interface operations {
                     "application/json": components["schemas"]["PublishResult"];
                 };
             };
-            /** @description INVALID_PARAMETER: a body field is missing, malformed or unknown, `type` is not an event type, or `data` does not match the type's payload schema (each field named as `data.…`). `errors[]` names every offending parameter. Malformed JSON, a body that is not UTF-8 or is over 64 KiB, and a string holding a NUL character get it too. */
+            /** @description INVALID_PARAMETER: a body field is missing, malformed or unknown, `type` is not an event type, or `data` does not match the type's payload schema (each field named as `data.…`). `errors[]` names every offending parameter. Malformed JSON, a body that is not UTF-8 or is over 64 KiB, and a string holding a NUL character or an unpaired surrogate get it too. */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];
@@ -2905,7 +2905,7 @@ export interface operations {
                     "application/json": components["schemas"]["PublishResult"];
                 };
             };
-            /** @description INVALID_PARAMETER: a body field is missing, malformed or unknown (`balance.available` must be a decimal string). `errors[]` names every offending parameter. Malformed JSON, a body that is not UTF-8 or is over 64 KiB, and a string holding a NUL character get it too. */
+            /** @description INVALID_PARAMETER: a body field is missing, malformed or unknown (`balance.available` must be a decimal string). `errors[]` names every offending parameter. Malformed JSON, a body that is not UTF-8 or is over 64 KiB, and a string holding a NUL character or an unpaired surrogate get it too. */
             400: {
                 headers: {
                     "X-Request-Id": components["headers"]["RequestId"];

@@ -212,6 +212,10 @@ describe('the docs site', () => {
     expect(html).not.toContain('InternalToken');
   });
 
+  it('made no network request through all of the above either (menus, samples, scrolling)', () => {
+    expect(externalRequests).toEqual([]);
+  });
+
   it('is saved as a screenshot', async () => {
     await mkdir(SCREENSHOT_DIR, { recursive: true });
     const file = join(SCREENSHOT_DIR, 'docs.png');
