@@ -23,37 +23,23 @@ export interface CodeSample {
 
 type Cli = (request: SampleRequest) => string[];
 
+/** The `pipai webhooks create|update` flag of each webhook body field. */
+const WEBHOOK_FLAGS = { url: 'url', events: 'events', description: 'description', balance_low_threshold: 'threshold' };
+
 /** Per operation: the query a sample shows (the spec's parameters have no examples to take), and its CLI words. */
 const OPERATIONS: Record<string, { query?: SampleRequest['query']; cli: Cli }> = {
   listWebhooks: {
     query: { status: 'active', limit: 10 },
     cli: ({ query }) => ['webhooks', 'list', ...flags(query)],
   },
-  createWebhook: {
-    cli: ({ body = {} }) => [
-      'webhooks',
-      'create',
-      ...bodyFlags(body, {
-        url: 'url',
-        events: 'events',
-        description: 'description',
-        balance_low_threshold: 'threshold',
-      }),
-    ],
-  },
+  createWebhook: { cli: ({ body = {} }) => ['webhooks', 'create', ...bodyFlags(body, WEBHOOK_FLAGS)] },
   getWebhook: { cli: ({ pathParams }) => ['webhooks', 'get', pathParams.webhook_id!] },
   updateWebhook: {
     cli: ({ pathParams, body = {} }) => [
       'webhooks',
       'update',
       pathParams.webhook_id!,
-      ...bodyFlags(body, {
-        url: 'url',
-        events: 'events',
-        description: 'description',
-        balance_low_threshold: 'threshold',
-        status: 'status',
-      }),
+      ...bodyFlags(body, { ...WEBHOOK_FLAGS, status: 'status' }),
     ],
   },
   deleteWebhook: { cli: ({ pathParams }) => ['webhooks', 'delete', pathParams.webhook_id!] },
