@@ -35,18 +35,7 @@ async function main(config: Config) {
     worker.start();
     retention.start();
   }
-  logger.info(
-    {
-      url: baseUrl,
-      store: store.kind,
-      data_dir: store.kind === 'sqlite' ? config.dataDir : undefined,
-      worker: config.runWorker,
-      // On the API's own port, unauthenticated like /healthz: keep it off the public load balancer.
-      metrics_url: `${baseUrl}/metrics`,
-    },
-    'PipAI API listening',
-  );
-
+  // Before the ready line: whoever waits for it (a supervisor, a test) may signal at once.
   exitOnSignals(logger, DRAIN_MS, async (signal) => {
     logger.info({ signal }, 'shutting down: draining requests');
     await new Promise<void>((resolve) => {
@@ -59,6 +48,18 @@ async function main(config: Config) {
     await store.close();
     logger.info('stopped');
   });
+
+  logger.info(
+    {
+      url: baseUrl,
+      store: store.kind,
+      data_dir: store.kind === 'sqlite' ? config.dataDir : undefined,
+      worker: config.runWorker,
+      // On the API's own port, unauthenticated like /healthz: keep it off the public load balancer.
+      metrics_url: `${baseUrl}/metrics`,
+    },
+    'PipAI API listening',
+  );
 }
 
 await runProcess(main);

@@ -50,10 +50,7 @@ async function main(config: Config) {
   worker.start();
   const retention = new Retention({ store: store.retention, clock: systemClock, logger });
   retention.start();
-  logger.info(
-    { store: store.kind, pid: process.pid, metrics_url: metricsUrl ?? 'off' },
-    'PipAI delivery worker running',
-  );
+  // Before the ready line: whoever waits for it (a supervisor, a test) may signal at once.
   exitOnSignals(logger, DRAIN_MS, async (signal) => {
     logger.info({ signal }, 'worker stopping: finishing deliveries under way');
     retention.stop();
@@ -68,6 +65,11 @@ async function main(config: Config) {
     await store.close();
     logger.info('worker stopped');
   });
+
+  logger.info(
+    { store: store.kind, pid: process.pid, metrics_url: metricsUrl ?? 'off' },
+    'PipAI delivery worker running',
+  );
 }
 
 await runProcess(main);
