@@ -93,13 +93,15 @@ export interface ServiceOptions {
 export function createServices(options: ServiceOptions) {
   const clock = options.clock ?? systemClock;
   const secrets = new SecretBox(options.masterKey);
+  // One key signs every listing's cursors; each cursor is bound to its listing's scope.
+  const cursors = new CursorCodec(deriveKey(options.masterKey, 'cursors'));
   const { store } = options;
   const webhooks = new WebhookService({
     webhooks: store.webhooks,
     secrets,
     clock,
     targets: options.targets,
-    cursors: new CursorCodec(deriveKey(options.masterKey, 'cursors')),
+    cursors,
   });
   // This process's own registry: GET /metrics on the app serves it, the in-process worker feeds it.
   const metrics = new Metrics({ queue: store.queue, now: () => clock.now(), logger: options.logger });
@@ -121,7 +123,7 @@ export function createServices(options: ServiceOptions) {
     secrets,
     clock,
     sender: options.sender,
-    cursors: new CursorCodec(deriveKey(options.masterKey, 'cursors')),
+    cursors,
     exampleData,
     onQueued: () => worker.notify(),
   });
@@ -129,7 +131,7 @@ export function createServices(options: ServiceOptions) {
     events: store.events,
     attempts: store.attempts,
     queue: store.queue,
-    cursors: new CursorCodec(deriveKey(options.masterKey, 'cursors')),
+    cursors,
   });
   const handlers = operationHandlers({ webhooks, deliveries, events, eventLog });
   // Every operation of the spec has its handler, and no handler is for anything else.

@@ -6,8 +6,6 @@ import { commaList, details, more, table } from './text.ts';
 
 type Webhook = components['schemas']['Webhook'];
 
-/** The options of a listing: one page, a given page, or every page. */
-
 function webhookId({ name, args }: Pick<Context, 'name' | 'args'>): string {
   if (!args[0]) throw new UsageError(`${name} needs a WEBHOOK_ID`);
   return args[0];

@@ -182,7 +182,7 @@ export interface QueueStats {
   inFlightByAccount: Record<string, number>;
 }
 
-/** The delivery queue: what the worker claims, renews and completes. */
+/** What a recovery queues again: the webhook's missed events of these types in [from, until). */
 export interface Recovery {
   accountId: string;
   webhookId: string;
@@ -200,6 +200,7 @@ export interface RecoveredEvents {
   nextFrom: number | null;
 }
 
+/** The delivery queue: what the worker claims, renews and completes. */
 export interface DeliveryQueue {
   /** Leases due jobs (and jobs whose lease expired: their worker died), chosen by the claim policy. */
   claim(now: number, options: ClaimOptions): Promise<DeliveryJob[]>;
@@ -219,8 +220,10 @@ export interface DeliveryQueue {
   ): Promise<{ results: JobOutcomeResult[]; claimed: DeliveryJob[] }>;
   /** Extends the leases still held to `until`; returns the job ids whose lease was extended. */
   renew(leases: readonly HeldLease[], until: number): Promise<number[]>;
-  /** A new one-attempt job for an event already delivered (or not) to a webhook. */
-  /** False when the event is gone (past retention): nothing was queued. */
+  /**
+   * A new one-attempt job for an event already delivered (or not) to a webhook. False when the
+   * event is gone (past retention): nothing was queued.
+   */
   enqueueRedelivery(webhookId: string, eventId: string, now: number): Promise<boolean>;
   /**
    * Queues as redeliveries, oldest first and at most `limit`, the account's events published in

@@ -14,12 +14,18 @@ const BATCH = 1_000;
 /** How often a worker prunes. */
 export const PRUNE_EVERY_MS = 3_600_000;
 
+export interface RetentionDeps {
+  store: RetentionRepository;
+  clock: Clock;
+  logger?: Logger | undefined;
+}
+
 export class Retention {
-  readonly #deps: { store: RetentionRepository; clock: Clock; logger?: Logger | undefined };
+  readonly #deps: RetentionDeps;
   readonly keepMs = RETENTION_MS;
   #timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(deps: { store: RetentionRepository; clock: Clock; logger?: Logger | undefined }) {
+  constructor(deps: RetentionDeps) {
     this.#deps = deps;
   }
 
